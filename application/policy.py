@@ -1,0 +1,105 @@
+"""Who may do what: roles, school units and assignments.
+
+Decided here, never in routes, so the API, the CLI and the web pages enforce the same
+rules. Every check raises :class:`NotAuthorisedError` with a sentence a person can act on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from uuid import UUID
+
+from domain.actor import Actor, Role
+from domain.errors import NotAuthorisedError
+from domain.record import Copy, Purpose, Record
+from domain.school import ARCHIVE
+
+SYSTEM = "system:cli"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The authenticated staff member behind a command (or the CLI operator)."""
+
+    id: str
+    name: str
+    role: Role
+    school_id: str | None
+    assignments: frozenset[UUID] = frozenset()
+
+    @classmethod
+    def of(cls, actor: Actor) -> Principal:
+        return cls(str(actor.id), actor.name, actor.role, actor.school_id,
+                   frozenset(actor.assignments))
+
+    @classmethod
+    def system(cls) -> Principal:
+        """The operator at the command line: set-up rights, acting as ``system:cli``."""
+        return cls(SYSTEM, "command line", Role.ADMIN, None)
+
+    @property
+    def location(self) -> str | None:
+        """Where a custodian hands out from: a school unit id, or the archive."""
+        if self.role is not Role.CUSTODIAN:
+            return None
+        return self.school_id or ARCHIVE
+
+
+def require(principal: Principal, *roles: Role, doing: str) -> None:
+    if principal.role not in roles:
+        allowed = ", ".join(r.value for r in roles)
+        raise NotAuthorisedError(
+            f"a {principal.role.value} may not {doing}; that is for: {allowed}"
+        )
+
+
+def copy_location(copy: Copy) -> str:
+    return ARCHIVE if copy.purpose is Purpose.ARCHIVE else (copy.school_id or ARCHIVE)
+
+
+def require_custody_of(principal: Principal, copy: Copy, *, doing: str) -> None:
+    """The archivist may handle any copy; a custodian only those at their location."""
+    if principal.role is Role.ARCHIVIST:
+        return
+    if principal.role is Role.CUSTODIAN and principal.location == copy_location(copy):
+        return
+    raise NotAuthorisedError(
+        f"only the custodian of {copy_location(copy)} or the archivist may {doing} "
+        f"copy {copy.id}"
+    )
+
+
+def can_read_record(principal: Principal, record: Record) -> bool:
+    if principal.role in (Role.ARCHIVIST, Role.AUDITOR, Role.ADMIN):
+        return True
+    if principal.role is Role.CUSTODIAN:
+        if principal.school_id is None:
+            return True
+        return principal.school_id == record.school_id or any(
+            c.school_id == principal.school_id for c in record.copies.values()
+        )
+    return False
+
+
+def require_read(principal: Principal, record: Record) -> None:
+    if not can_read_record(principal, record):
+        raise NotAuthorisedError(
+            "staff may not browse student records; order the document from the designated "
+            "custodian instead (POST /api/v1/requests)"
+        )
+
+
+def request_refusal(principal: Principal, record: Record, assignments: frozenset[UUID]) -> str | None:
+    """Why this staff member may not have this record now, or None if they may."""
+    if not record.is_student_documentation:
+        return "only student documentation is handed out on request"
+    if principal.role in (Role.TEACHER, Role.MENTOR):
+        if record.id in assignments:
+            return None
+        return (f"the {principal.role.value} is not assigned to this student at the time of "
+                "the request")
+    if principal.role is Role.PRINCIPAL:
+        if principal.school_id == record.school_id:
+            return None
+        return "the student does not attend the principal's school unit"
+    return f"a {principal.role.value} does not order documents; teachers, mentors and principals do"

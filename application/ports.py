@@ -1,0 +1,37 @@
+"""What the application needs from infrastructure, as protocols."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+from uuid import UUID
+
+from eventsourcing.persistence import AggregateRecorder, EventStore, Mapper, Transcoder
+
+
+class KeyVault(Protocol):
+    """Per-subject data keys: made before use, destroyed by a cull (crypto-shredding)."""
+
+    def new_subject(self) -> UUID: ...
+    def new_subjects(self, count: int) -> list[UUID]: ...
+    def destroy(self, subject: UUID) -> bool: ...
+    def is_destroyed(self, subject: UUID) -> bool: ...
+
+
+class BlindIndex(Protocol):
+    """Keyed ids for lookups by personal data, and keyed commitments to culled content."""
+
+    def student_record_id(self, normalized_personnummer: str) -> UUID: ...
+    def commitment(self, content: bytes) -> str: ...
+
+
+@dataclass(frozen=True)
+class StorePorts:
+    """How the event store is built: the signing mapper and the chained event store."""
+
+    mapper: Callable[[Transcoder], Mapper[UUID]]
+    event_store: Callable[[Mapper[UUID], AggregateRecorder], EventStore[UUID]]
+    key_vault: KeyVault
+    blind_index: BlindIndex
+    extras: dict[str, Any] | None = None

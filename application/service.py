@@ -1,0 +1,568 @@
+"""The custody application: one method per command, each load → command → one ``save``.
+
+Every method takes the acting :class:`Principal`, checks policy, runs the domain
+command (which checks the rule and triggers the event) and saves every changed
+aggregate in one ``save``, so they commit together or not at all. A stale write
+becomes :class:`ConcurrentChangeError`; nothing half-done is ever stored.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import re
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar, cast
+from uuid import UUID, uuid4
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.domain import BaseAggregate
+from eventsourcing.persistence import (
+    AggregateRecorder,
+    EventStore,
+    IntegrityError,
+    Mapper,
+    Recording,
+)
+
+from application.policy import (
+    Principal,
+    copy_location,
+    request_refusal,
+    require,
+    require_custody_of,
+    require_read,
+)
+from application.ports import StorePorts
+from domain.actor import Actor, Role, parse_role
+from domain.errors import (
+    AlreadyExistsError,
+    ConcurrentChangeError,
+    IllegalTransitionError,
+    InvalidInputError,
+    NotAuthenticatedError,
+    NotAuthorisedError,
+    NotFoundError,
+)
+from domain.personnummer import InvalidPersonnummerError, Personnummer
+from domain.record import Copy, CopyStatus, DepartureReason, Kind, Purpose, Record, parse_date
+from domain.request import DocumentRequest
+from domain.school import ARCHIVE, SchoolUnit, check_school_code, school_unit_id
+
+A = TypeVar("A", bound=BaseAggregate[UUID])
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+
+
+def parse_personnummer(text: str, field: str = "personnummer") -> Personnummer:
+    try:
+        return Personnummer.parse(text)
+    except InvalidPersonnummerError as error:
+        raise InvalidInputError(f"personnummer: {error}", field=field) from None
+
+
+def token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def actor_id_for_token(token: str) -> UUID:
+    """Actors are found by their token without any index: the id is derived from it."""
+    return UUID(bytes=hashlib.sha256(b"actor-token:" + token.encode()).digest()[:16], version=4)
+
+
+@dataclass(frozen=True)
+class DocumentIn:
+    title: str
+    category: str
+    sha256: str
+    pages: int
+
+
+@dataclass(frozen=True)
+class StudentCapture:
+    personnummer: str
+    name: str
+    school_id: str
+    class_name: str | None
+    documents: Sequence[DocumentIn]
+
+
+@dataclass(frozen=True)
+class CullResult:
+    certificate_id: UUID
+    record_id: UUID
+    copy_id: UUID | None
+    seq: int | None
+
+
+def check_documents(documents: Sequence[DocumentIn]) -> list[dict[str, Any]]:
+    if not documents:
+        raise InvalidInputError("student documentation needs at least one document",
+                                field="documents")
+    checked = []
+    for index, doc in enumerate(documents):
+        where = f"documents[{index}]"
+        if not doc.title.strip():
+            raise InvalidInputError(f"{where}.title is empty", field=f"{where}.title")
+        if not doc.category.strip():
+            raise InvalidInputError(f"{where}.category is empty", field=f"{where}.category")
+        check_sha256(doc.sha256, f"{where}.sha256")
+        if doc.pages < 1:
+            raise InvalidInputError(f"{where}.pages must be at least 1", field=f"{where}.pages")
+        checked.append({"title": doc.title.strip(), "category": doc.category.strip(),
+                        "sha256": doc.sha256, "pages": doc.pages})
+    return checked
+
+
+def check_sha256(value: str, field: str) -> str:
+    if not _SHA256.match(value):
+        raise InvalidInputError(f"{field} must be 64 lower-case hex digits (SHA-256)",
+                                field=field)
+    return value
+
+
+def fingerprint(documents: Sequence[dict[str, Any]]) -> str:
+    """One hash over every document's hash: the capture's fingerprint of what was taken."""
+    joined = "\n".join(sorted(str(d["sha256"]) for d in documents))
+    return hashlib.sha256(joined.encode()).hexdigest()
+
+
+class Custody(Application[UUID]):
+    name = "Custody"
+
+    def __init__(self, env: dict[str, str] | None, ports: StorePorts) -> None:
+        self.ports = ports
+        self.keys = ports.key_vault
+        self.blind = ports.blind_index
+        self.last_recordings: list[Recording[UUID]] = []
+        super().__init__(env)
+
+    # -- wiring: the store signs and chains every event ------------------------------
+
+    def construct_mapper(self) -> Mapper[UUID]:
+        return self.ports.mapper(self.construct_transcoder())
+
+    def construct_event_store(self) -> EventStore[UUID]:
+        return self.ports.event_store(self.mapper, cast(AggregateRecorder, self.recorder))
+
+    # -- loading and saving ----------------------------------------------------------
+
+    def load(self, cls: type[A], aggregate_id: UUID, what: str, version: int | None = None) -> A:
+        try:
+            aggregate = self.repository.get(aggregate_id, version=version)
+        except AggregateNotFoundError:
+            raise NotFoundError(f"{what} {aggregate_id} does not exist") from None
+        if not isinstance(aggregate, cls):
+            raise NotFoundError(f"{what} {aggregate_id} does not exist")
+        return aggregate
+
+    def exists(self, aggregate_id: UUID) -> bool:
+        return bool(self.recorder.select_events(aggregate_id, limit=1))
+
+    def commit(self, *aggregates: BaseAggregate[UUID] | None) -> int | None:
+        """Save every changed aggregate atomically; return the last notification id."""
+        try:
+            recordings = self.save(*aggregates)
+        except IntegrityError:
+            raise ConcurrentChangeError(
+                "someone else changed the same thing at the same moment; nothing was stored, "
+                "reload and try again"
+            ) from None
+        if not recordings:
+            return None
+        return max(r.notification.id for r in recordings)
+
+    # -- set-up (admin) ---------------------------------------------------------------
+
+    def register_school(self, principal: Principal, code: str, name: str) -> UUID:
+        require(principal, Role.ADMIN, doing="register school units")
+        check_school_code(code)
+        if self.exists(school_unit_id(code)):
+            raise AlreadyExistsError(f"school unit {code} exists already", existing_id=code)
+        school = SchoolUnit.register(code, name, actor=principal.id)
+        try:
+            self.save(school)
+        except IntegrityError:
+            raise AlreadyExistsError(f"school unit {code} exists already",
+                                     existing_id=code) from None
+        return school.id
+
+    def school(self, code: str) -> SchoolUnit:
+        return self.load(SchoolUnit, school_unit_id(code), "school unit")
+
+    def require_school(self, code: str | None, field: str = "school_id") -> str:
+        if not code:
+            raise InvalidInputError("a school unit id is required", field=field)
+        if code == ARCHIVE:
+            return code
+        if not self.exists(school_unit_id(code)):
+            raise InvalidInputError(f"school unit {code!r} is not registered", field=field)
+        return code
+
+    def register_actor(self, principal: Principal, name: str, role: str,
+                       school_id: str | None) -> tuple[UUID, str]:
+        """A staff member and their bearer token (256 random bits), shown only now."""
+        require(principal, Role.ADMIN, doing="register staff")
+        parsed = parse_role(role)
+        if school_id is not None:
+            self.require_school(school_id)
+        token = secrets.token_urlsafe(32)
+        # The id comes from the token, so authentication needs no index at all.
+        actor = Actor.register(actor_id_for_token(token), name, parsed, school_id,
+                               token_digest(token), actor=principal.id)
+        self.commit(actor)
+        return actor.id, token
+
+    def authenticate(self, token: str | None) -> Principal:
+        if not token:
+            raise NotAuthenticatedError("a bearer token is required")
+        try:
+            actor = self.load(Actor, actor_id_for_token(token), "actor")
+        except NotFoundError:
+            raise NotAuthenticatedError("the token is not known") from None
+        if actor.revoked or not secrets.compare_digest(actor.token_sha256, token_digest(token)):
+            raise NotAuthenticatedError("the token was revoked")
+        return Principal.of(actor)
+
+    def actor(self, actor_id: UUID) -> Actor:
+        return self.load(Actor, actor_id, "staff member")
+
+    def assign(self, principal: Principal, actor_id: UUID, personnummer: str) -> UUID:
+        require(principal, Role.ADMIN, doing="assign staff to students")
+        pnr = parse_personnummer(personnummer)
+        actor = self.actor(actor_id)
+        record_id = self.blind.student_record_id(pnr.normalized)
+        actor.assign(record_id, actor=principal.id)
+        self.commit(actor)
+        return record_id
+
+    def end_assignment(self, principal: Principal, actor_id: UUID, personnummer: str) -> None:
+        require(principal, Role.ADMIN, doing="end assignments")
+        pnr = parse_personnummer(personnummer)
+        actor = self.actor(actor_id)
+        actor.end_assignment(self.blind.student_record_id(pnr.normalized), actor=principal.id)
+        self.commit(actor)
+
+    def revoke_token(self, principal: Principal, actor_id: UUID, reason: str) -> None:
+        require(principal, Role.ADMIN, doing="revoke tokens")
+        actor = self.actor(actor_id)
+        actor.revoke(reason, actor=principal.id)
+        self.commit(actor)
+
+    # -- capture ----------------------------------------------------------------------
+
+    def student_record_id(self, personnummer: str) -> UUID:
+        return self.blind.student_record_id(parse_personnummer(personnummer).normalized)
+
+    def capture_student(self, principal: Principal, capture: StudentCapture) -> UUID:
+        require(principal, Role.ARCHIVIST, Role.CUSTODIAN, doing="capture records")
+        record = self.prepare_student(principal, capture)
+        try:
+            self.save(record)
+        except IntegrityError:
+            raise AlreadyExistsError(
+                "this student's documentation was captured already", existing_id=str(record.id)
+            ) from None
+        return record.id
+
+    def prepare_student(self, principal: Principal, capture: StudentCapture,
+                        subject: UUID | None = None, *, check_exists: bool = True) -> Record:
+        """Validate one capture and build the record (not saved): shared with bulk import."""
+        pnr = parse_personnummer(capture.personnummer)
+        self.require_school(capture.school_id)
+        documents = check_documents(capture.documents)
+        record_id = self.blind.student_record_id(pnr.normalized)
+        if check_exists and self.exists(record_id):
+            raise AlreadyExistsError("this student's documentation was captured already",
+                                     existing_id=str(record_id))
+        return Record.capture_student_documentation(
+            record_id,
+            subject=subject or self.keys.new_subject(),
+            personnummer=pnr.formatted(),
+            name=capture.name,
+            school_id=capture.school_id,
+            class_name=capture.class_name or None,
+            documents=documents,
+            fingerprint=fingerprint(documents),
+            actor=principal.id,
+        )
+
+    def capture_general(self, principal: Principal, *, category: str, title: str,
+                        school_id: str, sha256: str) -> UUID:
+        require(principal, Role.ARCHIVIST, Role.CUSTODIAN, doing="capture records")
+        record = self.prepare_general(principal, category=category, title=title,
+                                      school_id=school_id, sha256=sha256)
+        self.commit(record)
+        return record.id
+
+    def prepare_general(self, principal: Principal, *, category: str, title: str,
+                        school_id: str, sha256: str, subject: UUID | None = None,
+                        record_id: UUID | None = None) -> Record:
+        self.require_school(school_id)
+        check_sha256(sha256, "sha256")
+        return Record.capture_general_information(
+            record_id or uuid4(),
+            subject=subject or self.keys.new_subject(),
+            category=category,
+            title=title,
+            school_id=school_id,
+            sha256=sha256,
+            actor=principal.id,
+        )
+
+    def record(self, record_id: UUID, version: int | None = None) -> Record:
+        return self.load(Record, record_id, "record", version)
+
+    def read_record(self, principal: Principal, record_id: UUID) -> Record:
+        record = self.record(record_id)
+        require_read(principal, record)
+        return record
+
+    # -- printing, archiving, verification, delivery ---------------------------------
+
+    def print_copy(self, principal: Principal, record_id: UUID, purpose: str,
+                   school_id: str | None) -> UUID:
+        require(principal, Role.ARCHIVIST, doing="print copies")
+        try:
+            parsed = Purpose(purpose)
+        except ValueError:
+            raise InvalidInputError("purpose must be 'archive' or 'school'",
+                                    field="purpose") from None
+        if parsed is Purpose.SCHOOL:
+            self.require_school(school_id)
+        record = self.record(record_id)
+        copy_id = uuid4()
+        record.print_copy(parsed, copy_id=copy_id, subject=self.keys.new_subject(),
+                          school_id=school_id, actor=principal.id)
+        self.commit(record)
+        return copy_id
+
+    def reprint(self, principal: Principal, record_id: UUID, copy_id: UUID) -> UUID:
+        require(principal, Role.ARCHIVIST, doing="reprint copies")
+        record = self.record(record_id)
+        new_id = uuid4()
+        record.reprint(copy_id, new_copy_id=new_id, subject=self.keys.new_subject(),
+                       actor=principal.id)
+        self.commit(record)
+        return new_id
+
+    def archive_copy(self, principal: Principal, record_id: UUID, copy_id: UUID, *,
+                     box: str, shelf: str | None) -> None:
+        require(principal, Role.ARCHIVIST, doing="file copies in the archive")
+        record = self.record(record_id)
+        record.archive(copy_id, box=box, shelf=shelf, actor=principal.id)
+        self.commit(record)
+
+    def verify_copy(self, principal: Principal, record_id: UUID, copy_id: UUID, *,
+                    outcome: str, note: str | None) -> None:
+        require(principal, Role.ARCHIVIST, doing="verify copies")
+        record = self.record(record_id)
+        record.verify(copy_id, outcome=outcome, note=note, actor=principal.id)
+        self.commit(record)
+
+    def deliver_copy(self, principal: Principal, record_id: UUID, copy_id: UUID,
+                     school_id: str) -> None:
+        record = self.record(record_id)
+        copy = record.copy(copy_id)
+        require_custody_of(principal, copy, doing="record the delivery of")
+        record.deliver(copy_id, school_id=school_id, actor=principal.id)
+        self.commit(record)
+
+    def transfer_copy(self, principal: Principal, record_id: UUID, copy_id: UUID,
+                      to_school_id: str, reason: str = "student moved within the municipality"
+                      ) -> None:
+        self.require_school(to_school_id, "to_school_id")
+        record = self.record(record_id)
+        require_custody_of(principal, record.copy(copy_id), doing="hand over")
+        record.transfer(copy_id, to_school_id=to_school_id, reason=reason, actor=principal.id)
+        self.commit(record)
+
+    def receive_copy(self, principal: Principal, record_id: UUID, copy_id: UUID) -> None:
+        record = self.record(record_id)
+        copy = record.copy(copy_id)
+        require_custody_of(principal, copy, doing="confirm receipt of")
+        record.receive(copy_id, school_id=copy.school_id or "", actor=principal.id)
+        self.commit(record)
+
+    # -- culling ----------------------------------------------------------------------
+
+    def _commitment(self, record: Record, copy: Copy | None) -> str:
+        content = {
+            "record_id": str(record.id),
+            "copy_id": str(copy.id) if copy else None,
+            "fingerprint": record.fingerprint,
+            "personal": copy.contents if copy else record.personal,
+        }
+        return self.blind.commitment(json.dumps(content, sort_keys=True, default=str).encode())
+
+    def cull_copy(self, principal: Principal, record_id: UUID, copy_id: UUID, *,
+                  decision: str, point: int, method: str, witness: str | None) -> CullResult:
+        record = self.record(record_id)
+        copy = record.copy(copy_id)
+        require_custody_of(principal, copy, doing="cull")
+        certificate_id = uuid4()
+        record.cull_copy(copy_id, decision=decision, point=point, method=method,
+                         witness=witness, certificate_id=certificate_id,
+                         commitment=self._commitment(record, copy), actor=principal.id)
+        seq = self.commit(record)
+        self.keys.destroy(copy.subject)
+        return CullResult(certificate_id, record.id, copy_id, seq)
+
+    def cull_record(self, principal: Principal, record_id: UUID, *, decision: str, point: int,
+                    method: str, witness: str | None = None) -> CullResult:
+        require(principal, Role.ARCHIVIST, doing="cull general information")
+        record = self.record(record_id)
+        certificate_id = uuid4()
+        record.cull(decision=decision, point=point, method=method, witness=witness,
+                    certificate_id=certificate_id, commitment=self._commitment(record, None),
+                    actor=principal.id)
+        seq = self.commit(record)
+        self.keys.destroy(record.subject)
+        return CullResult(certificate_id, record.id, None, seq)
+
+    # -- students: IST-lärande, departures, holds -------------------------------------
+
+    def _require_school_staff(self, principal: Principal, record: Record, doing: str) -> None:
+        if principal.role is Role.ARCHIVIST:
+            return
+        if principal.role in (Role.CUSTODIAN, Role.PRINCIPAL) and (
+            principal.school_id == record.school_id
+        ):
+            return
+        raise NotAuthorisedError(
+            f"only the custodian or principal of {record.school_id}, or the archivist, may "
+            f"{doing}"
+        )
+
+    def enter_into_ist(self, principal: Principal, record_id: UUID, note: str | None) -> None:
+        record = self.record(record_id)
+        self._require_school_staff(principal, record, "record the entry into IST-lärande")
+        record.enter_into_ist(note=note, actor=principal.id)
+        self.commit(record)
+
+    def record_departure(self, principal: Principal, personnummer: str, *, reason: str,
+                         to_school_id: str | None, date: str) -> UUID:
+        record = self.record(self.student_record_id(personnummer))
+        self._require_school_staff(principal, record, "record a student's departure")
+        try:
+            parsed = DepartureReason(reason)
+        except ValueError:
+            raise InvalidInputError(
+                "reason must be one of " + ", ".join(r.value for r in DepartureReason),
+                field="reason",
+            ) from None
+        if to_school_id is not None:
+            self.require_school(to_school_id, "to_school_id")
+        record.record_departure(reason=parsed, to_school_id=to_school_id,
+                                date=parse_date(date, "date"), actor=principal.id)
+        self.commit(record)
+        return record.id
+
+    def place_hold(self, principal: Principal, record_id: UUID, reason: str) -> UUID:
+        require(principal, Role.ARCHIVIST, doing="place holds")
+        record = self.record(record_id)
+        hold_id = uuid4()
+        record.place_hold(hold_id=hold_id, reason=reason, actor=principal.id)
+        self.commit(record)
+        return hold_id
+
+    def lift_hold(self, principal: Principal, record_id: UUID, hold_id: UUID,
+                  reason: str) -> None:
+        require(principal, Role.ARCHIVIST, doing="lift holds")
+        record = self.record(record_id)
+        record.lift_hold(hold_id, reason=reason, actor=principal.id)
+        self.commit(record)
+
+    # -- document requests -------------------------------------------------------------
+
+    @staticmethod
+    def serving_copy(record: Record) -> Copy | None:
+        """The school copy at the student's current school unit, else the archive copy."""
+        school = record.school_copy
+        if school is not None and school.status is CopyStatus.AT_SCHOOL:
+            return school
+        archive = record.archive_copy
+        if archive is not None and archive.status in (CopyStatus.ARCHIVED, CopyStatus.VERIFIED):
+            return archive
+        return None
+
+    def make_request(self, principal: Principal, record_id: UUID, purpose: str
+                     ) -> DocumentRequest:
+        """A request; an unauthorised one is stored as refused, then NotAuthorisedError."""
+        record = self.record(record_id)
+        assignments = principal.assignments
+        if principal.role in (Role.TEACHER, Role.MENTOR):
+            # Authorisation "at the time of the request": read the assignments now.
+            assignments = frozenset(self.actor(UUID(principal.id)).assignments)
+        refusal = request_refusal(principal, record, assignments)
+        copy = self.serving_copy(record) if refusal is None else None
+        if refusal is None and copy is None:
+            raise IllegalTransitionError(
+                "no copy of this student's documentation can be handed out yet (none is at "
+                "the school unit or filed in the archive)"
+            )
+        request = DocumentRequest.make(
+            uuid4(),
+            record_id=record.id,
+            copy_id=copy.id if copy else None,
+            custodian_location=copy_location(copy) if copy else None,
+            purpose=purpose,
+            refusal=refusal,
+            actor=principal.id,
+        )
+        self.commit(request)
+        if refusal is not None:
+            raise NotAuthorisedError(f"request refused and logged: {refusal}",
+                                     logged_request_id=str(request.id))
+        return request
+
+    def request(self, request_id: UUID) -> DocumentRequest:
+        return self.load(DocumentRequest, request_id, "request")
+
+    def _require_deciding_custodian(self, principal: Principal, request: DocumentRequest) -> None:
+        if principal.role is Role.CUSTODIAN and principal.location == request.custodian_location:
+            return
+        raise NotAuthorisedError(
+            f"only the designated custodian of {request.custodian_location} decides and hands "
+            "out this request"
+        )
+
+    def decide_request(self, principal: Principal, request_id: UUID, *, granted: bool,
+                       reason: str) -> DocumentRequest:
+        request = self.request(request_id)
+        self._require_deciding_custodian(principal, request)
+        request.decide(granted=granted, reason=reason, actor=principal.id)
+        self.commit(request)
+        return request
+
+    def hand_out(self, principal: Principal, request_id: UUID) -> DocumentRequest:
+        request = self.request(request_id)
+        self._require_deciding_custodian(principal, request)
+        request.hand_out(actor=principal.id)
+        record = self.record(request.record_id)
+        if request.copy_id is None:
+            raise IllegalTransitionError("the request names no copy")
+        record.lend(request.copy_id, request_id=request.id, to_actor=request.asker,
+                    actor=principal.id)
+        self.commit(request, record)
+        return request
+
+    def take_back(self, principal: Principal, request_id: UUID) -> DocumentRequest:
+        request = self.request(request_id)
+        self._require_deciding_custodian(principal, request)
+        request.take_back(actor=principal.id)
+        record = self.record(request.record_id)
+        if request.copy_id is None:
+            raise IllegalTransitionError("the request names no copy")
+        record.take_back(request.copy_id, request_id=request.id, actor=principal.id)
+        self.commit(request, record)
+        return request
+
+
+def today() -> dt.date:
+    return dt.datetime.now(dt.UTC).date()
+
+
+KINDS = {k.value for k in Kind}

@@ -1,0 +1,211 @@
+"""Signing keys: the active Ed25519 key, every public key ever used, and rotation.
+
+Key ids follow C2SP signed-note: SHA-256(name ‖ "\\n" ‖ 0x01 ‖ public key)[:4], written
+as 8 hex digits. The trust anchor is the set of public keys in the data directory (and
+in an export bundle), never the database: a key someone inserts into the database next
+to their forged events must not make them verify.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+ED25519_ALG = b"\x01"
+
+
+def raw_public(key: Ed25519PublicKey) -> bytes:
+    return key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+
+
+def key_id(name: str, public: Ed25519PublicKey) -> str:
+    digest = hashlib.sha256(name.encode() + b"\n" + ED25519_ALG + raw_public(public)).digest()
+    return digest[:4].hex()
+
+
+def vkey(name: str, public: Ed25519PublicKey) -> str:
+    """The C2SP verifier key string ``<name>+<hex key id>+<base64(0x01 ‖ key)>``."""
+    encoded = base64.b64encode(ED25519_ALG + raw_public(public)).decode()
+    return f"{name}+{key_id(name, public)}+{encoded}"
+
+
+@dataclass(frozen=True)
+class PublicKeyInfo:
+    key_id: str
+    name: str
+    public_key: Ed25519PublicKey
+    active: bool
+
+    @property
+    def pem(self) -> str:
+        return self.public_key.public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        ).decode()
+
+    @property
+    def vkey(self) -> str:
+        return vkey(self.name, self.public_key)
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "key_id": self.key_id,
+            "name": self.name,
+            "vkey": self.vkey,
+            "public_key_pem": self.pem,
+            "active": self.active,
+        }
+
+
+class PublicKeys:
+    """Public keys by id; verifies signatures. Used alone by the offline verifier."""
+
+    def __init__(self, keys: dict[str, PublicKeyInfo]) -> None:
+        self._keys = dict(keys)
+
+    @classmethod
+    def from_dicts(cls, items: list[dict[str, object]]) -> PublicKeys:
+        keys: dict[str, PublicKeyInfo] = {}
+        for item in items:
+            public = serialization.load_pem_public_key(str(item["public_key_pem"]).encode())
+            if not isinstance(public, Ed25519PublicKey):
+                raise ValueError("only Ed25519 public keys are accepted")
+            name = str(item["name"])
+            kid = key_id(name, public)
+            if kid != item.get("key_id", kid):
+                raise ValueError(f"key id {item.get('key_id')} does not match its public key")
+            keys[kid] = PublicKeyInfo(kid, name, public, bool(item.get("active", False)))
+        return cls(keys)
+
+    def __contains__(self, kid: object) -> bool:
+        return kid in self._keys
+
+    def get(self, kid: str) -> PublicKeyInfo | None:
+        return self._keys.get(kid)
+
+    def all(self) -> list[PublicKeyInfo]:
+        return sorted(self._keys.values(), key=lambda k: (not k.active, k.key_id))
+
+    def raw(self) -> dict[str, bytes]:
+        return {kid: raw_public(info.public_key) for kid, info in self._keys.items()}
+
+    def verify(self, kid: str, signature: bytes, message: bytes) -> bool:
+        info = self._keys.get(kid)
+        if info is None:
+            return False
+        try:
+            info.public_key.verify(signature, message)
+        except InvalidSignature:
+            return False
+        return True
+
+
+class Keyring(PublicKeys):
+    """The service's keys: signs with the active one, verifies with all it ever had."""
+
+    def __init__(self, name: str, private_path: Path, public_dir: Path) -> None:
+        self.name = name
+        self._private_path = private_path
+        self._public_dir = public_dir
+        self._lock = threading.Lock()
+        self._private = self._load_or_create()
+        super().__init__(self._load_public())
+
+    @property
+    def active_key_id(self) -> str:
+        return key_id(self.name, self._private.public_key())
+
+    @property
+    def private_key(self) -> Ed25519PrivateKey:
+        return self._private
+
+    def sign(self, message: bytes) -> tuple[str, bytes]:
+        return self.active_key_id, self._private.sign(message)
+
+    def rotate(self) -> str:
+        """Start a new key; old public keys stay, so old signatures still verify."""
+        with self._lock:
+            new = Ed25519PrivateKey.generate()
+            _write_private(self._private_path, new)
+            self._private = new
+            self._remember(new.public_key())
+            self._keys = self._load_public()
+            return self.active_key_id
+
+    def _load_or_create(self) -> Ed25519PrivateKey:
+        if self._private_path.exists():
+            loaded = serialization.load_pem_private_key(
+                self._private_path.read_bytes(), password=None
+            )
+            if not isinstance(loaded, Ed25519PrivateKey):
+                raise ValueError(f"{self._private_path} is not an Ed25519 private key")
+            key = loaded
+        else:
+            key = Ed25519PrivateKey.generate()
+            _write_private(self._private_path, key)
+        self._remember(key.public_key())
+        return key
+
+    def _remember(self, public: Ed25519PublicKey) -> None:
+        self._public_dir.mkdir(parents=True, exist_ok=True)
+        kid = key_id(self.name, public)
+        path = self._public_dir / f"{kid}.json"
+        if not path.exists():
+            info = PublicKeyInfo(kid, self.name, public, active=False)
+            record = {
+                "key_id": kid,
+                "name": self.name,
+                "public_key_pem": info.pem,
+                "created": datetime.now(UTC).isoformat(timespec="seconds"),
+            }
+            path.write_text(json.dumps(record, indent=2) + "\n")
+
+    def _load_public(self) -> dict[str, PublicKeyInfo]:
+        active = key_id(self.name, self._private.public_key())
+        keys: dict[str, PublicKeyInfo] = {}
+        for path in sorted(self._public_dir.glob("*.json")):
+            item = json.loads(path.read_text())
+            public = serialization.load_pem_public_key(item["public_key_pem"].encode())
+            if isinstance(public, Ed25519PublicKey):
+                kid = key_id(item["name"], public)
+                keys[kid] = PublicKeyInfo(kid, item["name"], public, kid == active)
+        return keys
+
+
+def _write_private(path: Path, key: Ed25519PrivateKey) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    tmp = path.with_suffix(".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(pem)
+    os.chmod(tmp, 0o600)
+    tmp.replace(path)
+
+
+def load_or_create_secret(path: Path, size: int = 32) -> bytes:
+    """A random secret kept in a file of mode 0600, made on first use."""
+    if path.exists():
+        data = path.read_bytes()
+        if len(data) != size:
+            raise ValueError(f"{path} must hold exactly {size} bytes")
+        return data
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = os.urandom(size)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
+    return data

@@ -1,0 +1,41 @@
+"""All configuration, from ``CUSTODY_*`` environment variables or given by tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CUSTODY_", extra="ignore")
+
+    data_dir: Path = Path("./var")
+    """SQLite files and key material (the signing key, the master key)."""
+    database_url: str | None = None
+    """``postgresql://user@host:port/db`` selects PostgreSQL; unset means SQLite."""
+    database_schema: str = "public"
+    """PostgreSQL schema holding every table (one schema per municipality)."""
+    signing_key: Path | None = None
+    """Ed25519 private key (PEM); default ``<data_dir>/signing-key.pem``, made on first start."""
+    master_key: Path | None = None
+    """32 random bytes that wrap per-student keys and key the blind index; default
+    ``<data_dir>/master.key``, made on first start."""
+    log_origin: str = "records-custody"
+    """The origin line of checkpoints and the name of the signing key."""
+    checkpoint_interval: float = 1.0
+    """Seconds between checkpoints while events are being stored."""
+    projection_wait_timeout: float = 5.0
+    """How long a query waits for the views to reach the caller's last write."""
+
+    @property
+    def uses_postgres(self) -> bool:
+        return bool(self.database_url)
+
+    @property
+    def signing_key_path(self) -> Path:
+        return self.signing_key or self.data_dir / "signing-key.pem"
+
+    @property
+    def master_key_path(self) -> Path:
+        return self.master_key or self.data_dir / "master.key"

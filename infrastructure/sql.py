@@ -1,0 +1,146 @@
+"""A thin shared layer over sqlite3 and psycopg for the tables we own (keys, the
+transparency log, views). Statements are written with ``%s`` placeholders; the SQLite
+side rewrites them to ``?``. Each ``transaction()`` commits on success and rolls back
+on error.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Protocol
+
+
+class Cursor(Protocol):
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Any: ...
+    def executemany(self, sql: str, params: Sequence[Sequence[Any]]) -> Any: ...
+    def fetchone(self) -> Any: ...
+    def fetchall(self) -> list[Any]: ...
+
+
+class Database(Protocol):
+    dialect: str
+
+    def transaction(self) -> Any: ...
+    def close(self) -> None: ...
+
+
+class _SQLiteCursor:
+    def __init__(self, cursor: sqlite3.Cursor) -> None:
+        self._cursor = cursor
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        return self._cursor.execute(sql.replace("%s", "?"), tuple(params))
+
+    def executemany(self, sql: str, params: Sequence[Sequence[Any]]) -> Any:
+        return self._cursor.executemany(sql.replace("%s", "?"), [tuple(p) for p in params])
+
+    def fetchone(self) -> Any:
+        return self._cursor.fetchone()
+
+    def fetchall(self) -> list[Any]:
+        return self._cursor.fetchall()
+
+    @property
+    def rowcount(self) -> int:
+        return self._cursor.rowcount
+
+
+class SQLiteDatabase:
+    """One connection per thread; WAL so readers never wait for the writer."""
+
+    dialect = "sqlite"
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._local = threading.local()
+        self._all: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+
+    def _connection(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False,
+                                   timeout=30)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            self._local.conn = conn
+            with self._lock:
+                self._all.append(conn)
+        return conn
+
+    @contextmanager
+    def transaction(self) -> Iterator[_SQLiteCursor]:
+        conn = self._connection()
+        cursor = conn.cursor()
+        cursor.execute("BEGIN IMMEDIATE")
+        try:
+            yield _SQLiteCursor(cursor)
+        except BaseException:
+            conn.rollback()
+            raise
+        else:
+            conn.commit()
+        finally:
+            cursor.close()
+
+    @contextmanager
+    def reading(self) -> Iterator[_SQLiteCursor]:
+        conn = self._connection()
+        cursor = conn.cursor()
+        try:
+            yield _SQLiteCursor(cursor)
+        finally:
+            cursor.close()
+
+    def close(self) -> None:
+        with self._lock:
+            for conn in self._all:
+                try:
+                    conn.close()
+                except sqlite3.ProgrammingError:  # closed from its own thread already
+                    pass
+            self._all.clear()
+        self._local = threading.local()
+
+
+class PostgresDatabase:
+    """A small psycopg pool with the schema on the search path."""
+
+    dialect = "postgres"
+
+    def __init__(self, url: str, schema: str = "public", *, max_size: int = 8) -> None:
+        from psycopg_pool import ConnectionPool
+
+        self.url = url
+        self.schema = schema
+        options = f"-c search_path={schema}" if schema != "public" else ""
+        self.pool = ConnectionPool(
+            url,
+            min_size=1,
+            max_size=max_size,
+            kwargs={"options": options} if options else {},
+            timeout=10,
+            open=True,
+        )
+
+    @contextmanager
+    def transaction(self) -> Iterator[Any]:
+        with self.pool.connection() as conn, conn.transaction(), conn.cursor() as cursor:
+            yield cursor
+
+    @contextmanager
+    def reading(self) -> Iterator[Any]:
+        with self.pool.connection() as conn, conn.cursor() as cursor:
+            yield cursor
+
+    def close(self) -> None:
+        self.pool.close()
+
+
+def blob(dialect: str) -> str:
+    return "BYTEA" if dialect == "postgres" else "BLOB"

@@ -1,0 +1,158 @@
+"""Per-subject data keys for crypto-shredding, and the keyed blind index.
+
+Every student (and every copy, and every item of general information) has its own
+AES-256-GCM data key. Data keys are stored wrapped by a key-encryption key derived from
+the master secret in the data directory, in a table apart from the events. Destroying a
+subject's key (a cull) makes its personal data unreadable for good, while the signatures
+and the Merkle tree, which cover the ciphertext, still verify.
+
+The blind index turns a personnummer into a record id with HMAC-SHA-256 under a key
+derived from the same master secret: without the secret, nobody can walk the small
+space of personnummer to find a student's record.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import os
+import threading
+from collections import OrderedDict
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID, uuid4
+
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from infrastructure.sql import Database, blob
+
+
+class ShreddedError(LookupError):
+    """The subject's key was destroyed; its data cannot be read any more."""
+
+
+def derive(master: bytes, purpose: bytes) -> bytes:
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=purpose).derive(master)
+
+
+class BlindIndex:
+    """Keyed, deterministic ids for things looked up by personal data."""
+
+    def __init__(self, master: bytes) -> None:
+        self._key = derive(master, b"records-custody blind index v1")
+
+    def student_record_id(self, normalized_personnummer: str) -> UUID:
+        digest = hmac.new(self._key, b"student:" + normalized_personnummer.encode(),
+                          hashlib.sha256).digest()
+        return UUID(bytes=digest[:16], version=4)
+
+    def commitment(self, content: bytes) -> str:
+        """A keyed commitment to culled content: proves what was culled without keeping it."""
+        return hmac.new(self._key, b"commitment:" + content, hashlib.sha256).hexdigest()
+
+
+class SubjectKeyVault:
+    def __init__(self, db: Database, master: bytes, *, table: str = "custody_subject_keys",
+                 cache_size: int = 200_000) -> None:
+        self._db = db
+        self._kek = AESGCM(derive(master, b"records-custody key wrapping v1"))
+        self._table = table
+        self._cache: OrderedDict[UUID, AESGCM] = OrderedDict()
+        self._cache_size = cache_size
+        self._lock = threading.Lock()
+        with db.transaction() as cur:
+            cur.execute(
+                f"CREATE TABLE IF NOT EXISTS {table} ("
+                f"subject TEXT PRIMARY KEY, wrapped {blob(db.dialect)}, "
+                "created_at TEXT NOT NULL, destroyed_at TEXT)"
+            )
+
+    # -- port: KeyVault -------------------------------------------------------------
+
+    def new_subject(self) -> UUID:
+        return self.new_subjects(1)[0]
+
+    def new_subjects(self, count: int) -> list[UUID]:
+        """Keys are committed before any event that uses them is saved, so a crash in
+        between leaves an unused key, never an event that nobody can read."""
+        now = datetime.now(UTC).isoformat()
+        rows = []
+        made: list[tuple[UUID, bytes]] = []
+        for _ in range(count):
+            subject = uuid4()
+            key = AESGCM.generate_key(bit_length=256)
+            nonce = os.urandom(12)
+            wrapped = nonce + self._kek.encrypt(nonce, key, subject.bytes)
+            rows.append((subject.hex, wrapped, now))
+            made.append((subject, key))
+        with self._db.transaction() as cur:
+            cur.executemany(
+                f"INSERT INTO {self._table} (subject, wrapped, created_at) VALUES (%s, %s, %s)",
+                rows,
+            )
+        with self._lock:
+            for subject, key in made:
+                self._remember(subject, AESGCM(key))
+        return [subject for subject, _ in made]
+
+    def destroy(self, subject: UUID) -> bool:
+        """Destroy the key for good; True if it existed and was live."""
+        with self._db.transaction() as cur:
+            cur.execute(
+                f"UPDATE {self._table} SET wrapped = NULL, destroyed_at = %s "
+                "WHERE subject = %s AND wrapped IS NOT NULL",
+                (datetime.now(UTC).isoformat(), subject.hex),
+            )
+            changed = cur.rowcount > 0
+        with self._lock:
+            self._cache.pop(subject, None)
+        return changed
+
+    def is_destroyed(self, subject: UUID) -> bool:
+        return self._aead(subject) is None
+
+    # -- sealing ----------------------------------------------------------------------
+
+    def seal(self, subject: UUID, personal: dict[str, Any]) -> dict[str, str]:
+        aead = self._aead(subject)
+        if aead is None:
+            raise ShreddedError(f"the key of subject {subject} was destroyed")
+        plaintext = json.dumps(personal, separators=(",", ":"), sort_keys=True).encode()
+        nonce = os.urandom(12)
+        sealed = nonce + aead.encrypt(nonce, plaintext, subject.bytes)
+        return {"sealed": base64.b64encode(sealed).decode()}
+
+    def open(self, subject: UUID, sealed: dict[str, str]) -> dict[str, Any] | None:
+        """The personal data, or None when the key was destroyed (shredded)."""
+        aead = self._aead(subject)
+        if aead is None:
+            return None
+        data = base64.b64decode(sealed["sealed"])
+        opened: dict[str, Any] = json.loads(aead.decrypt(data[:12], data[12:], subject.bytes))
+        return opened
+
+    def _aead(self, subject: UUID) -> AESGCM | None:
+        with self._lock:
+            cached = self._cache.get(subject)
+            if cached is not None:
+                self._cache.move_to_end(subject)
+                return cached
+        with self._db.reading() as cur:
+            cur.execute(f"SELECT wrapped FROM {self._table} WHERE subject = %s", (subject.hex,))
+            row = cur.fetchone()
+        if row is None or row[0] is None:
+            return None
+        wrapped = bytes(row[0])
+        aead = AESGCM(self._kek.decrypt(wrapped[:12], wrapped[12:], subject.bytes))
+        with self._lock:
+            self._remember(subject, aead)
+        return aead
+
+    def _remember(self, subject: UUID, aead: AESGCM) -> None:
+        self._cache[subject] = aead
+        if len(self._cache) > self._cache_size:
+            self._cache.popitem(last=False)
