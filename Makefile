@@ -1,0 +1,42 @@
+# records-custody — every target does its own set-up from a fresh clone.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+export HOST PORT
+
+.PHONY: run test bench lint typecheck install postgres clean demo
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/custody serve --host $(HOST) --port $(PORT)
+
+postgres:
+	@bash scripts/ensure-postgres.sh
+
+test: $(STAMP) postgres
+	$(BIN)/python -m pytest
+
+bench: $(STAMP) postgres
+	$(BIN)/python bench/append.py
+	@for b in projections proofs api import; do \
+	  if [ -f bench/$$b.py ]; then $(BIN)/python bench/$$b.py || exit 1; fi; done
+
+demo: $(STAMP)
+	$(BIN)/custody demo
+
+lint: $(STAMP)
+	$(BIN)/ruff check domain application infrastructure api tests bench
+	$(BIN)/mypy
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache *.egg-info

@@ -1,0 +1,43 @@
+"""The FastAPI app factory (composition root): ``uvicorn --factory api.app:create_app``."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+
+from infrastructure.bootstrap import Runtime, bootstrap
+from infrastructure.settings import Settings
+
+
+def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> FastAPI:
+    """Build the service; a given ``runtime`` is used and left open (tests share one)."""
+    settings = settings or (runtime.settings if runtime else Settings())
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        rt = runtime or bootstrap(settings)
+        app.state.runtime = rt
+        try:
+            yield
+        finally:
+            if runtime is None:
+                rt.close()
+
+    app = FastAPI(
+        title="records-custody",
+        version="0.1.0",
+        summary="Chain of custody of school records through the Unikum shutdown "
+        "(BU 2017/503 § 88).",
+        lifespan=lifespan,
+    )
+
+    @app.get("/healthz", tags=["operations"])
+    def healthz() -> dict[str, Any]:
+        rt: Runtime = app.state.runtime
+        rt.custody.recorder.max_notification_id()
+        return {"status": "ok"}
+
+    return app

@@ -1,0 +1,185 @@
+"""The ``custody`` command line: set-up, import, verification, export, serving."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from application.policy import Principal
+from domain.errors import DomainError
+
+app = typer.Typer(
+    help="records-custody: the chain of custody of school records through the Unikum "
+    "shutdown (BU 2017/503 § 88). Configure with CUSTODY_* environment variables "
+    "(see README).",
+    no_args_is_help=True,
+    add_completion=False,
+)
+schools = typer.Typer(help="School units (skolenheter).", no_args_is_help=True)
+actors = typer.Typer(help="Staff members and their bearer tokens.", no_args_is_help=True)
+keys = typer.Typer(help="Signing keys.", no_args_is_help=True)
+app.add_typer(schools, name="schools")
+app.add_typer(actors, name="actors")
+app.add_typer(keys, name="keys")
+
+err = Console(stderr=True)
+out = Console()
+
+
+def runtime() -> Any:
+    from infrastructure.bootstrap import bootstrap
+    from infrastructure.settings import Settings
+
+    return bootstrap(Settings())
+
+
+def fail(message: str, code: int = 2) -> None:
+    err.print(f"[red]error:[/red] {message}", highlight=False)
+    raise typer.Exit(code)
+
+
+def progress_bar() -> Progress:
+    return Progress(
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]}"),
+        TimeRemainingColumn(),
+        console=err,
+        disable=not err.is_terminal and not os.environ.get("CUSTODY_PROGRESS"),
+    )
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(envvar="HOST", help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(envvar="PORT", help="TCP port.")] = 8000,
+) -> None:
+    """Start the HTTP service (API, web pages, background checkpointing)."""
+    import uvicorn
+
+    uvicorn.run("api.app:create_app", factory=True, host=host, port=port,
+                log_level="info", access_log=False)
+
+
+@schools.command("add")
+def schools_add(
+    school_id: Annotated[str, typer.Argument(metavar="ID", help="Short id, e.g. holmes.")],
+    name: Annotated[str, typer.Argument(metavar="NAME", help="e.g. Holmesskolan.")],
+) -> None:
+    """Register a school unit."""
+    rt = runtime()
+    try:
+        rt.custody.register_school(Principal.system(), school_id, name)
+    except DomainError as error:
+        fail(str(error))
+    finally:
+        rt.close()
+    out.print(f"school unit {school_id} registered: {name}", highlight=False)
+
+
+@actors.command("add")
+def actors_add(
+    name: Annotated[str, typer.Argument(metavar="NAME")],
+    role: Annotated[str, typer.Option(help="admin, archivist, custodian, principal, teacher, "
+                                      "mentor or auditor.")],
+    school: Annotated[str | None, typer.Option("--school", help="The staff member's school "
+                                               "unit (a custodian without one is the "
+                                               "archive's).")] = None,
+) -> None:
+    """Register a staff member; the bearer token is the last line of output (shown once)."""
+    rt = runtime()
+    try:
+        actor_id, token = rt.custody.register_actor(Principal.system(), name, role, school)
+    except DomainError as error:
+        fail(str(error))
+    finally:
+        rt.close()
+    out.print(f"staff member {actor_id} registered as {role}; bearer token (shown only now):",
+              highlight=False)
+    print(token)
+
+
+@keys.command("rotate")
+def keys_rotate() -> None:
+    """Start a new signing key; old public keys are kept so old signatures verify."""
+    rt = runtime()
+    try:
+        kid = rt.keyring.rotate()
+    finally:
+        rt.close()
+    out.print(f"new signing key {kid} is active")
+
+
+@keys.command("list")
+def keys_list() -> None:
+    """List every public key (the active one first)."""
+    rt = runtime()
+    try:
+        for info in rt.keyring.all():
+            mark = "active " if info.active else "retired"
+            print(f"{info.key_id} {mark} {info.vkey}")
+    finally:
+        rt.close()
+
+
+@app.command()
+def verify(
+    bundle: Annotated[Path | None, typer.Option("--bundle", help="Verify an export bundle "
+                                                "instead of the live store.")] = None,
+    trusted_checkpoint: Annotated[list[Path] | None, typer.Option(
+        "--trusted-checkpoint", help="An earlier checkpoint the bundle must be consistent "
+        "with (repeatable).")] = None,
+    workers: Annotated[int | None, typer.Option(help="Processes for signature checks "
+                                                "(default: all cores).")] = None,
+) -> None:
+    """Check every signature, every record's chain and the transparency log.
+
+    Exit 0 when intact; 1 with one line per fault naming seq, record and version.
+    """
+    if bundle is not None:
+        from infrastructure.bundle import verify_bundle
+
+        report = verify_bundle(bundle, trusted_checkpoints=trusted_checkpoint or [],
+                               workers=workers)
+    else:
+        from infrastructure.audit import verify_live
+
+        rt = runtime()
+        try:
+            with progress_bar() as bar:
+                task = bar.add_task("verifying", total=None, rate="")
+
+                def advance(n: int) -> None:
+                    bar.update(task, advance=n)
+
+                report = verify_live(rt, workers=workers, progress=advance)
+        finally:
+            rt.close()
+    for note in report.notes:
+        err.print(note, highlight=False)
+    for fault in report.faults:
+        print(fault.line())
+    if report.faults:
+        err.print(f"[red]{len(report.faults)} fault(s)[/red] in {report.events} events",
+                  highlight=False)
+        raise typer.Exit(1)
+    out.print(f"intact: {report.events} events in {report.records} records verified",
+              highlight=False)
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,19 @@
+"""Verification of the live store (``custody verify``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from infrastructure.bootstrap import Runtime
+from infrastructure.store_rows import iter_rows
+from infrastructure.verification import VerifyReport, verify_rows
+
+
+def verify_live(rt: Runtime, *, workers: int | None = None,
+                progress: Callable[[int], None] | None = None) -> VerifyReport:
+    report = verify_rows(iter_rows(rt.custody.recorder), rt.keyring.raw(), workers=workers,
+                         progress=progress)
+    log_check = rt.extras.get("check_log")
+    if log_check is not None:
+        log_check(report)
+    return report

@@ -1,0 +1,52 @@
+"""Stored events are signed and kept forever: their topics must never change."""
+
+from __future__ import annotations
+
+from eventsourcing.domain import CanMutateAggregate
+from eventsourcing.utils import get_topic, resolve_topic
+
+from domain.actor import Actor
+from domain.agreement import ArchiveAgreement, SchoolYear
+from domain.record import Record
+from domain.request import DocumentRequest
+from domain.school import SchoolUnit
+
+PINNED = {
+    "custody:SchoolUnit", "custody:SchoolUnit.Registered",
+    "custody:Actor", "custody:Actor.Registered", "custody:Actor.AssignmentGranted",
+    "custody:Actor.AssignmentEnded", "custody:Actor.TokenRevoked",
+    "custody:Record", "custody:Record.StudentDocumentationCaptured",
+    "custody:Record.GeneralInformationCaptured", "custody:Record.CopyPrinted",
+    "custody:Record.CopyArchived", "custody:Record.CopyVerified",
+    "custody:Record.CopyDelivered", "custody:Record.CopyLent", "custody:Record.CopyReturned",
+    "custody:Record.CopyTransferred", "custody:Record.CopyReceived",
+    "custody:Record.CopyCulled", "custody:Record.Culled", "custody:Record.EnteredIntoIst",
+    "custody:Record.StudentDeparted", "custody:Record.HoldPlaced", "custody:Record.HoldLifted",
+    "custody:DocumentRequest", "custody:DocumentRequest.Made",
+    "custody:DocumentRequest.Decided", "custody:DocumentRequest.HandedOut",
+    "custody:DocumentRequest.Returned",
+    "custody:ArchiveAgreement", "custody:ArchiveAgreement.Terminated",
+    "custody:SchoolYear", "custody:SchoolYear.Closed",
+}
+
+AGGREGATES = [SchoolUnit, Actor, Record, DocumentRequest, ArchiveAgreement, SchoolYear]
+
+
+def declared_topics() -> set[str]:
+    topics = set()
+    for aggregate in AGGREGATES:
+        topics.add(get_topic(aggregate))
+        for value in vars(aggregate).values():
+            if (isinstance(value, type) and issubclass(value, CanMutateAggregate)
+                    and value.__name__ != "Event"):
+                topics.add(get_topic(value))
+    return topics
+
+
+def test_every_event_topic_is_pinned_and_none_was_renamed() -> None:
+    assert declared_topics() == PINNED
+
+
+def test_every_pinned_topic_resolves_to_its_class() -> None:
+    for topic in PINNED:
+        assert get_topic(resolve_topic(topic)) == topic
