@@ -35,3 +35,40 @@ class StorePorts:
     key_vault: KeyVault
     blind_index: BlindIndex
     extras: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class FeedItem:
+    """One stored event as the projections see it: verified, with its place in the log."""
+
+    seq: int
+    event: Any
+    prev: str
+    event_hash: str
+
+
+class EventFeed(Protocol):
+    """The application's events in ``seq`` order, each signature-checked on the way out."""
+
+    def read(self, after: int, limit: int) -> list[FeedItem]: ...
+    def last_seq(self) -> int: ...
+
+
+Doc = dict[str, Any]
+
+
+class ViewWriter(Protocol):
+    def get(self, view: str, key: str) -> Doc | None: ...
+    def put(self, view: str, key: str, doc: Doc) -> None: ...
+
+
+class ViewStore(Protocol):
+    """Read models with their tracking position, changed together in one transaction."""
+
+    def position(self) -> int: ...
+    def apply(self, expected_position: int, new_position: int,
+              change: Callable[[ViewWriter], None]) -> None: ...
+    def get(self, view: str, key: str) -> Doc | None: ...
+    def find(self, view: str, **where: str | None) -> list[Doc]: ...
+    def all(self, view: str) -> list[Doc]: ...
+    def reset(self) -> None: ...

@@ -13,7 +13,7 @@ import hashlib
 import json
 import re
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 from uuid import UUID, uuid4
@@ -136,7 +136,7 @@ class Custody(Application[UUID]):
         self.ports = ports
         self.keys = ports.key_vault
         self.blind = ports.blind_index
-        self.last_recordings: list[Recording[UUID]] = []
+        self.listeners: list[Callable[[int], None]] = []
         super().__init__(env)
 
     # -- wiring: the store signs and chains every event ------------------------------
@@ -146,6 +146,13 @@ class Custody(Application[UUID]):
 
     def construct_event_store(self) -> EventStore[UUID]:
         return self.ports.event_store(self.mapper, cast(AggregateRecorder, self.recorder))
+
+    def _notify(self, recordings: list[Recording[UUID]]) -> None:
+        # Wake the projection runner (and the log sealer) right after each commit.
+        if recordings:
+            last = max(r.notification.id for r in recordings)
+            for listener in self.listeners:
+                listener(last)
 
     # -- loading and saving ----------------------------------------------------------
 

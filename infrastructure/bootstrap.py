@@ -10,13 +10,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from urllib.parse import unquote, urlparse
 
 from eventsourcing.persistence import AggregateRecorder, Mapper, Transcoder
 
 from application.ports import StorePorts
+from application.projections import ProjectionRunner
+from application.queries import CustodyQueries
 from application.service import Custody
+from infrastructure.feed import SignedEventFeed
+from infrastructure.view_store import SQLViewStore
 from infrastructure.keys import Keyring, load_or_create_secret
 from infrastructure.settings import Settings
 from infrastructure.signed_events import SignedEventStore, SignedMapper
@@ -71,6 +75,9 @@ class Runtime:
     vault: SubjectKeyVault
     blind: BlindIndex
     custody: Custody
+    views: SQLViewStore
+    runner: ProjectionRunner
+    queries: CustodyQueries
     databases: list[Database] = field(default_factory=list)
     extras: dict[str, Any] = field(default_factory=dict)
 
@@ -112,7 +119,16 @@ def bootstrap(settings: Settings | None = None) -> Runtime:
     ports = StorePorts(mapper=mapper, event_store=event_store, key_vault=vault,
                        blind_index=blind)
     custody = Custody(eventsourcing_env(settings), ports)
-    return Runtime(settings, keyring, vault, blind, custody, [keys_db])
+    views_db = open_database(settings, "views.sqlite")
+    views = SQLViewStore(views_db, vault)
+    feed = SignedEventFeed(custody.recorder, cast(SignedMapper, custody.mapper))
+    runner = ProjectionRunner(feed, views)
+    custody.listeners.append(lambda _seq: runner.notify())
+    queries = CustodyQueries(views, runner, feed, settings.projection_wait_timeout)
+    rt = Runtime(settings, keyring, vault, blind, custody, views, runner, queries,
+                 [keys_db, views_db])
+    rt.extras["closers"] = [runner.stop]
+    return rt
 
 
 def data_dir_default() -> Path:

@@ -1,0 +1,370 @@
+"""Queries over the read models, in the shapes of the API contract.
+
+Every query first waits until the views include the latest write (read-your-writes);
+access is decided by :mod:`application.policy` on the same facts the commands use.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import Any
+from uuid import UUID
+
+from application.policy import Principal, require
+from application.ports import Doc, EventFeed, ViewStore
+from application.projections import MemoryViewStore, ProjectionRunner
+from domain.actor import Role
+from domain.errors import InvalidInputError, NotAuthorisedError, NotFoundError
+from domain.personnummer import InvalidPersonnummerError, Personnummer
+from domain.school import ARCHIVE
+
+READERS = (Role.ADMIN, Role.ARCHIVIST, Role.AUDITOR, Role.CUSTODIAN)
+HELD = ("printed", "at_school", "in_transit")
+
+
+def parse_instant(value: str, field: str = "as_of") -> dt.datetime:
+    try:
+        parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        try:
+            parsed = dt.datetime.combine(dt.date.fromisoformat(value), dt.time.max)
+        except ValueError:
+            raise InvalidInputError(f"{field} must be an ISO-8601 date or time",
+                                    field=field) from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=dt.UTC)
+    return parsed
+
+
+def sort_key(personnummer: str | None) -> tuple[Any, ...]:
+    if not personnummer:
+        return (dt.date.max, "", 0)
+    try:
+        return Personnummer.parse(personnummer).sort_key
+    except InvalidPersonnummerError:
+        return (dt.date.max, personnummer, 0)
+
+
+class CustodyQueries:
+    def __init__(self, views: ViewStore, runner: ProjectionRunner, feed: EventFeed,
+                 wait_timeout: float = 5.0) -> None:
+        self.views = views
+        self.runner = runner
+        self.feed = feed
+        self.wait_timeout = wait_timeout
+
+    def fresh(self, seq: int | None = None) -> None:
+        self.runner.wait_for(seq, self.wait_timeout)
+
+    # -- access ------------------------------------------------------------------------
+
+    @staticmethod
+    def can_read(principal: Principal, record: Doc, copies: Iterable[Doc]) -> bool:
+        if principal.role in (Role.ADMIN, Role.ARCHIVIST, Role.AUDITOR):
+            return True
+        if principal.role is Role.CUSTODIAN:
+            if principal.school_id is None:
+                return True
+            return record.get("school_id") == principal.school_id or any(
+                c.get("school_id") == principal.school_id for c in copies)
+        return False
+
+    def _readable(self, principal: Principal, record: Doc, copies: list[Doc]) -> None:
+        if not self.can_read(principal, record, copies):
+            raise NotAuthorisedError(
+                "staff may not browse student records; order the document from the "
+                "designated custodian instead (POST /api/v1/requests)"
+            )
+
+    # -- records -------------------------------------------------------------------------
+
+    def _record_doc(self, record_id: UUID, store: ViewStore | None = None) -> Doc:
+        doc = (store or self.views).get("records", str(record_id))
+        if doc is None:
+            raise NotFoundError(f"record {record_id} does not exist")
+        return doc
+
+    def _copies(self, record: Doc, store: ViewStore | None = None) -> list[Doc]:
+        s = store or self.views
+        return [c for c in (s.get("copies", cid) for cid in record["copy_ids"]) if c]
+
+    @staticmethod
+    def public_record(record: Doc, copies: list[Doc]) -> Doc:
+        personal = record.get("personal")
+        out: Doc = {
+            "id": record["id"],
+            "kind": record["kind"],
+            "status": record["status"],
+            "school_id": record["school_id"],
+        }
+        if record["kind"] == "student_documentation":
+            out["student"] = ({"personnummer": personal.get("personnummer"),
+                               "name": personal.get("name"), "class": personal.get("class")}
+                              if personal else None)
+            out["documents"] = personal.get("documents", []) if personal else []
+        else:
+            out["category"] = record.get("category")
+            out["title"] = personal.get("title") if personal else None
+            out["documents"] = []
+            out["sha256"] = record.get("fingerprint")
+        out["fingerprint"] = record.get("fingerprint")
+        out["shredded"] = personal is None
+        out["copies"] = [
+            {
+                "id": c["id"], "purpose": c["purpose"], "status": c["status"],
+                "school_id": c.get("school_id"), "location": c.get("location"),
+                "holder": c.get("holder"), "on_loan": c.get("holder") is not None,
+                "loan_request_id": c.get("loan_request_id"),
+                "verification": c.get("verification"), "replaces": c.get("replaces"),
+                "replaced_by": c.get("replaced_by"), "certificate_id": c.get("certificate_id"),
+            }
+            for c in copies
+        ]
+        out["holds"] = [{"id": k, **v} for k, v in sorted(record.get("holds", {}).items())]
+        out["departure"] = record.get("departure")
+        out["ist_entered"] = record.get("ist_entered")
+        out["culled"] = record.get("culled")
+        out["captured_at"] = record.get("captured_at")
+        out["updated_at"] = record.get("updated_at")
+        out["version"] = record.get("version")
+        return out
+
+    def record(self, principal: Principal, record_id: UUID) -> Doc:
+        self.fresh()
+        record = self._record_doc(record_id)
+        copies = self._copies(record)
+        self._readable(principal, record, copies)
+        return self.public_record(record, copies)
+
+    def records_by_personnummer(self, principal: Principal, record_id: UUID) -> list[Doc]:
+        self.fresh()
+        record = self.views.get("records", str(record_id))
+        if record is None:
+            return []
+        copies = self._copies(record)
+        self._readable(principal, record, copies)
+        return [self.public_record(record, copies)]
+
+    def record_as_of(self, principal: Principal, record_id: UUID, instant: dt.datetime) -> Doc | None:
+        """Replay this record's events up to ``instant`` through the same projector."""
+        self.fresh()
+        current = self._record_doc(record_id)
+        self._readable(principal, current, self._copies(current))
+        store = self.replay(instant, only_seqs=set(current.get("seqs", [])))
+        doc = store.get("records", str(record_id))
+        return None if doc is None else self.public_record(doc, self._copies(doc, store))
+
+    def replay(self, instant: dt.datetime, only_seqs: set[int] | None = None) -> MemoryViewStore:
+        """The views as they stood at ``instant``, replayed from the signed events."""
+        store = MemoryViewStore()
+        runner_proj = self.runner.projector
+        position = 0
+        last = self.feed.last_seq()
+        while position < last:
+            items = self.feed.read(position, 1000)
+            if not items:
+                break
+            keep = [i for i in items if (only_seqs is None or i.seq in only_seqs)
+                    and i.event.timestamp <= instant]
+            store.apply(store.position(), items[-1].seq,
+                        lambda w, batch=keep: [runner_proj.apply(w, i) for i in batch])
+            position = items[-1].seq
+        return store
+
+    # -- reports ------------------------------------------------------------------------
+
+    def shelf_list(self, principal: Principal, as_of: dt.datetime | None = None) -> list[Doc]:
+        require(principal, *READERS, doing="read the archive shelf list")
+        self.fresh()
+        store: ViewStore = self.replay(as_of) if as_of else self.views
+        rows = []
+        for copy in store.all("copies"):
+            if copy["purpose"] != "archive" or copy["status"] == "replaced":
+                continue
+            record = store.get("records", copy["record_id"])
+            if record is None:
+                continue
+            personal = record.get("personal") or {}
+            location = copy.get("location") or {}
+            rows.append({
+                "personnummer": personal.get("personnummer"),
+                "name": personal.get("name"),
+                "record_id": record["id"],
+                "copy_id": copy["id"],
+                "status": copy["status"],
+                "box": location.get("box"),
+                "shelf": location.get("shelf"),
+                "verified": (copy.get("verification") or {}).get("outcome") == "ok",
+                "verification": copy.get("verification"),
+                "school_id": record["school_id"],
+            })
+        rows.sort(key=lambda r: sort_key(r["personnummer"]))
+        return rows
+
+    def holdings(self, principal: Principal, school_id: str,
+                 as_of: dt.datetime | None = None) -> Doc:
+        if principal.role not in (Role.ADMIN, Role.ARCHIVIST, Role.AUDITOR) and not (
+            principal.role in (Role.CUSTODIAN, Role.PRINCIPAL) and principal.school_id == school_id
+        ):
+            raise NotAuthorisedError(f"only the custodian or principal of {school_id}, the "
+                                     "archivist, the admin and auditors see its holdings")
+        self.fresh()
+        store: ViewStore = self.replay(as_of) if as_of else self.views
+        if store.get("schools", school_id) is None:
+            raise NotFoundError(f"school unit {school_id} does not exist")
+        held, incoming = [], []
+        for copy in store.find("copies", school_id=school_id):
+            if copy["purpose"] != "school" or copy["status"] not in HELD:
+                continue
+            record = store.get("records", copy["record_id"]) or {}
+            personal = record.get("personal") or {}
+            row = {
+                "copy_id": copy["id"], "record_id": copy["record_id"], "status": copy["status"],
+                "personnummer": personal.get("personnummer"), "name": personal.get("name"),
+                "holder": copy.get("holder"), "on_loan": copy.get("holder") is not None,
+                "from_school_id": copy.get("transferred_from"),
+            }
+            (incoming if copy["status"] == "in_transit" else held).append(row)
+        held.sort(key=lambda r: sort_key(r["personnummer"]))
+        incoming.sort(key=lambda r: sort_key(r["personnummer"]))
+        return {"school_id": school_id, "copies": held, "incoming": incoming}
+
+    def request_log(self, principal: Principal, *, school_id: str | None = None,
+                    status: str | None = None, actor_id: str | None = None) -> list[Doc]:
+        self.fresh()
+        if principal.role in (Role.TEACHER, Role.MENTOR):
+            actor_id = principal.id  # staff see their own requests only
+        elif principal.role is Role.PRINCIPAL:
+            rows = [r for r in self._requests(None, status, actor_id)
+                    if r.get("student_school_id") == principal.school_id]
+            return rows
+        elif principal.role is Role.CUSTODIAN:
+            school_id = principal.location
+        where: dict[str, str | None] = {}
+        return self._requests(school_id, status, actor_id, where)
+
+    def _requests(self, school_id: str | None, status: str | None, actor_id: str | None,
+                  where: dict[str, str | None] | None = None) -> list[Doc]:
+        where = dict(where or {})
+        if school_id:
+            where["school_id"] = school_id
+        if status:
+            where["status"] = status
+        if actor_id:
+            where["actor"] = actor_id
+        rows = self.views.find("requests", **where)
+        names = {a["id"]: a["name"] for a in self.views.all("actors")}
+        for row in rows:
+            row["actor_name"] = names.get(row["actor"])
+        rows.sort(key=lambda r: r["seq"])
+        return rows
+
+    def request(self, principal: Principal, request_id: UUID) -> Doc:
+        self.fresh()
+        doc = self.views.get("requests", str(request_id))
+        if doc is None:
+            raise NotFoundError(f"request {request_id} does not exist")
+        if principal.role in (Role.TEACHER, Role.MENTOR, Role.PRINCIPAL) and (
+            doc["actor"] != principal.id
+        ):
+            raise NotAuthorisedError("staff see their own requests only")
+        return doc
+
+    def culls(self, principal: Principal) -> list[Doc]:
+        require(principal, *READERS, doing="read the culling register")
+        self.fresh()
+        rows = self.views.all("culls")
+        rows.sort(key=lambda r: r["seq"])
+        return rows
+
+    def cull(self, principal: Principal, certificate_id: UUID) -> Doc:
+        require(principal, *READERS, doing="read culling certificates")
+        self.fresh()
+        doc = self.views.get("culls", str(certificate_id))
+        if doc is None:
+            raise NotFoundError(f"culling certificate {certificate_id} does not exist")
+        return doc
+
+    def students(self) -> list[Doc]:
+        return [r for r in self.views.all("records") if r["kind"] == "student_documentation"]
+
+    def readiness(self) -> Doc:
+        """Every captured student needs an archive copy printed, archived and verified."""
+        self.fresh()
+        copies = {c["id"]: c for c in self.views.all("copies") if c["purpose"] == "archive"}
+        students = self.students()
+        printed = archived = verified = 0
+        missing = []
+        for record in students:
+            live = [copies[c] for c in record["copy_ids"]
+                    if c in copies and copies[c]["status"] not in ("replaced", "culled")]
+            copy = live[0] if live else None
+            status = copy["status"] if copy else None
+            if copy:
+                printed += 1
+            if status in ("archived", "verified"):
+                archived += 1
+            if status == "verified":
+                verified += 1
+            else:
+                need = {None: "archive copy not printed", "printed": "archive copy not filed",
+                        "archived": "archive copy not verified",
+                        "discrepancy": "verification found a discrepancy; reprint"}
+                missing.append({"record_id": record["id"], "school_id": record["school_id"],
+                                "archive_copy": status,
+                                "missing": need.get(status, status or "")})
+        agreement = self.views.get("meta", "agreement")
+        return {
+            "ready": not missing and bool(students) and agreement is None,
+            "terminated": agreement is not None,
+            "terminated_at": agreement["at"] if agreement else None,
+            "students": len(students), "printed": printed, "archived": archived,
+            "verified": verified, "missing": missing,
+        }
+
+    def progress(self) -> list[Doc]:
+        """Migration progress per school unit."""
+        self.fresh()
+        copies = {c["id"]: c for c in self.views.all("copies")}
+        schools = {s["id"]: {"school_id": s["id"], "name": s["name"], "captured": 0,
+                             "printed": 0, "archived": 0, "verified": 0, "delivered": 0,
+                             "ist_entered": 0, "general_information": 0, "culled": 0}
+                   for s in self.views.all("schools")}
+        for record in self.views.all("records"):
+            row = schools.get(record["school_id"])
+            if row is None:
+                continue
+            if record["kind"] != "student_documentation":
+                row["general_information"] += 1
+                row["culled"] += record["status"] == "culled"
+                continue
+            row["captured"] += 1
+            mine = [copies[c] for c in record["copy_ids"] if c in copies]
+            archive = [c for c in mine if c["purpose"] == "archive"
+                       and c["status"] != "replaced"]
+            school = [c for c in mine if c["purpose"] == "school"]
+            row["printed"] += bool(archive)
+            row["archived"] += any(c["status"] in ("archived", "verified") for c in archive)
+            row["verified"] += any(c["status"] == "verified" for c in archive)
+            row["delivered"] += any(c.get("delivered_at") for c in school)
+            row["ist_entered"] += record.get("ist_entered") is not None
+        return sorted(schools.values(), key=lambda r: r["school_id"])
+
+    def rollover_candidates(self, year: int | None = None) -> list[Doc]:
+        self.fresh()
+        rows = self.views.all("departures")
+        if year is not None:
+            rows = [r for r in rows if r["date"] <= f"{year}-07-31"]
+        return sorted(rows, key=lambda r: (r["date"], r["record_id"]))
+
+    def schools(self) -> list[Doc]:
+        self.fresh()
+        return sorted(self.views.all("schools"), key=lambda s: s["id"])
+
+    def actors(self) -> list[Doc]:
+        self.fresh()
+        return sorted(self.views.all("actors"), key=lambda a: a["name"])
+
+    def copy_location_label(self, copy: Doc) -> str:
+        return ARCHIVE if copy["purpose"] == "archive" else (copy.get("school_id") or ARCHIVE)

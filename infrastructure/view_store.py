@@ -1,0 +1,160 @@
+"""The read models in SQL (SQLite or PostgreSQL), with their tracking position.
+
+``apply`` moves the position with a compare-and-set and writes the batch's documents in
+the same transaction: if another runner got there first, or the process dies, nothing of
+the batch is kept, so every event is applied exactly once. Personal data in a document
+(``personal``) is sealed under the document's ``subject`` key, like in the events, so
+the views hold no personal data in plaintext and a shredded key blanks them too.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+from uuid import UUID
+
+from application.ports import Doc, ViewWriter
+from infrastructure.sql import Database
+from infrastructure.subject_keys import SubjectKeyVault
+
+INDEXED = ("school_id", "status", "record_id", "actor")
+
+
+class ProjectionConflictError(RuntimeError):
+    """Another runner moved the views first; this batch was rolled back."""
+
+
+class SQLViewStore:
+    def __init__(self, db: Database, vault: SubjectKeyVault, *, prefix: str = "custody") -> None:
+        self.db = db
+        self.vault = vault
+        self.table = f"{prefix}_views"
+        self.tracking = f"{prefix}_view_tracking"
+        big = "BIGINT" if db.dialect == "postgres" else "INTEGER"
+        with db.transaction() as cur:
+            cur.execute(
+                f"CREATE TABLE IF NOT EXISTS {self.table} (view TEXT NOT NULL, key TEXT NOT NULL, "
+                "school_id TEXT, status TEXT, record_id TEXT, actor TEXT, doc TEXT NOT NULL, "
+                "PRIMARY KEY (view, key))"
+            )
+            for column in INDEXED:
+                cur.execute(f"CREATE INDEX IF NOT EXISTS {self.table}_{column} "
+                            f"ON {self.table} (view, {column})")
+            cur.execute(f"CREATE TABLE IF NOT EXISTS {self.tracking} "
+                        f"(name TEXT PRIMARY KEY, position {big} NOT NULL)")
+            cur.execute(f"INSERT INTO {self.tracking} (name, position) VALUES ('views', 0) "
+                        "ON CONFLICT (name) DO NOTHING")
+
+    # -- sealing --------------------------------------------------------------------------
+
+    def _encode(self, doc: Doc) -> str:
+        personal = doc.get("personal")
+        if personal is not None and doc.get("subject"):
+            doc = dict(doc)
+            try:
+                doc["personal"] = self.vault.seal(UUID(doc["subject"]), personal)
+            except LookupError:
+                doc["personal"] = None  # key destroyed meanwhile: nothing readable to keep
+        return json.dumps(doc, separators=(",", ":"), sort_keys=True, default=str)
+
+    def _decode(self, text: str) -> Doc:
+        doc: Doc = json.loads(text)
+        sealed = doc.get("personal")
+        if isinstance(sealed, dict) and "sealed" in sealed and doc.get("subject"):
+            doc["personal"] = self.vault.open(UUID(doc["subject"]), sealed)
+        return doc
+
+    # -- port: ViewStore ------------------------------------------------------------------
+
+    def position(self) -> int:
+        with self.db.reading() as cur:  # type: ignore[attr-defined]
+            cur.execute(f"SELECT position FROM {self.tracking} WHERE name = 'views'")
+            row = cur.fetchone()
+        return int(row[0]) if row else 0
+
+    def apply(self, expected_position: int, new_position: int,
+              change: Callable[[ViewWriter], None]) -> None:
+        with self.db.transaction() as cur:
+            cur.execute(
+                f"UPDATE {self.tracking} SET position = %s WHERE name = 'views' AND position = %s",
+                (new_position, expected_position),
+            )
+            if cur.rowcount != 1:
+                raise ProjectionConflictError(
+                    f"the views are no longer at seq {expected_position}; batch rolled back"
+                )
+            writer = _Writer(self, cur)
+            change(writer)
+            rows = []
+            for (view, key), doc in writer.changes.items():
+                rows.append((view, key, *(_column(doc, c) for c in INDEXED), self._encode(doc)))
+            if rows:
+                cur.executemany(
+                    f"INSERT INTO {self.table} (view, key, school_id, status, record_id, actor, "
+                    "doc) VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT (view, key) DO UPDATE "
+                    "SET school_id = excluded.school_id, status = excluded.status, "
+                    "record_id = excluded.record_id, actor = excluded.actor, doc = excluded.doc",
+                    rows,
+                )
+
+    def get(self, view: str, key: str) -> Doc | None:
+        with self.db.reading() as cur:  # type: ignore[attr-defined]
+            cur.execute(f"SELECT doc FROM {self.table} WHERE view = %s AND key = %s", (view, key))
+            row = cur.fetchone()
+        return self._decode(row[0]) if row else None
+
+    def find(self, view: str, **where: str | None) -> list[Doc]:
+        clauses = ["view = %s"]
+        params: list[Any] = [view]
+        for column, value in where.items():
+            if column not in INDEXED:
+                raise ValueError(f"{column} is not an indexed column")
+            if value is None:
+                clauses.append(f"{column} IS NULL")
+            else:
+                clauses.append(f"{column} = %s")
+                params.append(value)
+        with self.db.reading() as cur:  # type: ignore[attr-defined]
+            cur.execute(f"SELECT doc FROM {self.table} WHERE {' AND '.join(clauses)} ORDER BY key",
+                        params)
+            rows = cur.fetchall()
+        return [self._decode(r[0]) for r in rows]
+
+    def all(self, view: str) -> list[Doc]:
+        return self.find(view)
+
+    def reset(self) -> None:
+        with self.db.transaction() as cur:
+            cur.execute(f"DELETE FROM {self.table}")
+            cur.execute(f"UPDATE {self.tracking} SET position = 0 WHERE name = 'views'")
+
+
+def _column(doc: Doc, column: str) -> str | None:
+    value = doc.get(column)
+    return None if value is None else str(value)
+
+
+class _Writer:
+    """Stages a batch's documents; reads see the batch's own earlier writes."""
+
+    def __init__(self, store: SQLViewStore, cur: Any) -> None:
+        self.store = store
+        self.cur = cur
+        self.changes: dict[tuple[str, str], Doc] = {}
+
+    def get(self, view: str, key: str) -> Doc | None:
+        staged = self.changes.get((view, key))
+        if staged is not None:
+            return staged
+        self.cur.execute(f"SELECT doc FROM {self.store.table} WHERE view = %s AND key = %s",
+                         (view, key))
+        row = self.cur.fetchone()
+        if row is None:
+            return None
+        doc = self.store._decode(row[0])
+        self.changes[(view, key)] = doc
+        return doc
+
+    def put(self, view: str, key: str, doc: Doc) -> None:
+        self.changes[(view, key)] = json.loads(json.dumps(doc, default=str))
