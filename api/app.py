@@ -8,6 +8,8 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from api import problems
+from api.routes import records, reports, requests, setup
 from infrastructure.bootstrap import Runtime, bootstrap
 from infrastructure.settings import Settings
 
@@ -33,6 +35,10 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         "(BU 2017/503 § 88).",
         lifespan=lifespan,
     )
+
+    problems.install(app)
+    for router in (setup.router, records.router, requests.router, reports.router):
+        app.include_router(router)
 
     @app.get("/healthz", tags=["operations"])
     def healthz() -> dict[str, Any]:

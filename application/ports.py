@@ -72,3 +72,19 @@ class ViewStore(Protocol):
     def find(self, view: str, **where: str | None) -> list[Doc]: ...
     def all(self, view: str) -> list[Doc]: ...
     def reset(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One stored event of a record as an auditor sees it."""
+
+    version: int
+    topic: str
+    key_id: str
+    signature_valid: bool
+    problem: str | None
+    event: Any | None
+
+
+class EventHistory(Protocol):
+    def history(self, record_id: UUID) -> list[HistoryEntry]: ...

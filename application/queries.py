@@ -12,7 +12,7 @@ from typing import Any
 from uuid import UUID
 
 from application.policy import Principal, require
-from application.ports import Doc, EventFeed, ViewStore
+from application.ports import Doc, EventFeed, EventHistory, ViewStore
 from application.projections import MemoryViewStore, ProjectionRunner
 from domain.actor import Role
 from domain.errors import InvalidInputError, NotAuthorisedError, NotFoundError
@@ -37,6 +37,21 @@ def parse_instant(value: str, field: str = "as_of") -> dt.datetime:
     return parsed
 
 
+def _iso(value: Any) -> str | None:
+    return None if value is None else (value.isoformat() if hasattr(value, "isoformat")
+                                       else str(value))
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, UUID):
+        return str(value)
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
 def sort_key(personnummer: str | None) -> tuple[Any, ...]:
     if not personnummer:
         return (dt.date.max, "", 0)
@@ -48,7 +63,8 @@ def sort_key(personnummer: str | None) -> tuple[Any, ...]:
 
 class CustodyQueries:
     def __init__(self, views: ViewStore, runner: ProjectionRunner, feed: EventFeed,
-                 wait_timeout: float = 5.0) -> None:
+                 history: EventHistory, wait_timeout: float = 5.0) -> None:
+        self.history_source = history
         self.views = views
         self.runner = runner
         self.feed = feed
@@ -171,6 +187,48 @@ class CustodyQueries:
                         lambda w, batch=keep: [runner_proj.apply(w, i) for i in batch])
             position = items[-1].seq
         return store
+
+    def history(self, principal: Principal, record_id: UUID,
+                as_of: dt.datetime | None = None) -> Doc:
+        """Provenance: every event with seq, version, type, time, actor, data, key id and
+        whether its signature verified; with ``as_of`` also the custody as it stood then."""
+        self.fresh()
+        record = self._record_doc(record_id)
+        self._readable(principal, record, self._copies(record))
+        seqs = record.get("seqs", [])
+        events = []
+        for entry in self.history_source.history(record_id):
+            event = entry.event
+            data: Doc = {}
+            at = None
+            actor = None
+            if event is not None:
+                raw = dict(vars(event))
+                at = _iso(raw.pop("timestamp", None))
+                actor = raw.pop("actor", None)
+                for key in ("originator_id", "originator_version", "originator_topic"):
+                    raw.pop(key, None)
+                data = {k: _plain(v) for k, v in raw.items()}
+                if as_of is not None and event.timestamp > as_of:
+                    continue
+            index = entry.version - 1
+            events.append({
+                "seq": seqs[index] if 0 <= index < len(seqs) else None,
+                "version": entry.version,
+                "type": entry.topic.split(":", 1)[-1].split(".", 1)[-1],
+                "topic": entry.topic,
+                "at": at,
+                "actor": actor,
+                "data": data,
+                "key_id": entry.key_id or None,
+                "signature_valid": entry.signature_valid,
+                "problem": entry.problem,
+            })
+        out: Doc = {"record_id": str(record_id), "events": events}
+        if as_of is not None:
+            out["as_of"] = as_of.isoformat()
+            out["custody"] = self.record_as_of(principal, record_id, as_of)
+        return out
 
     # -- reports ------------------------------------------------------------------------
 

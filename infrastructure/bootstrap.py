@@ -19,13 +19,14 @@ from application.ports import StorePorts
 from application.projections import ProjectionRunner
 from application.queries import CustodyQueries
 from application.service import Custody
-from infrastructure.feed import SignedEventFeed
+from infrastructure.feed import SignedEventFeed, SignedHistory
 from infrastructure.view_store import SQLViewStore
 from infrastructure.keys import Keyring, load_or_create_secret
 from infrastructure.settings import Settings
 from infrastructure.signed_events import SignedEventStore, SignedMapper
 from infrastructure.sql import Database, PostgresDatabase, SQLiteDatabase
 from infrastructure.subject_keys import BlindIndex, SubjectKeyVault
+from infrastructure.transparency.log import TransparencyLog
 
 
 def eventsourcing_env(settings: Settings) -> dict[str, str]:
@@ -80,6 +81,16 @@ class Runtime:
     queries: CustodyQueries
     databases: list[Database] = field(default_factory=list)
     extras: dict[str, Any] = field(default_factory=dict)
+    log: TransparencyLog = field(init=False)
+
+    def start_background(self) -> None:
+        """The server's followers: projections and log sealing with checkpoints."""
+        self.runner.start()
+        self.log.start()
+
+    def seal(self) -> str | None:
+        """Seal what a command-line write stored and sign a checkpoint for it."""
+        return self.log.seal_and_checkpoint()
 
     @property
     def events_database(self) -> str:
@@ -124,10 +135,23 @@ def bootstrap(settings: Settings | None = None) -> Runtime:
     feed = SignedEventFeed(custody.recorder, cast(SignedMapper, custody.mapper))
     runner = ProjectionRunner(feed, views)
     custody.listeners.append(lambda _seq: runner.notify())
-    queries = CustodyQueries(views, runner, feed, settings.projection_wait_timeout)
+    history = SignedHistory(custody.recorder, cast(SignedMapper, custody.mapper))
+    queries = CustodyQueries(views, runner, feed, history, settings.projection_wait_timeout)
     rt = Runtime(settings, keyring, vault, blind, custody, views, runner, queries,
                  [keys_db, views_db])
-    rt.extras["closers"] = [runner.stop]
+    if settings.uses_postgres:
+        pool = cast(PostgresDatabase, views_db).pool
+        tlog = TransparencyLog(keyring, custody.recorder, pg_pool=pool,
+                               pg_schema=settings.database_schema, origin=settings.log_origin,
+                               interval=settings.checkpoint_interval)
+    else:
+        tlog = TransparencyLog(keyring, custody.recorder,
+                               sqlite_path=settings.data_dir / "log.sqlite",
+                               origin=settings.log_origin, interval=settings.checkpoint_interval)
+    rt.log = tlog
+    custody.listeners.append(lambda _seq: tlog.notify())
+    rt.extras["check_log"] = tlog.check
+    rt.extras["closers"] = [runner.stop, tlog.close]
     return rt
 
 

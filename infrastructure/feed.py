@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from eventsourcing.persistence import ApplicationRecorder
 
-from application.ports import FeedItem
-from infrastructure.signed_events import SignedMapper
+from uuid import UUID
+
+from application.ports import FeedItem, HistoryEntry
+from infrastructure.signed_events import SignedMapper, TamperedEventError
 
 
 class SignedEventFeed:
@@ -23,3 +25,24 @@ class SignedEventFeed:
 
     def last_seq(self) -> int:
         return self.recorder.max_notification_id() or 0
+
+
+class SignedHistory:
+    """A record's stored events, each checked; a bad one is reported, not raised."""
+
+    def __init__(self, recorder: ApplicationRecorder, mapper: SignedMapper) -> None:
+        self.recorder = recorder
+        self.mapper = mapper
+
+    def history(self, record_id: UUID) -> list[HistoryEntry]:
+        entries = []
+        for stored in self.recorder.select_events(record_id):
+            try:
+                event, checked = self.mapper.open(stored)
+            except TamperedEventError as error:
+                entries.append(HistoryEntry(stored.originator_version, stored.topic, "", False,
+                                            error.problem, None))
+                continue
+            entries.append(HistoryEntry(stored.originator_version, stored.topic, checked.kid,
+                                        True, None, event))
+        return entries

@@ -41,11 +41,45 @@ class VerifyReport:
     records: int = 0
     faults: list[Fault] = field(default_factory=list)
     leaves: list[bytes] = field(default_factory=list)
+    leaf_events: list[tuple[int, str, int]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         return not self.faults
+
+    def check_checkpoints(self, checkpoints: Sequence[tuple[int, bytes, str]],
+                          vkeys: Sequence[str], origin: str, *, trusted: bool = False) -> None:
+        """Each signed checkpoint must verify and match the root of the events stored."""
+        from infrastructure.transparency.checkpoint import CheckpointError, open_note
+        from infrastructure.transparency.merkle import MemoryNodeStore, MerkleTree
+
+        tree = MerkleTree(MemoryNodeStore())
+        if self.leaves:
+            tree.append_many(self.leaves)
+        kind = "trusted checkpoint" if trusted else "checkpoint"
+        for size, _root, note in checkpoints:
+            try:
+                checkpoint = open_note(note, list(vkeys), origin=origin)
+            except CheckpointError as error:
+                self.faults.append(Fault(None, "-", 0, f"{kind} of size {size}: {error}"))
+                continue
+            if checkpoint.size > len(self.leaves):
+                self.faults.append(Fault(
+                    None, "-", 0,
+                    f"{kind} of size {checkpoint.size} covers more events than are stored "
+                    f"({len(self.leaves)}): events were removed"))
+            elif tree.root(checkpoint.size) != checkpoint.root_hash:
+                first_bad = self._first_mismatch_hint(checkpoint.size)
+                self.faults.append(Fault(
+                    None, "-", 0,
+                    f"{kind} of size {checkpoint.size} does not match the stored events: "
+                    f"history was rewritten{first_bad}"))
+        if checkpoints:
+            self.notes.append(f"{len(checkpoints)} {kind}(s) checked against the events")
+
+    def _first_mismatch_hint(self, size: int) -> str:
+        return f" (somewhere in seq 1..{self.leaf_events[size - 1][0]})" if size else ""
 
 
 def leaf_entry(seq: int, record_id: str, version: int, event_hash: str) -> bytes:
@@ -157,6 +191,7 @@ def _check_chains(
         if problem:
             report.faults.append(Fault(seq, rid, version, problem))
         report.leaves.append(leaf_hash(leaf_entry(seq, rid, version, event_hash)))
+        report.leaf_events.append((seq, rid, version))
         head = heads.get(rid)
         if head is not None and version <= head[0]:
             report.faults.append(Fault(

@@ -119,7 +119,9 @@ class SQLiteNodeStore:
     concurrent appenders queue on the write lock rather than failing to
     upgrade a read lock.  Given a connection, it uses that connection as is;
     if that connection is already inside a transaction, writes join it and are
-    left for its owner to commit.
+    left for its owner to commit.  A connection opened here belongs to the
+    creating thread (sqlite3's default); share a store across threads by
+    passing a connection made with ``check_same_thread=False``.
     """
 
     def __init__(
@@ -247,6 +249,10 @@ class PostgresNodeStore:
         table: str = DEFAULT_TABLE,
         schema: str | None = None,
     ) -> None:
+        # Validate names before connecting so a bad name leaks no connection.
+        _check_identifier(table, "table name")
+        if schema is not None:
+            _check_identifier(schema, "schema name")
         self._pool: ConnectionPool[Any] | None = None
         self._conn: psycopg.Connection[Any] | None = None
         self._owns_connection = False
@@ -258,9 +264,6 @@ class PostgresNodeStore:
         else:
             self._conn = source
 
-        _check_identifier(table, "table name")
-        if schema is not None:
-            _check_identifier(schema, "schema name")
         name = sql.Identifier(schema, table) if schema else sql.Identifier(table)
         self._select_sql = sql.SQL(
             "SELECT n.level, n.idx, n.hash"

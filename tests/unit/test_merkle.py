@@ -171,7 +171,8 @@ def ref_verify_consistency(
 # ---------------------------------------------------------------------------
 
 MAX_LEAVES = 70
-ENTRIES = [f"custody-event-{i}".encode() for i in range(MAX_LEAVES)]
+# One spare entry so the reference can describe a tree one larger than any built.
+ENTRIES = [f"custody-event-{i}".encode() for i in range(MAX_LEAVES + 1)]
 REF = Reference(ENTRIES)
 
 
@@ -273,9 +274,7 @@ class TestRfc6962Vectors:
         ref = Reference([bytes.fromhex(x) for x in self.LEAVES])
         assert [ref.mth(0, n).hex() for n in range(1, 9)] == list(self.ROOTS)
 
-    def test_inclusion_proof_for_leaf_5_of_8_matches_published_path(
-        self, tree: MerkleTree
-    ) -> None:
+    def test_inclusion_proof_for_leaf_5_of_8_matches_published_path(self, tree: MerkleTree) -> None:
         assert [h.hex() for h in tree.inclusion_proof(5, 8)] == [
             "bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b",
             "ca854ea128ed050b41b35ffc1b87b8eb2bde461e9e3b5596ece6b9d5975a0ae0",
@@ -519,9 +518,7 @@ class TestVerification:
 
     @settings(max_examples=300, deadline=None)
     @given(data=st.data())
-    def test_inclusion_with_wrong_index_root_or_size_is_rejected(
-        self, data: st.DataObject
-    ) -> None:
+    def test_inclusion_with_wrong_index_root_or_size_is_rejected(self, data: st.DataObject) -> None:
         size = data.draw(st.integers(2, MAX_LEAVES), label="size")
         index = data.draw(st.integers(0, size - 1), label="index")
         proof = full_tree().inclusion_proof(index, size)
@@ -532,9 +529,19 @@ class TestVerification:
         assert not verify_inclusion(leaf, other, size, proof, root)
         assert not verify_inclusion(leaf, index, size, proof, flip(root))
         assert not verify_inclusion(leaf, index, size, proof, REF.mth(0, size - 1))
+        if len(REF.path(index, 0, size + 1)) != len(proof):
+            assert not verify_inclusion(leaf, index, size + 1, proof, root)
         assert not verify_inclusion(leaf, index, size, [*proof, root], root)
         if proof:
             assert not verify_inclusion(leaf, index, size, proof[:-1], root)
+
+    def test_inclusion_proof_longer_than_the_tree_is_tall_is_rejected(self) -> None:
+        # Hashing on past the root reproduces a larger tree's root; a size-1
+        # tree must still not accept a path of length one.
+        leaf0, leaf1 = leaf_hash(ENTRIES[0]), leaf_hash(ENTRIES[1])
+        assert node_hash(leaf0, leaf1) == REF.mth(0, 2)
+        assert not verify_inclusion(leaf1, 0, 1, [leaf0], REF.mth(0, 2))
+        assert not ref_verify_inclusion(leaf1, 0, 1, [leaf0], REF.mth(0, 2))
 
     def test_inclusion_verifier_rejects_malformed_arguments(self) -> None:
         leaf = leaf_hash(ENTRIES[0])
@@ -568,6 +575,11 @@ class TestVerification:
         assert not verify_consistency(first, second, second_root, first_root, proof)
         assert not verify_consistency(second, first, first_root, second_root, proof)
         assert not verify_consistency(first, second, first_root, second_root, [])
+        # Passed off as a proof for a larger tree it must fail whenever that
+        # tree's proofs have another length (same-shaped proofs are
+        # indistinguishable by design).
+        if len(REF.proof(first, second + 1)) != len(proof):
+            assert not verify_consistency(first, second + 1, first_root, second_root, proof)
         assert not verify_consistency(first, second, first_root, second_root, [*proof, proof[0]])
         if first + 1 < second:
             assert not verify_consistency(
@@ -772,11 +784,9 @@ class TestOpenNote:
         witness = new_key()
         body = format_checkpoint(ORIGIN, 2, REF.mth(0, 2))
         good = sign_note(body, [(ORIGIN, log_key)])
-        bad_witness_line = sign_note("other text\n", [("witness.example", witness)]).split(
-            "\n\n"
-        )[1]
-        note = good + bad_witness_line
-        with pytest.raises(CheckpointError, match="witness.example"):
+        other_note = sign_note("other text\n", [("witness.example", witness)])
+        note = good + other_note.split("\n\n")[1]
+        with pytest.raises(CheckpointError, match=r"witness\.example"):
             open_note(note, [vkey(ORIGIN, log_key), vkey("witness.example", witness)])
         # Without the witness key configured, its bad signature is just unknown.
         assert open_note(note, [vkey(ORIGIN, log_key)]).size == 2

@@ -1,0 +1,95 @@
+"""One table from the domain's named errors to HTTP statuses, and problem+json bodies
+(RFC 9457) for every error the API returns."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from application.projections import ProjectionLagError, ProjectionStoppedError
+from domain.errors import (
+    AgreementNotReadyError,
+    AlreadyExistsError,
+    ConcurrentChangeError,
+    DomainError,
+    IllegalTransitionError,
+    InvalidInputError,
+    NotAuthenticatedError,
+    NotAuthorisedError,
+    NotFoundError,
+)
+
+log = logging.getLogger("custody.api")
+PROBLEM = "application/problem+json"
+TYPE_BASE = "https://records-custody.example/problems/"
+
+STATUS: list[tuple[type[Exception], int, str]] = [
+    (NotAuthenticatedError, 401, "not-authenticated"),
+    (NotAuthorisedError, 403, "not-authorised"),
+    (NotFoundError, 404, "not-found"),
+    (AlreadyExistsError, 409, "already-exists"),
+    (AgreementNotReadyError, 409, "agreement-not-ready"),
+    (ConcurrentChangeError, 409, "concurrent-change"),
+    (IllegalTransitionError, 409, "illegal-transition"),
+    (InvalidInputError, 422, "invalid-input"),
+    (DomainError, 409, "domain-rule"),
+]
+
+
+def problem(status: int, kind: str, title: str, detail: str, **extra: Any) -> JSONResponse:
+    body = {"type": TYPE_BASE + kind, "title": title, "status": status, "detail": detail, **extra}
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
+
+
+def domain_problem(error: DomainError) -> JSONResponse:
+    for cls, status, kind in STATUS:
+        if isinstance(error, cls):
+            extra: dict[str, Any] = {}
+            if isinstance(error, AlreadyExistsError):
+                extra["id"] = error.existing_id
+            if isinstance(error, AgreementNotReadyError):
+                extra["missing"] = error.missing
+            if isinstance(error, NotAuthorisedError) and error.logged_request_id:
+                extra["request_id"] = error.logged_request_id
+            if isinstance(error, InvalidInputError) and error.field:
+                extra["errors"] = [{"field": error.field, "message": str(error)}]
+            return problem(status, kind, getattr(error, "title", cls.__name__), str(error),
+                           **extra)
+    return problem(409, "domain-rule", "Domain rule violated", str(error))
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(DomainError)
+    def on_domain_error(request: Request, error: DomainError) -> JSONResponse:
+        return domain_problem(error)
+
+    @app.exception_handler(RequestValidationError)
+    def on_validation(request: Request, error: RequestValidationError) -> JSONResponse:
+        errors = []
+        for item in error.errors():
+            loc = [str(p) for p in item.get("loc", ()) if p not in ("body", "query", "path")]
+            errors.append({"field": ".".join(loc) or "body", "message": item.get("msg", "")})
+        detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
+        return problem(422, "invalid-input", "Invalid input", detail, errors=errors)
+
+    @app.exception_handler(StarletteHTTPException)
+    def on_http(request: Request, error: StarletteHTTPException) -> JSONResponse:
+        titles = {404: "Not found", 405: "Method not allowed", 401: "Not authenticated"}
+        return problem(error.status_code, f"http-{error.status_code}",
+                       titles.get(error.status_code, "HTTP error"), str(error.detail))
+
+    @app.exception_handler(ProjectionStoppedError)
+    def on_stopped(request: Request, error: ProjectionStoppedError) -> JSONResponse:
+        log.error("integrity: %s", error)
+        return problem(503, "integrity-failure", "The views stopped at a forged or broken event",
+                       str(error))
+
+    @app.exception_handler(ProjectionLagError)
+    def on_lag(request: Request, error: ProjectionLagError) -> JSONResponse:
+        return problem(503, "projection-lag", "The views are behind", str(error))

@@ -1,0 +1,184 @@
+"""Request and response bodies, named by role (``RecordCreate``, ``RecordPublic``).
+
+Each request body carries an example for the OpenAPI page at ``/docs``.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+EXAMPLE_PNR = "20050315-1230"
+SHA = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+
+
+def example(value: dict[str, Any]) -> ConfigDict:
+    return ConfigDict(extra="forbid", json_schema_extra={"examples": [value]})
+
+
+Text = Annotated[str, Field(min_length=1, max_length=500)]
+ShortText = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class SchoolCreate(BaseModel):
+    model_config = example({"id": "holmes", "name": "Holmesskolan"})
+    id: Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[a-z0-9][a-z0-9_-]*$")]
+    name: ShortText
+
+
+class SchoolPublic(BaseModel):
+    id: str
+    name: str
+
+
+class ActorCreate(BaseModel):
+    model_config = example({"name": "Tove Lärare", "role": "teacher", "school_id": "holmes"})
+    name: ShortText
+    role: Literal["admin", "archivist", "custodian", "principal", "teacher", "mentor", "auditor"]
+    school_id: str | None = None
+
+
+class ActorCreated(BaseModel):
+    id: str
+    token: str
+
+
+class AssignmentCreate(BaseModel):
+    model_config = example({"personnummer": EXAMPLE_PNR})
+    personnummer: Annotated[str, Field(min_length=10, max_length=13)]
+
+
+class DocumentIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    title: Text
+    category: ShortText
+    sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+    pages: Annotated[int, Field(ge=1, le=100_000)]
+
+
+class StudentDocumentationCreate(BaseModel):
+    model_config = example({
+        "kind": "student_documentation", "personnummer": EXAMPLE_PNR, "name": "Alva Andersson",
+        "school_id": "holmes", "class": "7A",
+        "documents": [{"title": "IUP vårterminen 2017", "category": "iup", "sha256": SHA,
+                       "pages": 4}],
+    })
+    kind: Literal["student_documentation"]
+    personnummer: Annotated[str, Field(min_length=10, max_length=13)]
+    name: ShortText
+    school_id: ShortText
+    class_: Annotated[str | None, Field(alias="class", max_length=40)] = None
+    documents: Annotated[list[DocumentIn], Field(min_length=1, max_length=1000)]
+
+
+class GeneralInformationCreate(BaseModel):
+    model_config = example({
+        "kind": "general_information", "category": "newsletter",
+        "title": "Veckobrev v. 12", "school_id": "holmes", "sha256": SHA,
+    })
+    kind: Literal["general_information"]
+    category: Literal["newsletter", "blog_post", "statistics", "compilation", "other"]
+    title: Text
+    school_id: ShortText
+    sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+
+
+RecordCreate = Annotated[
+    StudentDocumentationCreate | GeneralInformationCreate, Field(discriminator="kind")
+]
+
+
+class CopyCreate(BaseModel):
+    model_config = example({"purpose": "school", "school_id": "holmes"})
+    purpose: Literal["archive", "school"]
+    school_id: str | None = None
+
+
+class Created(BaseModel):
+    id: str
+
+
+class ArchivalIn(BaseModel):
+    model_config = example({"box": "A-0001", "shelf": "H3"})
+    box: ShortText
+    shelf: Annotated[str | None, Field(max_length=200)] = None
+
+
+class VerificationIn(BaseModel):
+    model_config = example({"outcome": "ok", "note": None})
+    outcome: Literal["ok", "discrepancy"]
+    note: Annotated[str | None, Field(max_length=2000)] = None
+
+
+class DeliveryIn(BaseModel):
+    model_config = example({"school_id": "holmes"})
+    school_id: ShortText
+
+
+class TransferIn(BaseModel):
+    model_config = example({"to_school_id": "kvistberg"})
+    to_school_id: ShortText
+
+
+class CopyCullIn(BaseModel):
+    model_config = example({"decision": "BU 2017/503 § 88", "point": 4, "method": "shredding",
+                            "witness": "Greta Granskare"})
+    decision: ShortText
+    point: Annotated[int, Field(ge=1, le=99)]
+    method: ShortText
+    witness: Annotated[str | None, Field(max_length=200)] = None
+
+
+class RecordCullIn(BaseModel):
+    model_config = example({"decision": "BU 2017/503 § 88", "point": 1, "method": "deletion"})
+    decision: ShortText
+    point: Annotated[int, Field(ge=1, le=99)]
+    method: ShortText
+    witness: Annotated[str | None, Field(max_length=200)] = None
+
+
+class CullDone(BaseModel):
+    certificate_id: str
+    seq: int | None = None
+
+
+class IstEntryIn(BaseModel):
+    model_config = example({"note": "Stödinsatser förda in i IST-lärande"})
+    note: Annotated[str | None, Field(max_length=2000)] = None
+
+
+class DepartureIn(BaseModel):
+    model_config = example({"reason": "moved_within_municipality", "to_school_id": "kvistberg",
+                            "date": "2018-06-15"})
+    reason: Literal["moved_within_municipality", "moved_away", "finished_compulsory_school"]
+    to_school_id: str | None = None
+    date: Annotated[str, Field(pattern=r"^\d{4}-\d{2}-\d{2}$")]
+
+
+class HoldIn(BaseModel):
+    model_config = example({"reason": "Överklagande pågår (dnr BU 2018/12)"})
+    reason: Text
+
+
+class HoldLiftIn(BaseModel):
+    model_config = example({"reason": "Överklagandet avgjort"})
+    reason: Text
+
+
+class RequestCreate(BaseModel):
+    model_config = example({"record_id": "3fa85f64-5717-4562-b3fc-2c963f66afa6",
+                            "purpose": "Inför utvecklingssamtal"})
+    record_id: str
+    purpose: Text
+
+
+class RequestCreated(BaseModel):
+    id: str
+    status: str
+
+
+class DecisionIn(BaseModel):
+    model_config = example({"granted": True, "reason": "Mentor för eleven"})
+    granted: bool
+    reason: Text

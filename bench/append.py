@@ -1,0 +1,365 @@
+"""Benchmark of the signed, hash-chained append, against a bare eventsourcing application.
+
+On SQLite and PostgreSQL, in the same run:
+
+(a) events/s of the custody service's signed append (``Custody.commit``) of captured
+    student records: one command (one new record, one event) per save, and batches of
+    100 new records per save. Each capture needs a per-subject key (one insert into the
+    key table). The honest figure makes the key the way the use case does (one insert
+    per command, ``new_subjects(100)`` per batch); the figure "keys made ahead" makes all
+    keys in one bulk insert before the clock starts, to show what the signing store
+    costs by itself. The full use case (``Custody.capture_student``: policy, two
+    existence reads, key, save) is shown too, without a target.
+(b) the same for a bare ``eventsourcing.application.Application`` (default mapper, no
+    signing, no encryption) saving an ``Aggregate`` whose created event has the same
+    fields and about the same size, in its own SQLite file / PostgreSQL schema;
+(c) the ratio signed/bare (targets: >= 0.9 one per save, >= 0.7 in batches of 100);
+(d) ``custody verify`` throughput: ``verify_rows(iter_rows(recorder), keys, workers=N)``
+    over everything written above, with 1 worker and with every core (target >= 25,000
+    events/s on all cores).
+
+Signed and bare runs are interleaved round by round and each figure is the median
+round, so drift of the machine hits both alike.
+
+    .venv/bin/python bench/append.py            # a few thousand events per figure
+    .venv/bin/python bench/append.py --quick    # a smoke run
+    .venv/bin/python bench/append.py --profile  # also cProfile the signed single append
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import cProfile
+import io
+import itertools
+import json
+import os
+import pstats
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+# Runnable as a plain script from the repository root.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from eventsourcing.application import Application  # noqa: E402
+from eventsourcing.domain import Aggregate, event  # noqa: E402
+
+from application.policy import Principal  # noqa: E402
+from application.service import StudentCapture, check_documents, fingerprint  # noqa: E402
+from bench.common import (  # noqa: E402
+    Rate,
+    Report,
+    Store,
+    Target,
+    cpu_count,
+    custody_runtime,
+    fresh_store,
+    personnummer,
+    subject_supply,
+    timed,
+)
+from domain.record import Record  # noqa: E402
+from infrastructure.bootstrap import Runtime  # noqa: E402
+from infrastructure.store_rows import count_events, iter_rows  # noqa: E402
+from infrastructure.verification import verify_rows  # noqa: E402
+from tests.factories import seed_staff, student  # noqa: E402
+
+BATCH = 100
+SINGLE_RATIO = Target(0.9)
+BATCH_RATIO = Target(0.7)
+VERIFY_RATE = Target(25_000, unit="events/s")
+
+
+# -- the bare comparison -----------------------------------------------------------------
+
+
+class BareRecord(Aggregate):
+    """A captured student record for the bare application: the same fields as
+    ``Record.StudentDocumentationCaptured``, personal data as an opaque blob of the
+    size the custody store's ciphertext has, but nothing signed or encrypted."""
+
+    @event("Captured")
+    def __init__(self, subject: UUID, personal: dict[str, str], school_id: str,
+                 document_count: int, fingerprint: str, actor: str) -> None:
+        self.subject = subject
+        self.personal = personal
+        self.school_id = school_id
+        self.document_count = document_count
+        self.fingerprint = fingerprint
+        self.actor = actor
+
+
+class BareApplication(Application[UUID]):
+    """eventsourcing's default application: default mapper and event store."""
+
+    name = "BareBench"
+
+
+# -- the inputs of one capture, prepared before the clock starts ---------------------------
+
+
+@dataclass(frozen=True)
+class Capture:
+    """Everything a capture command carries, validated once outside the timed loop."""
+
+    record_id: UUID
+    personnummer: str
+    name: str
+    school_id: str
+    class_name: str
+    documents: list[dict[str, Any]]
+    fingerprint: str
+    sealed_size: int
+
+    @classmethod
+    def of(cls, rt: Runtime, index: int) -> Capture:
+        given = student(personnummer(index))
+        documents = check_documents(given.documents)
+        personal = {"personnummer": given.personnummer, "name": given.name,
+                    "class": given.class_name, "documents": documents}
+        plaintext = json.dumps(personal, separators=(",", ":"), sort_keys=True)
+        return cls(rt.custody.student_record_id(given.personnummer), given.personnummer,
+                   given.name, given.school_id, given.class_name or "", documents,
+                   fingerprint(documents), len(plaintext.encode()) + 12 + 16)
+
+    def record(self, subject: UUID, actor: str) -> Record:
+        return Record.capture_student_documentation(
+            self.record_id, subject=subject, personnummer=self.personnummer, name=self.name,
+            school_id=self.school_id, class_name=self.class_name, documents=self.documents,
+            fingerprint=self.fingerprint, actor=actor)
+
+    def bare(self, subject: UUID, actor: str) -> BareRecord:
+        blob = base64.b64encode(os.urandom(self.sealed_size)).decode()
+        return BareRecord(subject, {"sealed": blob}, self.school_id, len(self.documents),
+                          self.fingerprint, actor)
+
+    def use_case(self) -> StudentCapture:
+        return student(self.personnummer)
+
+
+class Bench:
+    """One backend's run: a custody runtime and a bare application on the same database."""
+
+    def __init__(self, rt: Runtime, bare: BareApplication, actor: str) -> None:
+        self.rt = rt
+        self.bare = bare
+        self.actor = actor
+        self._numbers = itertools.count(1)
+
+    def captures(self, count: int) -> list[Capture]:
+        return [Capture.of(self.rt, next(self._numbers)) for _ in range(count)]
+
+    # Each run_* method times ``count`` events and returns (events, seconds).
+
+    def signed_single(self, count: int, *, keys_ahead: bool) -> tuple[int, float]:
+        """One command per save: a new record with its key, then ``Custody.commit``."""
+        captures = self.captures(count)
+        subject = subject_supply(self.rt, count, ahead=keys_ahead)
+        custody, actor = self.rt.custody, self.actor
+
+        def run() -> None:
+            for capture in captures:
+                custody.commit(capture.record(subject(), actor))
+
+        return count, timed(run)[1]
+
+    def signed_batches(self, count: int, *, keys_ahead: bool) -> tuple[int, float]:
+        """``BATCH`` new records (one event each) per ``Custody.commit``."""
+        captures = self.captures(count)
+        ahead = iter(self.rt.vault.new_subjects(count)) if keys_ahead else None
+        custody, vault, actor = self.rt.custody, self.rt.vault, self.actor
+
+        def run() -> None:
+            for start in range(0, count, BATCH):
+                chunk = captures[start:start + BATCH]
+                subjects = ([next(ahead) for _ in chunk] if ahead is not None
+                            else vault.new_subjects(len(chunk)))
+                custody.commit(*(c.record(s, actor)
+                                 for c, s in zip(chunk, subjects, strict=True)))
+
+        return count, timed(run)[1]
+
+    def bare_single(self, count: int) -> tuple[int, float]:
+        """One new ``BareRecord`` per ``Application.save``."""
+        captures = self.captures(count)
+        subjects = [capture.record_id for capture in captures]  # any UUID will do
+        bare, actor = self.bare, self.actor
+
+        def run() -> None:
+            for capture, subject in zip(captures, subjects, strict=True):
+                bare.save(capture.bare(subject, actor))
+
+        return count, timed(run)[1]
+
+    def bare_batches(self, count: int) -> tuple[int, float]:
+        """``BATCH`` new ``BareRecord`` per ``Application.save``."""
+        captures = self.captures(count)
+        bare, actor = self.bare, self.actor
+
+        def run() -> None:
+            for start in range(0, count, BATCH):
+                chunk = captures[start:start + BATCH]
+                bare.save(*(c.bare(c.record_id, actor) for c in chunk))
+
+        return count, timed(run)[1]
+
+    def use_case(self, count: int, principal: Principal) -> tuple[int, float]:
+        """The whole capture command: ``Custody.capture_student``."""
+        commands = [c.use_case() for c in self.captures(count)]
+        custody = self.rt.custody
+
+        def run() -> None:
+            for command in commands:
+                custody.capture_student(principal, command)
+
+        return count, timed(run)[1]
+
+    def stored_sizes(self) -> tuple[float, float]:
+        """Mean stored ``state`` bytes of the last events, signed and bare."""
+        def mean(recorder: Any) -> float:
+            last = recorder.max_notification_id() or 0
+            rows = recorder.select_notifications(max(1, last - 199), 200)
+            return sum(len(bytes(n.state)) for n in rows) / max(1, len(rows))
+        return mean(self.rt.custody.recorder), mean(self.bare.recorder)
+
+
+@contextmanager
+def bench_on(store: Store) -> Iterator[tuple[Bench, Principal]]:
+    with custody_runtime(store) as rt:
+        bare = BareApplication(store.bare_env())
+        try:
+            staff = seed_staff(rt.custody)
+            yield Bench(rt, bare, staff.archivist.id), staff.archivist
+        finally:
+            bare.close()
+
+
+# -- the figures -------------------------------------------------------------------------
+
+
+def measure_appends(bench: Bench, principal: Principal, report: Report, scope: str,
+                    single: int, batched: int, rounds: int) -> None:
+    # Warm up connections, prepared statements and caches on both sides.
+    bench.bare_single(20)
+    bench.signed_single(20, keys_ahead=False)
+    bench.bare_batches(BATCH)
+    bench.signed_batches(BATCH, keys_ahead=False)
+
+    bare_1, signed_1, ahead_1 = Rate(), Rate(), Rate()
+    bare_b, signed_b, ahead_b = Rate(), Rate(), Rate()
+    for _ in range(rounds):
+        bare_1.add(*bench.bare_single(single))
+        signed_1.add(*bench.signed_single(single, keys_ahead=False))
+        ahead_1.add(*bench.signed_single(single, keys_ahead=True))
+    for _ in range(rounds):
+        bare_b.add(*bench.bare_batches(batched))
+        signed_b.add(*bench.signed_batches(batched, keys_ahead=False))
+        ahead_b.add(*bench.signed_batches(batched, keys_ahead=True))
+    use_case = Rate()
+    use_case.add(*bench.use_case(max(1, single // 2), principal))
+    signed_size, bare_size = bench.stored_sizes()
+
+    report.note(f"stored state per event: signed {signed_size:,.0f} B, bare {bare_size:,.0f} B")
+    report.note("(a, b) one command per save")
+    report.figure("bare Application.save, 1 event/save", bare_1.median, "events/s",
+                  detail=bare_1.detail())
+    report.figure("signed commit, 1 event/save, key per command", signed_1.median, "events/s",
+                  detail=signed_1.detail())
+    report.figure("signed commit, 1 event/save, keys made ahead", ahead_1.median, "events/s",
+                  detail=ahead_1.detail())
+    report.figure("capture_student use case (reads+key+save)", use_case.median, "events/s",
+                  detail=use_case.detail())
+    report.note(f"(a, b) batches of {BATCH} events per save")
+    report.figure(f"bare Application.save, {BATCH} events/save", bare_b.median, "events/s",
+                  detail=bare_b.detail())
+    report.figure(f"signed commit, {BATCH}/save, new_subjects({BATCH}) each", signed_b.median,
+                  "events/s", detail=signed_b.detail())
+    report.figure(f"signed commit, {BATCH}/save, keys made ahead", ahead_b.median, "events/s",
+                  detail=ahead_b.detail())
+    report.note("(c) ratio signed/bare")
+    report.figure("ratio 1/save, key per command (real path)", signed_1.median / bare_1.median,
+                  "", fmt=".2f", target=SINGLE_RATIO, scope=scope)
+    report.figure("ratio 1/save, keys made ahead", ahead_1.median / bare_1.median, "",
+                  fmt=".2f", target=SINGLE_RATIO, scope=scope)
+    report.figure(f"ratio {BATCH}/save, new_subjects per batch (real path)",
+                  signed_b.median / bare_b.median, "", fmt=".2f", target=BATCH_RATIO,
+                  scope=scope)
+    report.figure(f"ratio {BATCH}/save, keys made ahead", ahead_b.median / bare_b.median, "",
+                  fmt=".2f", target=BATCH_RATIO, scope=scope)
+
+
+def measure_verify(bench: Bench, report: Report, scope: str) -> None:
+    """``custody verify`` as the CLI runs it, with 1 worker and with every core; then the
+    same split into reading the rows and checking them, to show where the time goes."""
+    rt = bench.rt
+    recorder = rt.custody.recorder
+    keys = rt.keyring.raw()
+    events = count_events(recorder)
+    report.note(f"(d) custody verify over {events:,} stored events")
+    for workers in sorted({1, cpu_count()}):
+        result, seconds = timed(lambda w=workers: verify_rows(iter_rows(recorder), keys,
+                                                             workers=w))
+        if not result.ok or result.events != events:
+            raise SystemExit(f"{scope}: verification failed: {result.faults[:3]}")
+        target = VERIFY_RATE if workers == cpu_count() else None
+        report.figure(f"verify_rows(iter_rows(...)), workers={workers}", events / seconds,
+                      "events/s", target=target, scope=scope, detail=f"{seconds:.2f} s")
+    rows, seconds = timed(lambda: list(iter_rows(recorder)))
+    report.figure("  of which: iter_rows alone (read)", len(rows) / seconds, "events/s",
+                  detail=f"{seconds:.2f} s")
+    for workers in sorted({1, cpu_count()}):
+        _, seconds = timed(lambda w=workers: verify_rows(rows, keys, workers=w))
+        report.figure(f"  verify_rows(rows in memory), workers={workers}", len(rows) / seconds,
+                      "events/s", detail=f"{seconds:.2f} s")
+
+
+def profile_signed_append(bench: Bench, count: int) -> None:
+    """cProfile of the signed single append with a key per command; top functions."""
+    profiler = cProfile.Profile()
+    profiler.enable()
+    bench.signed_single(count, keys_ahead=False)
+    profiler.disable()
+    out = io.StringIO()
+    stats = pstats.Stats(profiler, stream=out)
+    stats.sort_stats("tottime").print_stats(18)
+    print("\n".join("   " + line for line in out.getvalue().splitlines() if line.strip()))
+
+
+def run(backend: str, report: Report, single: int, batched: int, rounds: int,
+        profile: bool) -> None:
+    with fresh_store(backend) as store, bench_on(store) as (bench, principal):
+        report.heading(f"append on {backend}: {bench.rt.events_database}")
+        measure_appends(bench, principal, report, backend, single, batched, rounds)
+        measure_verify(bench, report, backend)
+        if profile:
+            report.note(f"cProfile of {single} signed single appends (key per command), "
+                        "by own time:")
+            profile_signed_append(bench, single)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="few events: a smoke run")
+    parser.add_argument("--backend", action="append", choices=("sqlite", "postgres"),
+                        help="repeatable; default: both")
+    parser.add_argument("--profile", action="store_true",
+                        help="also cProfile the signed single append")
+    args = parser.parse_args(argv)
+    single, batched, rounds = (200, 1_000, 2) if args.quick else (1_000, 3_000, 3)
+    print(f"Signed append benchmark: {single:,} single-event saves and {batched:,} events in "
+          f"saves of {BATCH} per round, {rounds} rounds; Python {sys.version.split()[0]}, "
+          f"{cpu_count()} cores")
+    report = Report()
+    for backend in args.backend or ("sqlite", "postgres"):
+        run(backend, report, single, batched, rounds, args.profile)
+    report.summary("append")
+
+
+if __name__ == "__main__":
+    main()
