@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from api import problems
-from api.routes import records, reports, requests, setup
+from api.routes import log, records, reports, requests, setup
 from infrastructure.bootstrap import Runtime, bootstrap
 from infrastructure.settings import Settings
 
@@ -22,6 +22,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         rt = runtime or bootstrap(settings)
         app.state.runtime = rt
+        if runtime is None:
+            rt.start_background()
         try:
             yield
         finally:
@@ -37,7 +39,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     )
 
     problems.install(app)
-    for router in (setup.router, records.router, requests.router, reports.router):
+    for router in (setup.router, records.router, requests.router, reports.router, log.router):
         app.include_router(router)
 
     @app.get("/healthz", tags=["operations"])

@@ -24,6 +24,10 @@ app = typer.Typer(
 schools = typer.Typer(help="School units (skolenheter).", no_args_is_help=True)
 actors = typer.Typer(help="Staff members and their bearer tokens.", no_args_is_help=True)
 keys = typer.Typer(help="Signing keys.", no_args_is_help=True)
+proof = typer.Typer(help="Transparency-log proofs (RFC 9162).", no_args_is_help=True)
+projections = typer.Typer(help="The read models.", no_args_is_help=True)
+app.add_typer(proof, name="proof")
+app.add_typer(projections, name="projections")
 app.add_typer(schools, name="schools")
 app.add_typer(actors, name="actors")
 app.add_typer(keys, name="keys")
@@ -77,6 +81,7 @@ def schools_add(
     rt = runtime()
     try:
         rt.custody.register_school(Principal.system(), school_id, name)
+        rt.seal()
     except DomainError as error:
         fail(str(error))
     finally:
@@ -97,6 +102,7 @@ def actors_add(
     rt = runtime()
     try:
         actor_id, token = rt.custody.register_actor(Principal.system(), name, role, school)
+        rt.seal()
     except DomainError as error:
         fail(str(error))
     finally:
@@ -172,6 +178,148 @@ def verify(
         raise typer.Exit(1)
     out.print(f"intact: {report.events} events in {report.records} records verified",
               highlight=False)
+
+
+@app.command()
+def export(
+    file: Annotated[Path, typer.Argument(metavar="FILE", help="Where to write the bundle "
+                                         "(gzip when it ends in .gz).")],
+) -> None:
+    """Write an export bundle that `custody verify --bundle` checks on any machine."""
+    from infrastructure.bundle import write_bundle
+
+    rt = runtime()
+    try:
+        size = write_bundle(rt, file)
+        events = rt.custody.recorder.max_notification_id() or 0
+    finally:
+        rt.close()
+    out.print(f"wrote {file} ({size:,} bytes, {events} events)", highlight=False)
+
+
+@proof.command("inclusion")
+def proof_inclusion(
+    seq: Annotated[int, typer.Argument(help="The event's seq.")],
+    tree_size: Annotated[int | None, typer.Option(help="Tree size (default: newest).")] = None,
+    text: Annotated[bool, typer.Option("--text", help="A self-contained tlog-proof with the "
+                                       "signed checkpoint instead of JSON.")] = False,
+) -> None:
+    """Inclusion proof of one event in the log."""
+    import json
+
+    from infrastructure.transparency.log import LogError
+
+    rt = runtime()
+    try:
+        rt.seal()
+        print(rt.log.proof_text(seq) if text else json.dumps(rt.log.inclusion(seq, tree_size),
+                                                             indent=2))
+    except LogError as error:
+        fail(str(error), 1)
+    finally:
+        rt.close()
+
+
+@proof.command("consistency")
+def proof_consistency(first: int, second: int) -> None:
+    """Consistency proof between two tree sizes."""
+    import json
+
+    from infrastructure.transparency.log import LogError
+
+    rt = runtime()
+    try:
+        rt.seal()
+        print(json.dumps(rt.log.consistency(first, second), indent=2))
+    except LogError as error:
+        fail(str(error), 1)
+    finally:
+        rt.close()
+
+
+@app.command()
+def certificate(
+    certificate_id: Annotated[str, typer.Argument(metavar="CERTIFICATE_ID")],
+    out_file: Annotated[Path | None, typer.Option("--out", help="Write to this file.")] = None,
+) -> None:
+    """Print (or write) the signed culling certificate (gallringsbevis)."""
+    from uuid import UUID
+
+    from infrastructure.certificates import certificate_text
+
+    rt = runtime()
+    try:
+        text = certificate_text(rt, UUID(certificate_id))
+    except (DomainError, ValueError) as error:
+        fail(str(error))
+    finally:
+        rt.close()
+    if out_file:
+        out_file.write_text(text)
+        out.print(f"wrote {out_file}")
+    else:
+        print(text, end="")
+
+
+@app.command("verify-certificate")
+def verify_certificate_cmd(
+    file: Annotated[Path, typer.Argument(metavar="FILE")],
+    keys_file: Annotated[Path | None, typer.Option("--keys", help="Trusted public keys: the "
+                                                   "JSON of GET /api/v1/keys.")] = None,
+    vkey: Annotated[list[str] | None, typer.Option("--vkey", help="A trusted C2SP verifier "
+                                                   "key (repeatable).")] = None,
+) -> None:
+    """Check a culling certificate offline with only the public keys. Exit 0 if it holds."""
+    import json
+
+    from infrastructure.certificates import verify_certificate
+
+    trusted = list(vkey or [])
+    if keys_file:
+        trusted += [k["vkey"] for k in json.loads(keys_file.read_text())["keys"]]
+    if not trusted:
+        fail("give the keys you trust: --keys FILE (GET /api/v1/keys) or --vkey VKEY")
+    problems = verify_certificate(file.read_text(), trusted)
+    for problem in problems:
+        print(problem)
+    if problems:
+        raise typer.Exit(1)
+    out.print("certificate holds: signed, lawful basis recorded, cull event in the log")
+
+
+@projections.command("rebuild")
+def projections_rebuild() -> None:
+    """Drop every view and replay it from the signed events."""
+    rt = runtime()
+    try:
+        total = rt.custody.recorder.max_notification_id() or 0
+        with progress_bar() as bar:
+            task = bar.add_task("rebuilding views", total=total, rate="")
+            position = rt.runner.rebuild(progress=lambda n: bar.update(task, advance=n))
+    finally:
+        rt.close()
+    out.print(f"views rebuilt up to seq {position}")
+
+
+@app.command()
+def rollover(
+    year: Annotated[int, typer.Argument(help="The school year whose spring term ended, "
+                                        "e.g. 2018 for 2017/18.")],
+) -> None:
+    """Close a school year: hand over or cull the school copies of students who left."""
+    import json
+
+    from application.migration import Migration
+
+    rt = runtime()
+    try:
+        result = Migration(rt.custody, rt.queries).close_school_year(Principal.system(), year)
+        rt.seal()
+    except DomainError as error:
+        fail(str(error))
+    finally:
+        rt.close()
+    print(json.dumps(result, indent=2, ensure_ascii=False))
 
 
 def main() -> None:

@@ -11,6 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from infrastructure.transparency.log import LogError
 from application.projections import ProjectionLagError, ProjectionStoppedError
 from domain.errors import (
     AgreementNotReadyError,
@@ -89,6 +90,10 @@ def install(app: FastAPI) -> None:
         log.error("integrity: %s", error)
         return problem(503, "integrity-failure", "The views stopped at a forged or broken event",
                        str(error))
+
+    @app.exception_handler(LogError)
+    def on_log(request: Request, error: LogError) -> JSONResponse:
+        return problem(404, "not-in-log", "Not in the log", str(error))
 
     @app.exception_handler(ProjectionLagError)
     def on_lag(request: Request, error: ProjectionLagError) -> JSONResponse:

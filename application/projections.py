@@ -114,7 +114,8 @@ class Projector:
                 f"chain broken (expected version {expected_version} linked to the previous "
                 "event); projection stopped"
             )
-        w.put("heads", key, {"version": event.originator_version, "hash": item.event_hash})
+        w.put("heads", key, {"id": key, "version": event.originator_version,
+                             "hash": item.event_hash})
 
     # -- helpers ----------------------------------------------------------------------
 
@@ -382,12 +383,12 @@ class Projector:
     # -- agreement, school years -------------------------------------------------------------------
 
     def agreement_terminated(self, w: ViewWriter, e: Any, item: FeedItem) -> None:
-        w.put("meta", "agreement", {"terminated": True, "at": _iso(e.timestamp),
+        w.put("meta", "agreement", {"id": "agreement", "terminated": True, "at": _iso(e.timestamp),
                                     "by": e.actor, "students": e.students, "seq": item.seq})
 
     def school_year_closed(self, w: ViewWriter, e: Any, item: FeedItem) -> None:
         w.put("meta", f"school-year-{e.year}", {
-            "year": e.year, "closed_at": _iso(e.timestamp), "by": e.actor,
+            "id": f"school-year-{e.year}", "year": e.year, "closed_at": _iso(e.timestamp), "by": e.actor,
             "transferred": e.transferred, "culled": e.culled,
             "for_archivist": e.for_archivist,
         })

@@ -37,7 +37,7 @@ import json
 import os
 import pstats
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,12 +47,14 @@ from uuid import UUID
 # Runnable as a plain script from the repository root.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from eventsourcing.application import Application  # noqa: E402
-from eventsourcing.domain import Aggregate, event  # noqa: E402
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from eventsourcing.application import Application
+from eventsourcing.domain import Aggregate, event
 
-from application.policy import Principal  # noqa: E402
-from application.service import StudentCapture, check_documents, fingerprint  # noqa: E402
-from bench.common import (  # noqa: E402
+from application.policy import Principal
+from application.service import StudentCapture, check_documents, fingerprint
+from bench.common import (
+    REPO_ROOT,
     Rate,
     Report,
     Store,
@@ -64,11 +66,11 @@ from bench.common import (  # noqa: E402
     subject_supply,
     timed,
 )
-from domain.record import Record  # noqa: E402
-from infrastructure.bootstrap import Runtime  # noqa: E402
-from infrastructure.store_rows import count_events, iter_rows  # noqa: E402
-from infrastructure.verification import verify_rows  # noqa: E402
-from tests.factories import seed_staff, student  # noqa: E402
+from domain.record import Record
+from infrastructure.bootstrap import Runtime
+from infrastructure.store_rows import count_events, iter_rows
+from infrastructure.verification import verify_rows
+from tests.factories import seed_staff, student
 
 BATCH = 100
 SINGLE_RATIO = Target(0.9)
@@ -115,7 +117,8 @@ class Capture:
     class_name: str
     documents: list[dict[str, Any]]
     fingerprint: str
-    sealed_size: int
+    opaque: str
+    """For the bare event: random base64 as long as the custody store's sealed ``personal``."""
 
     @classmethod
     def of(cls, rt: Runtime, index: int) -> Capture:
@@ -126,7 +129,8 @@ class Capture:
         plaintext = json.dumps(personal, separators=(",", ":"), sort_keys=True)
         return cls(rt.custody.student_record_id(given.personnummer), given.personnummer,
                    given.name, given.school_id, given.class_name or "", documents,
-                   fingerprint(documents), len(plaintext.encode()) + 12 + 16)
+                   fingerprint(documents),
+                   base64.b64encode(os.urandom(len(plaintext.encode()) + 12 + 16)).decode())
 
     def record(self, subject: UUID, actor: str) -> Record:
         return Record.capture_student_documentation(
@@ -135,8 +139,7 @@ class Capture:
             fingerprint=self.fingerprint, actor=actor)
 
     def bare(self, subject: UUID, actor: str) -> BareRecord:
-        blob = base64.b64encode(os.urandom(self.sealed_size)).decode()
-        return BareRecord(subject, {"sealed": blob}, self.school_id, len(self.documents),
+        return BareRecord(subject, {"sealed": self.opaque}, self.school_id, len(self.documents),
                           self.fingerprint, actor)
 
     def use_case(self) -> StudentCapture:
@@ -155,9 +158,10 @@ class Bench:
     def captures(self, count: int) -> list[Capture]:
         return [Capture.of(self.rt, next(self._numbers)) for _ in range(count)]
 
-    # Each run_* method times ``count`` events and returns (events, seconds).
+    # Each prepare_* method builds the inputs of ``count`` events outside the clock and
+    # returns the timed part: run it with :func:`measure`.
 
-    def signed_single(self, count: int, *, keys_ahead: bool) -> tuple[int, float]:
+    def prepare_signed_single(self, count: int, *, keys_ahead: bool) -> Callable[[], None]:
         """One command per save: a new record with its key, then ``Custody.commit``."""
         captures = self.captures(count)
         subject = subject_supply(self.rt, count, ahead=keys_ahead)
@@ -167,10 +171,11 @@ class Bench:
             for capture in captures:
                 custody.commit(capture.record(subject(), actor))
 
-        return count, timed(run)[1]
+        return run
 
-    def signed_batches(self, count: int, *, keys_ahead: bool) -> tuple[int, float]:
-        """``BATCH`` new records (one event each) per ``Custody.commit``."""
+    def prepare_signed_batches(self, count: int, *, keys_ahead: bool) -> Callable[[], None]:
+        """``BATCH`` new records (one event each) per ``Custody.commit``; the keys come
+        from one ``new_subjects(BATCH)`` per batch, or were all made ahead."""
         captures = self.captures(count)
         ahead = iter(self.rt.vault.new_subjects(count)) if keys_ahead else None
         custody, vault, actor = self.rt.custody, self.rt.vault, self.actor
@@ -183,21 +188,20 @@ class Bench:
                 custody.commit(*(c.record(s, actor)
                                  for c, s in zip(chunk, subjects, strict=True)))
 
-        return count, timed(run)[1]
+        return run
 
-    def bare_single(self, count: int) -> tuple[int, float]:
+    def prepare_bare_single(self, count: int) -> Callable[[], None]:
         """One new ``BareRecord`` per ``Application.save``."""
         captures = self.captures(count)
-        subjects = [capture.record_id for capture in captures]  # any UUID will do
         bare, actor = self.bare, self.actor
 
         def run() -> None:
-            for capture, subject in zip(captures, subjects, strict=True):
-                bare.save(capture.bare(subject, actor))
+            for capture in captures:
+                bare.save(capture.bare(capture.record_id, actor))
 
-        return count, timed(run)[1]
+        return run
 
-    def bare_batches(self, count: int) -> tuple[int, float]:
+    def prepare_bare_batches(self, count: int) -> Callable[[], None]:
         """``BATCH`` new ``BareRecord`` per ``Application.save``."""
         captures = self.captures(count)
         bare, actor = self.bare, self.actor
@@ -207,9 +211,9 @@ class Bench:
                 chunk = captures[start:start + BATCH]
                 bare.save(*(c.bare(c.record_id, actor) for c in chunk))
 
-        return count, timed(run)[1]
+        return run
 
-    def use_case(self, count: int, principal: Principal) -> tuple[int, float]:
+    def prepare_use_case(self, count: int, principal: Principal) -> Callable[[], None]:
         """The whole capture command: ``Custody.capture_student``."""
         commands = [c.use_case() for c in self.captures(count)]
         custody = self.rt.custody
@@ -218,7 +222,7 @@ class Bench:
             for command in commands:
                 custody.capture_student(principal, command)
 
-        return count, timed(run)[1]
+        return run
 
     def stored_sizes(self) -> tuple[float, float]:
         """Mean stored ``state`` bytes of the last events, signed and bare."""
@@ -243,26 +247,32 @@ def bench_on(store: Store) -> Iterator[tuple[Bench, Principal]]:
 # -- the figures -------------------------------------------------------------------------
 
 
+def measure(rate: Rate, count: int, run: Callable[[], None]) -> None:
+    """Time one prepared run of ``count`` events into ``rate``."""
+    rate.add(count, timed(run)[1])
+
+
 def measure_appends(bench: Bench, principal: Principal, report: Report, scope: str,
                     single: int, batched: int, rounds: int) -> None:
     # Warm up connections, prepared statements and caches on both sides.
-    bench.bare_single(20)
-    bench.signed_single(20, keys_ahead=False)
-    bench.bare_batches(BATCH)
-    bench.signed_batches(BATCH, keys_ahead=False)
+    for warm_up in (bench.prepare_bare_single(20),
+                    bench.prepare_signed_single(20, keys_ahead=False),
+                    bench.prepare_bare_batches(BATCH),
+                    bench.prepare_signed_batches(BATCH, keys_ahead=False)):
+        warm_up()
 
     bare_1, signed_1, ahead_1 = Rate(), Rate(), Rate()
     bare_b, signed_b, ahead_b = Rate(), Rate(), Rate()
     for _ in range(rounds):
-        bare_1.add(*bench.bare_single(single))
-        signed_1.add(*bench.signed_single(single, keys_ahead=False))
-        ahead_1.add(*bench.signed_single(single, keys_ahead=True))
+        measure(bare_1, single, bench.prepare_bare_single(single))
+        measure(signed_1, single, bench.prepare_signed_single(single, keys_ahead=False))
+        measure(ahead_1, single, bench.prepare_signed_single(single, keys_ahead=True))
     for _ in range(rounds):
-        bare_b.add(*bench.bare_batches(batched))
-        signed_b.add(*bench.signed_batches(batched, keys_ahead=False))
-        ahead_b.add(*bench.signed_batches(batched, keys_ahead=True))
+        measure(bare_b, batched, bench.prepare_bare_batches(batched))
+        measure(signed_b, batched, bench.prepare_signed_batches(batched, keys_ahead=False))
+        measure(ahead_b, batched, bench.prepare_signed_batches(batched, keys_ahead=True))
     use_case = Rate()
-    use_case.add(*bench.use_case(max(1, single // 2), principal))
+    measure(use_case, single // 2, bench.prepare_use_case(single // 2, principal))
     signed_size, bare_size = bench.stored_sizes()
 
     report.note(f"stored state per event: signed {signed_size:,.0f} B, bare {bare_size:,.0f} B")
@@ -294,6 +304,18 @@ def measure_appends(bench: Bench, principal: Principal, report: Report, scope: s
                   fmt=".2f", target=BATCH_RATIO, scope=scope)
 
 
+def ed25519_rates(samples: int = 2_000) -> tuple[float, float]:
+    """Signatures and verifications per second on one core, for the ceilings."""
+    key = Ed25519PrivateKey.generate()
+    public = key.public_key()
+    message = b"records-custody event v1\n" + b"x" * 200
+    signature = key.sign(message)
+    _, sign_seconds = timed(lambda: [key.sign(message) for _ in range(samples)])
+    _, verify_seconds = timed(lambda: [public.verify(signature, message)
+                                       for _ in range(samples)])
+    return samples / sign_seconds, samples / verify_seconds
+
+
 def measure_verify(bench: Bench, report: Report, scope: str) -> None:
     """``custody verify`` as the CLI runs it, with 1 worker and with every core; then the
     same split into reading the rows and checking them, to show where the time goes."""
@@ -317,18 +339,41 @@ def measure_verify(bench: Bench, report: Report, scope: str) -> None:
         _, seconds = timed(lambda w=workers: verify_rows(rows, keys, workers=w))
         report.figure(f"  verify_rows(rows in memory), workers={workers}", len(rows) / seconds,
                       "events/s", detail=f"{seconds:.2f} s")
+    _, verify_rate = ed25519_rates()
+    report.figure(f"  ceiling: bare Ed25519 verify x {cpu_count()} cores",
+                  verify_rate * cpu_count(), "events/s",
+                  detail=f"{1e6 / verify_rate:.0f} us per verify on one core")
 
 
-def profile_signed_append(bench: Bench, count: int) -> None:
-    """cProfile of the signed single append with a key per command; top functions."""
+def profile(label: str, run: Callable[[], None], lines: int = 16) -> None:
+    """cProfile one prepared run; print the functions with the most own time."""
     profiler = cProfile.Profile()
     profiler.enable()
-    bench.signed_single(count, keys_ahead=False)
+    run()
     profiler.disable()
     out = io.StringIO()
-    stats = pstats.Stats(profiler, stream=out)
-    stats.sort_stats("tottime").print_stats(18)
-    print("\n".join("   " + line for line in out.getvalue().splitlines() if line.strip()))
+    pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(lines)
+    print(f"\n   cProfile: {label}, by own time")
+    for line in out.getvalue().splitlines():
+        if line.strip() and not line.lstrip().startswith(("Ordered by", "List reduced")):
+            print("   " + line.replace(str(REPO_ROOT) + "/", "").replace(
+                str(Path(sys.prefix)) + "/", ""))
+
+
+def measure_sign_costs(report: Report) -> None:
+    sign_rate, _ = ed25519_rates()
+    report.figure("  bare Ed25519 sign, one core", sign_rate, "sigs/s",
+                  detail=f"{1e6 / sign_rate:.0f} us each")
+
+
+def profile_all(bench: Bench, single: int, batched: int) -> None:
+    """Where the time of the signed append goes, next to the bare one."""
+    profile(f"{single} signed single saves, key per command",
+            bench.prepare_signed_single(single, keys_ahead=False))
+    profile(f"{single} bare single saves", bench.prepare_bare_single(single))
+    profile(f"{batched} signed events in saves of {BATCH}, keys made ahead",
+            bench.prepare_signed_batches(batched, keys_ahead=True))
+    profile(f"{batched} bare events in saves of {BATCH}", bench.prepare_bare_batches(batched))
 
 
 def run(backend: str, report: Report, single: int, batched: int, rounds: int,
@@ -338,9 +383,8 @@ def run(backend: str, report: Report, single: int, batched: int, rounds: int,
         measure_appends(bench, principal, report, backend, single, batched, rounds)
         measure_verify(bench, report, backend)
         if profile:
-            report.note(f"cProfile of {single} signed single appends (key per command), "
-                        "by own time:")
-            profile_signed_append(bench, single)
+            measure_sign_costs(report)
+            profile_all(bench, single, batched)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -10,6 +10,7 @@ summarised as one verdict line each at the end.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import os
 import secrets
 import statistics
@@ -20,22 +21,22 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 from uuid import UUID
 
 # Runnable as ``.venv/bin/python bench/<name>.py`` without the editable install.
-REPO_ROOT = Path(__file__).resolve().parent.parent
-if str(REPO_ROOT) not in sys.path:
-    sys.path.insert(0, str(REPO_ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import psycopg  # noqa: E402
-from psycopg import sql  # noqa: E402
+import psycopg
+from psycopg import sql
 
-from domain.personnummer import synthetic  # noqa: E402
-from infrastructure.bootstrap import Runtime, bootstrap  # noqa: E402
-from infrastructure.settings import Settings  # noqa: E402
+from domain.personnummer import synthetic
+from infrastructure.bootstrap import Runtime, bootstrap
+from infrastructure.settings import Settings
 
 T = TypeVar("T")
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
 
 BACKENDS = ("sqlite", "postgres")
 PG_ADMIN_CONNINFO = os.environ.get(
@@ -188,7 +189,7 @@ def percentile(values: Sequence[float], fraction: float) -> float:
     if not values:
         return float("nan")
     ordered = sorted(values)
-    rank = max(0, min(len(ordered) - 1, int(round(fraction * len(ordered) + 0.5)) - 1))
+    rank = max(0, min(len(ordered) - 1, math.ceil(fraction * len(ordered)) - 1))
     return ordered[rank]
 
 
@@ -225,8 +226,8 @@ class Target:
         return value >= self.bound if self.at_least else value < self.bound
 
     def __str__(self) -> str:
-        bound = f"{self.bound:,g}"
-        return f"target {'>=' if self.at_least else '<'} {bound}{' ' + self.unit if self.unit else ''}"
+        unit = f" {self.unit}" if self.unit else ""
+        return f"target {'>=' if self.at_least else '<'} {self.bound:,g}{unit}"
 
 
 @dataclass
@@ -265,18 +266,6 @@ class Report:
             print(f"  {'met    ' if ok else 'NOT MET'}  {name:<{width}}  {value}")
 
 
-def describe_runtime(rt: Runtime) -> str:
-    """Where the runtime's events live, for the heading."""
-    return rt.events_database
-
-
 def cpu_count() -> int:
+    """Cores this process may use (the number of verification workers)."""
     return os.cpu_count() or 1
-
-
-def args_backends(chosen: Sequence[str] | None) -> list[str]:
-    return list(chosen) if chosen else list(BACKENDS)
-
-
-def unused(*_: Any) -> None:
-    """Keep a value alive without using it (for objects that must outlive a block)."""

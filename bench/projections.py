@@ -1,0 +1,355 @@
+"""Benchmark of the views: rebuild throughput next to raw reads of the log, and the lag
+from append to visibility under a steady write load.
+
+On SQLite and PostgreSQL, each in a fresh store:
+
+1. writes N events in a scripted mix (in cohorts of students: captured, archive and
+   school copy printed, archive copy filed, then verified), saved through the signing
+   store in multi-record saves so that the set-up is quick and the log interleaves
+   records the way a working day does;
+2. (b) reads the same log with the library, in the runner's page size:
+   ``recorder.select_notifications(...)`` alone, the same plus a bare ``Mapper`` decode
+   of each payload (no signature check, no decryption), and the signed feed the runner
+   uses (signature check, decryption, decode);
+3. (a) rebuilds the views from scratch (``rt.runner.rebuild()``), with every signature
+   checked, and prints rebuild/raw-read (target >= 0.25);
+4. (c) starts the background runner (``rt.runner.start()``) and lets one thread run
+   commands through the real use cases (``capture_student``, ``print_copy``,
+   ``archive_copy``, ``verify_copy``) at a steady rate, while another thread polls
+   ``rt.views.position()`` every millisecond; each command's lag is the time from its
+   return until the views' position reaches its ``seq`` (p50/p99/max; target p99 <
+   100 ms on PostgreSQL).
+
+    .venv/bin/python bench/projections.py            # 5,000 events, 10 s of load
+    .venv/bin/python bench/projections.py --quick    # 1,000 events, 3 s of load
+"""
+
+from __future__ import annotations
+
+import argparse
+import bisect
+import sys
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from uuid import UUID, uuid4
+
+# Runnable as a plain script from the repository root.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from eventsourcing.persistence import Mapper, StoredEvent
+
+from application.policy import Principal
+from application.service import StudentCapture
+from bench.common import (
+    Rate,
+    Report,
+    Target,
+    cpu_count,
+    custody_runtime,
+    fresh_store,
+    percentile,
+    personnummer,
+    timed,
+)
+from domain.record import Purpose, Record
+from infrastructure.bootstrap import Runtime
+from infrastructure.signed_events import Envelope
+from tests.factories import seed_staff, student
+
+PAGE = 500
+"""Notifications per read: the projection runner's batch size."""
+COHORT = 50
+REBUILD_RATIO = Target(0.25)
+LAG_P99 = Target(100, at_least=False, unit="ms")
+POLL_INTERVAL = 0.001
+
+
+# -- writing the log ---------------------------------------------------------------------
+
+
+def write_log(rt: Runtime, principal: Principal, events: int, first: int = 0) -> int:
+    """Append at least ``events`` events in cohorts of ``COHORT`` students; each cohort is
+    captured, then printed (archive and school copy), filed, and verified, one save per
+    step for the whole cohort. Returns how many students were captured."""
+    custody, actor = rt.custody, principal.id
+    per_student = 5
+    students = max(1, -(-events // per_student))
+    for start in range(first, first + students, COHORT):
+        numbers = range(start, min(first + students, start + COHORT))
+        subjects = iter(rt.vault.new_subjects(3 * len(numbers)))
+        records: list[Record] = []
+        for number in numbers:
+            capture = custody.prepare_student(principal, student(personnummer(number)),
+                                              subject=next(subjects), check_exists=False)
+            records.append(capture)
+        custody.commit(*records)
+        archive: dict[UUID, UUID] = {}
+        for record in records:
+            archive[record.id] = uuid4()
+            record.print_copy(Purpose.ARCHIVE, copy_id=archive[record.id],
+                              subject=next(subjects), school_id=None, actor=actor)
+            record.print_copy(Purpose.SCHOOL, copy_id=uuid4(), subject=next(subjects),
+                              school_id=record.school_id, actor=actor)
+        custody.commit(*records)
+        for index, record in enumerate(records):
+            record.archive(archive[record.id], box=f"box-{start // COHORT}",
+                           shelf=f"shelf-{index % 7}", actor=actor)
+        custody.commit(*records)
+        for record in records:
+            record.verify(archive[record.id], outcome="ok", note=None, actor=actor)
+        custody.commit(*records)
+    return students
+
+
+# -- reading it back ---------------------------------------------------------------------
+
+
+def read_raw(rt: Runtime) -> int:
+    """Every notification, in pages of ``PAGE``, as the recorder returns them."""
+    recorder, position, count = rt.custody.recorder, 0, 0
+    while True:
+        page = recorder.select_notifications(position, PAGE, inclusive_of_start=False)
+        if not page:
+            return count
+        count += len(page)
+        position = page[-1].id
+
+
+def read_bare_decoded(rt: Runtime) -> int:
+    """The same pages, each payload decoded by the library's own ``Mapper`` (the
+    envelope's header is cut off, nothing is verified or decrypted)."""
+    recorder, position, count = rt.custody.recorder, 0, 0
+    mapper: Mapper[UUID] = Mapper(rt.custody.construct_transcoder())
+    while True:
+        page = recorder.select_notifications(position, PAGE, inclusive_of_start=False)
+        if not page:
+            return count
+        for n in page:
+            payload = Envelope.parse(bytes(n.state)).payload
+            mapper.to_domain_event(StoredEvent(n.originator_id, n.originator_version,
+                                               n.topic, payload))
+        count += len(page)
+        position = page[-1].id
+
+
+def read_signed_feed(rt: Runtime) -> int:
+    """The same pages through the runner's feed: signature check, decryption, decode."""
+    feed, position, count = rt.runner.feed, 0, 0
+    while True:
+        items = feed.read(position, PAGE)
+        if not items:
+            return count
+        count += len(items)
+        position = items[-1].seq
+
+
+def rate_of(rounds: int, read: Callable[[], int]) -> Rate:
+    rate = Rate()
+    for _ in range(rounds):
+        count, seconds = timed(read)
+        rate.add(count, seconds)
+    return rate
+
+
+def measure_rebuild(rt: Runtime, report: Report, scope: str, students: int,
+                    rounds: int) -> None:
+    events = rt.custody.recorder.max_notification_id() or 0
+    read_raw(rt)  # warm the database's cache and the connections
+    raw = rate_of(rounds, lambda: read_raw(rt))
+    decoded = rate_of(rounds, lambda: read_bare_decoded(rt))
+    feed = rate_of(rounds, lambda: read_signed_feed(rt))
+    rebuild = Rate()
+    for _ in range(rounds):
+        position, seconds = timed(rt.runner.rebuild)
+        if position != events:
+            raise SystemExit(f"{scope}: rebuild stopped at {position}, log has {events}")
+        rebuild.add(events, seconds)
+    captured = len(rt.views.find("records", status="captured"))
+    if captured != students:
+        raise SystemExit(f"{scope}: views hold {captured} records, {students} were captured")
+    report.note(f"log of {events:,} events ({students:,} students); pages of {PAGE}")
+    report.figure("(b) select_notifications, raw rows", raw.median, "events/s",
+                  detail=raw.detail())
+    report.figure("(b) + bare Mapper decode (no checks)", decoded.median, "events/s",
+                  detail=decoded.detail())
+    report.figure("    signed feed (verify + decrypt + decode)", feed.median, "events/s",
+                  detail=feed.detail())
+    report.figure("(a) runner.rebuild(), signatures checked", rebuild.median, "events/s",
+                  detail=rebuild.detail())
+    report.figure("ratio rebuild / raw read", rebuild.median / raw.median, "", fmt=".3f",
+                  target=REBUILD_RATIO, scope=scope)
+    report.figure("ratio rebuild / read + bare decode", rebuild.median / decoded.median, "",
+                  fmt=".3f")
+
+
+# -- lag under load -----------------------------------------------------------------------
+
+
+@dataclass
+class LagRun:
+    """What the writer and the poller saw: each command's (seq, return time, duration),
+    and each change of the views' position as (time, position)."""
+
+    commands: list[tuple[int, float, float]] = field(default_factory=list)
+    seen: list[tuple[float, int]] = field(default_factory=list)
+    late_starts: int = 0
+    error: BaseException | None = None
+
+    def lags_ms(self) -> tuple[list[float], int]:
+        """Each command's lag in ms, and how many never became visible."""
+        times = [t for t, _ in self.seen]
+        positions = [p for _, p in self.seen]
+        lags: list[float] = []
+        missing = 0
+        for seq, returned, _ in self.commands:
+            index = bisect.bisect_left(positions, seq)
+            if index == len(positions):
+                missing += 1
+                continue
+            lags.append(max(0.0, times[index] - returned) * 1000)
+        return lags, missing
+
+
+class CommandScript:
+    """An endless, realistic stream of commands through the use cases: capture a
+    student, print the archive copy, file it, verify it; then the next student."""
+
+    def __init__(self, rt: Runtime, archivist: Principal, first: int) -> None:
+        self.rt = rt
+        self.archivist = archivist
+        self.number = first
+        self.step = 0
+        self.record_id: UUID | None = None
+        self.copy_id: UUID | None = None
+
+    def __call__(self) -> None:
+        custody, who = self.rt.custody, self.archivist
+        if self.step == 0:
+            capture: StudentCapture = student(personnummer(self.number))
+            self.number += 1
+            self.record_id = custody.capture_student(who, capture)
+        elif self.step == 1:
+            assert self.record_id is not None
+            self.copy_id = custody.print_copy(who, self.record_id, "archive", None)
+        elif self.step == 2:
+            assert self.record_id is not None and self.copy_id is not None
+            custody.archive_copy(who, self.record_id, self.copy_id, box="lag-box",
+                                 shelf="1")
+        else:
+            assert self.record_id is not None and self.copy_id is not None
+            custody.verify_copy(who, self.record_id, self.copy_id, outcome="ok", note=None)
+        self.step = (self.step + 1) % 4
+
+
+def run_lag(rt: Runtime, archivist: Principal, first: int, rate: float,
+            seconds: float) -> LagRun:
+    """Steady writes in one thread, 1 ms polling of the views' position in another,
+    the background runner projecting; returns what was observed."""
+    result = LagRun()
+    last_seq = [0]
+    rt.custody.listeners.append(lambda seq: last_seq.__setitem__(0, seq))
+    script = CommandScript(rt, archivist, first)
+    stop_polling = threading.Event()
+
+    def poll() -> None:
+        position = -1
+        while not stop_polling.is_set():
+            now_position = rt.views.position()
+            if now_position != position:
+                position = now_position
+                result.seen.append((time.perf_counter(), position))
+            time.sleep(POLL_INTERVAL)
+
+    def write() -> None:
+        try:
+            total = int(rate * seconds)
+            began = time.perf_counter()
+            for i in range(total):
+                due = began + i / rate
+                delay = due - time.perf_counter()
+                if delay > 0:
+                    time.sleep(delay)
+                else:
+                    result.late_starts += 1
+                started = time.perf_counter()
+                script()
+                returned = time.perf_counter()
+                result.commands.append((last_seq[0], returned, returned - started))
+        except BaseException as error:  # reported by the main thread
+            result.error = error
+
+    rt.runner.start()
+    poller = threading.Thread(target=poll, name="bench-poller", daemon=True)
+    writer = threading.Thread(target=write, name="bench-writer", daemon=True)
+    poller.start()
+    writer.start()
+    writer.join()
+    deadline = time.perf_counter() + 10
+    target = result.commands[-1][0] if result.commands else 0
+    while rt.views.position() < target and time.perf_counter() < deadline:
+        time.sleep(0.01)
+    time.sleep(5 * POLL_INTERVAL)
+    stop_polling.set()
+    poller.join()
+    rt.runner.stop()
+    if result.error is not None:
+        raise result.error
+    return result
+
+
+def measure_lag(rt: Runtime, archivist: Principal, report: Report, scope: str, first: int,
+                rate: float, seconds: float) -> None:
+    run = run_lag(rt, archivist, first, rate, seconds)
+    lags, missing = run.lags_ms()
+    durations = [d * 1000 for _, _, d in run.commands]
+    span = run.commands[-1][1] - run.commands[0][1] if len(run.commands) > 1 else 0.0
+    achieved = (len(run.commands) - 1) / span if span > 0 else 0.0
+    report.note(f"(c) {len(run.commands):,} commands at {rate:g}/s for {seconds:g} s "
+                f"(achieved {achieved:.1f}/s, {run.late_starts} started late); "
+                f"views polled every {POLL_INTERVAL * 1000:g} ms")
+    report.figure("command duration p50", percentile(durations, 0.5), "ms", fmt=".2f")
+    report.figure("command duration p99", percentile(durations, 0.99), "ms", fmt=".2f")
+    target = LAG_P99 if scope == "postgres" else None
+    report.figure("append-to-visible lag p50", percentile(lags, 0.5), "ms", fmt=".2f")
+    report.figure("append-to-visible lag p99", percentile(lags, 0.99), "ms", fmt=".2f",
+                  target=target, scope=scope)
+    report.figure("append-to-visible lag max", max(lags, default=float("nan")), "ms",
+                  fmt=".2f")
+    if missing:
+        report.note(f"{missing} commands never became visible within 10 s")
+    if rt.runner.error:
+        raise SystemExit(f"{scope}: the runner stopped: {rt.runner.error}")
+
+
+def run(backend: str, report: Report, events: int, rounds: int, rate: float,
+        seconds: float) -> None:
+    with fresh_store(backend) as store, custody_runtime(store) as rt:
+        report.heading(f"projections on {backend}: {rt.events_database}")
+        staff = seed_staff(rt.custody)
+        students = write_log(rt, staff.archivist, events)
+        measure_rebuild(rt, report, backend, students, rounds)
+        measure_lag(rt, staff.archivist, report, backend, students + 1, rate, seconds)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="few events: a smoke run")
+    parser.add_argument("--backend", action="append", choices=("sqlite", "postgres"),
+                        help="repeatable; default: both")
+    parser.add_argument("--rate", type=float, default=100.0, help="commands/s under load")
+    args = parser.parse_args(argv)
+    events, rounds, seconds = (1_000, 1, 3.0) if args.quick else (5_000, 3, 10.0)
+    print(f"Projection benchmark: {events:,} events, {rounds} round(s) per read figure, "
+          f"{args.rate:g} commands/s for {seconds:g} s; Python {sys.version.split()[0]}, "
+          f"{cpu_count()} cores")
+    report = Report()
+    for backend in args.backend or ("sqlite", "postgres"):
+        run(backend, report, events, rounds, args.rate, seconds)
+    report.summary("projections")
+
+
+if __name__ == "__main__":
+    main()
