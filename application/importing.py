@@ -1,0 +1,712 @@
+"""Bulk capture of the Unikum inventory: ``custody import FILE.csv`` (and the same CSV
+posted to the API).
+
+The inventory is UTF-8 CSV with a header and one row per document::
+
+    kind,personnummer,name,school_id,class,title,category,sha256,pages
+
+``kind`` is ``student_documentation`` or ``general_information``; general information
+leaves ``personnummer``, ``name``, ``class`` and ``pages`` empty and has a ``category``
+from point 1 of the decision (newsletter, blog_post, statistics, compilation, other).
+All rows of one student (same personnummer, in any written form) become one record.
+
+Choices, and why:
+
+- **A student is captured whole or not at all.** If any row of a student is bad, none of
+  that student's rows is captured, and every one of them is reported with its line: the
+  bad ones with what is wrong, the others as held back because of them. A record is
+  captured once and a re-run skips it as already captured, so capturing a student with
+  a document missing would leave the archive copy silently incomplete for good. Fix the
+  named lines and run the same file again: only the held-back students are captured.
+- A row whose personnummer cannot be read still belongs to someone: it is attributed to
+  the student in the file with the same name and school unit (when exactly one), so a
+  typo in one row's personnummer holds back the rest of that student too.
+- The rows of a student agree on name and school unit; the class may be left empty on
+  some rows but may not differ. A document listed twice (same sha256) for one student is
+  a mistake in the inventory and holds the student back as well.
+- Each general-information row is independent: a bad one is rejected alone. Its record
+  id is derived with the blind index's keyed HMAC over school unit, sha256 and title
+  (titles may be personal, so an unkeyed hash would leak them); a re-run finds the same
+  id. Two rows naming the same item are one item: the second is rejected as a duplicate.
+- **Idempotent and resumable.** Every record id is derived from the row's content, so a
+  second run (of the same file, a longer file, or after ``kill -9``) skips what is in
+  the store and counts it as already captured, not as an error. One record is one
+  aggregate with one event, saved atomically with its batch, so no student is ever half
+  captured; per-student data keys are committed before the events that use them, so a
+  crash in between leaves an unused key, never an unreadable event.
+- **Batched for speed.** Records are saved ``batch_size`` at a time in one ``save`` (one
+  transaction, one table lock on PostgreSQL) with their data keys made in one bulk
+  call. If a batch meets a record someone captured meanwhile (``IntegrityError``), that
+  batch is saved again record by record, skipping the existing ones. Keys made for a
+  record that turns out to exist are left alone, never destroyed: on PostgreSQL a lost
+  commit acknowledgement surfaces as a conflict, and the key may be in use after all.
+- **Two passes over the file.** The first validates every row and groups rows by
+  student, keeping per student only its identity and row count; the second reads the
+  documents again and captures each student as soon as its last row has been read. Memory
+  grows with the number of students, not rows, and a file sorted by student holds one
+  student's documents at a time. A checksum of each row, taken in the first pass, stops
+  the import (with everything captured so far intact) if the file changed in between.
+
+This module may import the domain and the application's service and policy; it never
+touches infrastructure.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import re
+import zlib
+from array import array
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final
+from uuid import UUID
+
+from eventsourcing.persistence import IntegrityError
+
+from application.policy import SYSTEM, Principal, require
+from application.service import (
+    Custody,
+    DocumentIn,
+    StudentCapture,
+    check_documents,
+    fingerprint,
+)
+from domain.actor import Role
+from domain.culling import GENERAL_INFORMATION_CATEGORIES
+from domain.errors import DomainError, InvalidInputError
+from domain.personnummer import InvalidPersonnummerError, Personnummer
+from domain.record import Kind, Record
+from domain.school import ARCHIVE, school_unit_id
+
+COLUMNS: Final = ("kind", "personnummer", "name", "school_id", "class", "title", "category",
+                  "sha256", "pages")
+"""The inventory's header, in the documented order (any order is accepted)."""
+
+STUDENT: Final = Kind.STUDENT_DOCUMENTATION.value
+GENERAL: Final = Kind.GENERAL_INFORMATION.value
+DEFAULT_BATCH_SIZE: Final = 200
+
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+_POSITIVE = re.compile(r"[0-9]+")
+_NO_STUDENT: Final = -1
+_SHOWN_LINES: Final = 5
+# A store scan reads one capture event in the time of ~1/20 of an existence query, so
+# few candidates in a big store are looked up one by one, and otherwise the store is
+# scanned once for every capture event.
+_LOOKUPS_PER_SCANNED_EVENT: Final = 20
+_SCAN_PAGE: Final = 5_000
+_CAPTURE_TOPICS: Final = (Record.StudentDocumentationCaptured.TOPIC,
+                          Record.GeneralInformationCaptured.TOPIC)
+
+Progress = Callable[[int, int], None]
+"""Called with (rows done, rows in the file): at the start, after each batch, at the end."""
+
+InventorySource = Path | str | Iterable[str]
+"""A ``Path`` is opened as UTF-8 (a BOM is allowed); a ``str`` is the CSV text itself;
+any other iterable of lines (an open text file, a list) is read once into memory."""
+
+
+# -- results ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RowError:
+    """A rejected row: its line in the file (the header is line 1) and why."""
+
+    line: int
+    reason: str
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.reason}"
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    captured_students: int
+    captured_general: int
+    already_captured: int
+    rejected: list[RowError]
+    rows: int
+
+    @property
+    def captured(self) -> int:
+        return self.captured_students + self.captured_general
+
+    @property
+    def ok(self) -> bool:
+        """True when no row was rejected (the CLI's exit 0)."""
+        return not self.rejected
+
+    def summary(self) -> str:
+        return (f"{self.rows} rows: captured {self.captured_students} students and "
+                f"{self.captured_general} items of general information; "
+                f"{self.already_captured} already captured; {len(self.rejected)} rows rejected")
+
+
+@dataclass(frozen=True)
+class StudentItem:
+    """One student whose rows are all good: ready to capture."""
+
+    normalized: str
+    capture: StudentCapture
+    lines: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class GeneralItem:
+    """One good row of general information."""
+
+    line: int
+    school_id: str
+    category: str
+    title: str
+    sha256: str
+
+
+InventoryItem = StudentItem | GeneralItem | RowError
+
+
+# -- reading and checking the file (no database) ----------------------------------------
+
+
+class _Student:
+    """What the first pass keeps per student: identity, row count, bad lines."""
+
+    __slots__ = ("bad_lines", "class_name", "first_line", "name", "personnummer", "rows",
+                 "school_id")
+
+    def __init__(self, personnummer: str, name: str, school_id: str, class_name: str,
+                 first_line: int) -> None:
+        self.personnummer = personnummer
+        self.name = name
+        self.school_id = school_id
+        self.class_name = class_name
+        self.first_line = first_line
+        self.rows = 0
+        self.bad_lines: list[int] = []
+
+
+def _held_back(bad_lines: Sequence[int]) -> str:
+    shown = ", ".join(str(n) for n in sorted(bad_lines)[:_SHOWN_LINES])
+    more = ", …" if len(bad_lines) > _SHOWN_LINES else ""
+    which = "line" if len(bad_lines) == 1 else "lines"
+    return (f"not captured: a student's rows are captured together, and {which} "
+            f"{shown}{more} of this student {'is' if len(bad_lines) == 1 else 'are'} rejected")
+
+
+def _check_document(title: str, sha256: str, pages: str | None) -> list[str]:
+    problems = []
+    if not title:
+        problems.append("title is missing")
+    if not _SHA256.fullmatch(sha256):
+        problems.append("sha256 is missing" if not sha256 else
+                        "sha256 must be 64 hexadecimal digits (a SHA-256 hash)")
+    if pages is not None and not (_POSITIVE.fullmatch(pages) and int(pages) > 0):
+        problems.append("pages is missing" if not pages else
+                        f"pages must be a positive whole number, not {pages!r}")
+    return problems
+
+
+class Inventory:
+    """The inventory file, checked: the first pass runs on construction, the second in
+    :meth:`items`. Needs no database: ``school_exists`` says which school units exist."""
+
+    def __init__(self, source: InventorySource, *, school_exists: Callable[[str], bool],
+                 today: dt.date | None = None) -> None:
+        if isinstance(source, Path | str):
+            self._source: Path | str | list[str] = source
+        else:
+            self._source = list(source)
+        self._school_exists = school_exists
+        self._today = today or dt.date.today()
+        self._students: list[_Student] = []
+        self._by_personnummer: dict[str, int] = {}
+        self._owners = array("q")
+        self._checksums = array("L")
+        self._errors: dict[int, str] = {}
+        self._general: dict[int, GeneralItem] = {}
+        self.rows = 0
+        """Data rows in the file (blank lines are not rows)."""
+        self._survey()
+
+    # -- public view of the first pass ----------------------------------------------
+
+    @property
+    def students(self) -> int:
+        """Distinct students named in the file (good or bad)."""
+        return len(self._students)
+
+    def candidates(self) -> Iterator[str]:
+        """Normalised personnummer of every student that will be captured if new."""
+        for student_index, student in enumerate(self._students):
+            if not student.bad_lines:
+                yield self._key_of(student_index)
+
+    def general_items(self) -> list[GeneralItem]:
+        return list(self._general.values())
+
+    # -- reading ----------------------------------------------------------------------
+
+    def _open(self) -> AbstractContextManager[Iterable[str]]:
+        if isinstance(self._source, Path):
+            return self._source.open(encoding="utf-8-sig", newline="")
+        if isinstance(self._source, str):
+            return nullcontext(io.StringIO(self._source.removeprefix("\ufeff"), newline=""))
+        lines = self._source
+        if lines and lines[0].startswith("\ufeff"):
+            lines = [lines[0][1:], *lines[1:]]
+        return nullcontext(lines)
+
+    def _records(self) -> Iterator[tuple[int, list[str]]]:
+        """(first line of the row, fields) for every data row; checks the header."""
+        line = 0
+        try:
+            with self._open() as lines:
+                reader = csv.reader(lines, strict=True)
+                header: list[str] | None = None
+                for fields in reader:
+                    start, line = line + 1, reader.line_num
+                    if not any(f.strip() for f in fields):
+                        continue  # blank lines (and rows of empty cells) are not rows
+                    if header is None:
+                        header = fields
+                        self._columns = self._read_header(start, header)
+                        continue
+                    yield start, fields
+                if header is None:
+                    raise InvalidInputError("the inventory is empty: it needs a header line "
+                                            f"({','.join(COLUMNS)})", field="file")
+        except csv.Error as error:
+            raise InvalidInputError(f"line {line + 1}: the CSV cannot be read ({error})",
+                                    field="file") from None
+        except UnicodeDecodeError:
+            raise InvalidInputError(f"the file is not UTF-8 (after line {line})",
+                                    field="file") from None
+
+    @staticmethod
+    def _read_header(line: int, header: list[str]) -> dict[str, int]:
+        names = [h.strip().lower() for h in header]
+        missing = [c for c in COLUMNS if c not in names]
+        unknown = [n for n in names if n not in COLUMNS]
+        repeated = sorted({n for n in names if names.count(n) > 1})
+        if missing or unknown or repeated:
+            problems = []
+            if missing:
+                problems.append("missing " + ", ".join(missing))
+            if unknown:
+                problems.append("unknown " + ", ".join(repr(u) for u in unknown))
+            if repeated:
+                problems.append("repeated " + ", ".join(repeated))
+            raise InvalidInputError(
+                f"line {line}: the header must name the columns {','.join(COLUMNS)} "
+                f"({'; '.join(problems)})", field="file")
+        return {name: names.index(name) for name in COLUMNS}
+
+    @staticmethod
+    def _checksum(fields: list[str]) -> int:
+        return zlib.crc32("\x1f".join(fields).encode())
+
+    def _field(self, fields: list[str], name: str) -> str:
+        index = self._columns[name]
+        return fields[index].strip() if index < len(fields) else ""
+
+    # -- first pass ---------------------------------------------------------------------
+
+    def _survey(self) -> None:
+        unreadable: list[tuple[int, str, str]] = []  # (line, name, school) of orphan rows
+        seen_general: dict[UUID | tuple[str, str, str], int] = {}
+        last_text: str | None = None
+        last_parsed: Personnummer | InvalidPersonnummerError | None = None
+        for line, fields in self._records():
+            self.rows += 1
+            self._checksums.append(self._checksum(fields))
+            f = self._field
+            kind = f(fields, "kind")
+            problems: list[str] = []
+            if len(fields) != len(COLUMNS):
+                problems.append(f"expected {len(COLUMNS)} fields, found {len(fields)} (a comma "
+                                "in a value needs quotes)")
+            if kind == GENERAL:
+                self._owners.append(_NO_STUDENT)
+                self._survey_general(line, fields, problems, seen_general)
+                continue
+            if kind != STUDENT:
+                problems.append(f"kind {kind!r} is unknown; use {STUDENT} or {GENERAL}"
+                                if kind else f"kind is missing ({STUDENT} or {GENERAL})")
+            text = f(fields, "personnummer")
+            if text != last_text:  # a student's rows usually follow each other
+                last_text = text
+                try:
+                    last_parsed = Personnummer.parse(text, today=self._today)
+                except InvalidPersonnummerError as error:
+                    last_parsed = error
+            parsed = last_parsed if text else None
+            name, school = f(fields, "name"), f(fields, "school_id")
+            if not text:
+                problems.append("personnummer is missing")
+            elif isinstance(parsed, InvalidPersonnummerError):
+                problems.append(f"personnummer: {parsed}")
+            if not name:
+                problems.append("name is missing")
+            if not school:
+                problems.append("school_id is missing")
+            elif not self._school_exists(school):
+                problems.append(f"school unit {school!r} is not registered")
+            problems += _check_document(f(fields, "title"), f(fields, "sha256").lower(),
+                                        f(fields, "pages"))
+            if not f(fields, "category"):
+                problems.append("category is missing")
+            if isinstance(parsed, Personnummer):
+                problems += self._attribute(line, parsed, name, school, f(fields, "class"),
+                                            bad=bool(problems))
+            else:
+                self._owners.append(_NO_STUDENT)
+                unreadable.append((line, name.casefold(), school))
+            if problems:
+                self._errors[line] = "; ".join(problems)
+        self._attribute_unreadable(unreadable)
+
+    def _attribute(self, line: int, pnr: Personnummer, name: str, school: str,
+                   class_name: str, *, bad: bool) -> list[str]:
+        """Count this row to its student; return how it disagrees with the first row."""
+        key = pnr.normalized
+        index = self._by_personnummer.get(key)
+        if index is None:
+            index = len(self._students)
+            self._by_personnummer[key] = index
+            self._students.append(_Student(pnr.formatted(), name, school, class_name, line))
+        student = self._students[index]
+        self._owners.append(index)
+        student.rows += 1
+        problems = []
+        first = f"line {student.first_line}, this student's first row"
+        if name and student.name and name != student.name:
+            problems.append(f"name differs from {first}")
+        if school and student.school_id and school != student.school_id:
+            problems.append(f"school_id differs from {first}")
+        if class_name:
+            if not student.class_name:
+                student.class_name = class_name
+            elif class_name != student.class_name:
+                problems.append(f"class differs from the class given on earlier rows "
+                                f"({first})")
+        if bad or problems:
+            student.bad_lines.append(line)
+        return problems
+
+    def _attribute_unreadable(self, unreadable: list[tuple[int, str, str]]) -> None:
+        if not unreadable:
+            return
+        by_name: dict[tuple[str, str], list[_Student]] = {}
+        for student in self._students:
+            by_name.setdefault((student.name.casefold(), student.school_id), []).append(student)
+        for line, name, school in unreadable:
+            matches = by_name.get((name, school), [])
+            if name and len(matches) == 1:
+                matches[0].bad_lines.append(line)
+
+    def _survey_general(self, line: int, fields: list[str], problems: list[str],
+                        seen: dict[UUID | tuple[str, str, str], int]) -> None:
+        f = self._field
+        present = [c for c in ("personnummer", "name", "class", "pages") if f(fields, c)]
+        if present:
+            problems.append("general information leaves personnummer, name, class and pages "
+                            f"empty (found: {', '.join(present)})")
+        school, category = f(fields, "school_id"), f(fields, "category")
+        title, sha256 = f(fields, "title"), f(fields, "sha256").lower()
+        if not school:
+            problems.append("school_id is missing")
+        elif not self._school_exists(school):
+            problems.append(f"school unit {school!r} is not registered")
+        if category not in GENERAL_INFORMATION_CATEGORIES:
+            allowed = ", ".join(sorted(GENERAL_INFORMATION_CATEGORIES))
+            problems.append(f"category {category!r} is not general information; use one of "
+                            f"{allowed}" if category else f"category is missing ({allowed})")
+        problems += _check_document(title, sha256, None)
+        if not problems:
+            identity = (school, sha256, title)
+            if identity in seen:
+                problems.append("the same general information (school unit, title, sha256) "
+                                f"as line {seen[identity]}")
+            else:
+                seen[identity] = line
+                self._general[line] = GeneralItem(line, school, category, title, sha256)
+        if problems:
+            self._errors[line] = "; ".join(problems)
+
+    def _key_of(self, student_index: int) -> str:
+        return self._students[student_index].personnummer.replace("-", "")
+
+    # -- second pass ----------------------------------------------------------------------
+
+    def items(self) -> Iterator[InventoryItem]:
+        """Every row's outcome in file order; a student when its last row is read."""
+        pending: dict[int, list[tuple[int, DocumentIn]]] = {}
+        index = -1
+        for index, (line, fields) in enumerate(self._records()):
+            if index >= self.rows or self._checksums[index] != self._checksum(fields):
+                raise self._changed()
+            error = self._errors.get(line)
+            if error is not None:
+                yield RowError(line, error)
+                continue
+            general = self._general.get(line)
+            if general is not None:
+                yield general
+                continue
+            owner = self._owners[index]
+            student = self._students[owner]
+            if student.bad_lines:
+                yield RowError(line, _held_back(student.bad_lines))
+                continue
+            f = self._field
+            document = DocumentIn(f(fields, "title"), f(fields, "category"),
+                                  f(fields, "sha256").lower(), int(f(fields, "pages")))
+            documents = pending.setdefault(owner, [])
+            documents.append((line, document))
+            if len(documents) == student.rows:
+                del pending[owner]
+                yield from self._complete(owner, documents)
+        if pending or index + 1 != self.rows:
+            raise self._changed()
+
+    @staticmethod
+    def _changed() -> InvalidInputError:
+        return InvalidInputError("the file changed while it was being imported; what was "
+                                 "captured so far is complete, run the import again",
+                                 field="file")
+
+    def _complete(self, owner: int, documents: list[tuple[int, DocumentIn]]
+                  ) -> Iterator[InventoryItem]:
+        student = self._students[owner]
+        first_seen: dict[str, int] = {}
+        repeated: dict[int, int] = {}
+        for line, document in documents:
+            if document.sha256 in first_seen:
+                repeated[line] = first_seen[document.sha256]
+            else:
+                first_seen[document.sha256] = line
+        if repeated:
+            for line, _ in documents:
+                yield RowError(line, f"the same document (sha256) as line {repeated[line]} of "
+                               "this student" if line in repeated else _held_back(list(repeated)))
+            return
+        capture = StudentCapture(
+            personnummer=student.personnummer,
+            name=student.name,
+            school_id=student.school_id,
+            class_name=student.class_name or None,
+            documents=[d for _, d in documents],
+        )
+        yield StudentItem(self._key_of(owner), capture, tuple(line for line, _ in documents))
+
+
+# -- capturing -----------------------------------------------------------------------------
+
+
+def command_line_archivist() -> Principal:
+    """The operator of ``custody import``: acts as ``system:cli`` with the archivist's role."""
+    return Principal(SYSTEM, "command line", Role.ARCHIVIST, None)
+
+
+def general_record_id(custody: Custody, school_id: str, sha256: str, title: str) -> UUID:
+    """A keyed, deterministic id for an item of general information (titles stay secret)."""
+    content = f"general-information-id v1\n{school_id}\n{sha256}\n{title}".encode()
+    return UUID(hex=custody.blind.commitment(content)[:32], version=4)
+
+
+def registered_schools(custody: Custody) -> Callable[[str], bool]:
+    """``school_exists`` for :class:`Inventory`, asking the store once per school unit."""
+    known: dict[str, bool] = {}
+
+    def exists(code: str) -> bool:
+        if code not in known:
+            known[code] = code != ARCHIVE and custody.exists(school_unit_id(code))
+        return known[code]
+
+    return exists
+
+
+def captured_already(custody: Custody, candidates: Iterable[UUID], count: int) -> set[UUID]:
+    """Which of ``count`` candidate record ids are in the store already."""
+    stored = custody.recorder.max_notification_id() or 0
+    if stored == 0 or count == 0:
+        return set()
+    if count * _LOOKUPS_PER_SCANNED_EVENT < stored:
+        return {record_id for record_id in candidates if custody.exists(record_id)}
+    found: set[UUID] = set()
+    position = 0
+    while True:
+        page = custody.recorder.select_notifications(
+            position, _SCAN_PAGE, topics=_CAPTURE_TOPICS, inclusive_of_start=False)
+        found.update(UUID(str(n.originator_id)) for n in page)
+        if len(page) < _SCAN_PAGE:
+            return found
+        position = page[-1].id
+
+
+@dataclass(frozen=True)
+class _Pending:
+    item: StudentItem | GeneralItem
+    record_id: UUID
+
+
+class _Capture:
+    """Builds records in batches, saves each batch in one ``save``, counts outcomes."""
+
+    def __init__(self, custody: Custody, principal: Principal, batch_size: int,
+                 existing: set[UUID]) -> None:
+        self.custody = custody
+        self.principal = principal
+        self.batch_size = batch_size
+        self.existing = existing
+        self.batch: list[_Pending] = []
+        self.students = 0
+        self.general = 0
+        self.already = 0
+        self.rejected: list[RowError] = []
+        self.rows_done = 0
+
+    def add(self, item: InventoryItem) -> bool:
+        """Take one item; True when a batch was saved."""
+        if isinstance(item, RowError):
+            self.rejected.append(item)
+            self.rows_done += 1
+            return False
+        if isinstance(item, StudentItem):
+            record_id = self.custody.blind.student_record_id(item.normalized)
+        else:
+            record_id = general_record_id(self.custody, item.school_id, item.sha256,
+                                          item.title)
+        if record_id in self.existing:
+            self.already += 1
+            self.rows_done += _rows_of(item)
+            return False
+        self.batch.append(_Pending(item, record_id))
+        if len(self.batch) >= self.batch_size:
+            self.flush()
+            return True
+        return False
+
+    def flush(self) -> None:
+        batch, self.batch = self.batch, []
+        if not batch:
+            return
+        subjects = self.custody.keys.new_subjects(len(batch))
+        built = self._build(batch, subjects)
+        try:
+            self.custody.save(*(record for _, record, _ in built))
+        except IntegrityError:
+            self._save_one_by_one(built)
+        else:
+            for pending, _, _ in built:
+                self._captured(pending)
+
+    def _build(self, batch: list[_Pending], subjects: list[UUID]
+               ) -> list[tuple[_Pending, Record, UUID]]:
+        built = []
+        for pending, subject in zip(batch, subjects, strict=True):
+            try:
+                built.append((pending, self._record(pending, subject), subject))
+            except DomainError as error:  # a rule the file check does not know: report it
+                for line in _lines_of(pending.item):
+                    self.rejected.append(RowError(line, str(error)))
+                self.rows_done += _rows_of(pending.item)
+        return built
+
+    def _record(self, pending: _Pending, subject: UUID) -> Record:
+        item = pending.item
+        if isinstance(item, GeneralItem):
+            return self.custody.prepare_general(
+                self.principal, category=item.category, title=item.title,
+                school_id=item.school_id, sha256=item.sha256, subject=subject,
+                record_id=pending.record_id)
+        # As Custody.prepare_student, minus its per-student queries: the file check
+        # already knows the school units, and existence is settled per batch.
+        capture = item.capture
+        documents = check_documents(capture.documents)
+        return Record.capture_student_documentation(
+            pending.record_id,
+            subject=subject,
+            personnummer=capture.personnummer,
+            name=capture.name,
+            school_id=capture.school_id,
+            class_name=capture.class_name or None,
+            documents=documents,
+            fingerprint=fingerprint(documents),
+            actor=self.principal.id,
+        )
+
+    def _save_one_by_one(self, built: list[tuple[_Pending, Record, UUID]]) -> None:
+        # The failed save has taken the records' pending events: build them again, with
+        # the same keys.
+        for pending, _, subject in built:
+            if self.custody.exists(pending.record_id):
+                self._skipped(pending)
+                continue
+            try:
+                self.custody.save(self._record(pending, subject))
+            except IntegrityError:
+                self._skipped(pending)  # captured by someone else this very moment
+            else:
+                self._captured(pending)
+
+    def _captured(self, pending: _Pending) -> None:
+        if isinstance(pending.item, StudentItem):
+            self.students += 1
+        else:
+            self.general += 1
+        self.rows_done += _rows_of(pending.item)
+
+    def _skipped(self, pending: _Pending) -> None:
+        self.already += 1
+        self.existing.add(pending.record_id)
+        self.rows_done += _rows_of(pending.item)
+
+
+def _rows_of(item: StudentItem | GeneralItem) -> int:
+    return len(item.lines) if isinstance(item, StudentItem) else 1
+
+
+def _lines_of(item: StudentItem | GeneralItem) -> tuple[int, ...]:
+    return item.lines if isinstance(item, StudentItem) else (item.line,)
+
+
+def import_inventory(custody: Custody, principal: Principal, source: InventorySource,
+                     progress: Progress | None = None,
+                     batch_size: int = DEFAULT_BATCH_SIZE) -> ImportReport:
+    """Capture every good student and item of general information in the inventory.
+
+    Raises :class:`InvalidInputError` when the file as a whole cannot be read (no or a
+    wrong header, broken quoting, not UTF-8); bad rows are reported, not raised.
+    """
+    require(principal, Role.ARCHIVIST, doing="import the Unikum inventory")
+    if batch_size < 1:
+        raise InvalidInputError("the batch size must be at least 1", field="batch_size")
+    inventory = Inventory(source, school_exists=registered_schools(custody))
+    candidates = [*(custody.blind.student_record_id(k) for k in inventory.candidates()),
+                  *(general_record_id(custody, g.school_id, g.sha256, g.title)
+                    for g in inventory.general_items())]
+    existing = captured_already(custody, candidates, len(candidates))
+    del candidates
+    capture = _Capture(custody, principal, batch_size, existing)
+    if progress:
+        progress(0, inventory.rows)
+    for item in inventory.items():
+        if capture.add(item) and progress:
+            progress(capture.rows_done, inventory.rows)
+    capture.flush()
+    if progress:
+        progress(capture.rows_done, inventory.rows)
+    return ImportReport(
+        captured_students=capture.students,
+        captured_general=capture.general,
+        already_captured=capture.already,
+        rejected=sorted(capture.rejected, key=lambda e: e.line),
+        rows=inventory.rows,
+    )
