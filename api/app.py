@@ -10,6 +10,7 @@ from fastapi import FastAPI
 
 from api import problems
 from api.routes import log, records, reports, requests, setup
+from api.web import routes as web
 from infrastructure.bootstrap import Runtime, bootstrap
 from infrastructure.settings import Settings
 
@@ -39,7 +40,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     )
 
     problems.install(app)
-    for router in (setup.router, records.router, requests.router, reports.router, log.router):
+    for router in (setup.router, records.router, requests.router, reports.router, log.router,
+                   web.router):
         app.include_router(router)
 
     @app.get("/healthz", tags=["operations"])

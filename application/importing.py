@@ -56,6 +56,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import itertools
 import re
 import zlib
 from array import array
@@ -230,6 +231,10 @@ class Inventory:
         self._checksums = array("L")
         self._errors: dict[int, str] = {}
         self._general: dict[int, GeneralItem] = {}
+        self._columns: dict[str, int] = {}
+        self._unreadable: list[tuple[int, str, str]] = []
+        self._last_text: str | None = None
+        self._last_parsed: Personnummer | InvalidPersonnummerError = InvalidPersonnummerError()
         self.rows = 0
         """Data rows in the file (blank lines are not rows)."""
         self._survey()
@@ -240,6 +245,11 @@ class Inventory:
     def students(self) -> int:
         """Distinct students named in the file (good or bad)."""
         return len(self._students)
+
+    @property
+    def good_students(self) -> int:
+        """Students with no bad row (captured unless already in the store)."""
+        return sum(1 for s in self._students if not s.bad_lines)
 
     def candidates(self) -> Iterator[str]:
         """Normalised personnummer of every student that will be captured if new."""
@@ -318,71 +328,95 @@ class Inventory:
     # -- first pass ---------------------------------------------------------------------
 
     def _survey(self) -> None:
-        unreadable: list[tuple[int, str, str]] = []  # (line, name, school) of orphan rows
-        seen_general: dict[UUID | tuple[str, str, str], int] = {}
-        last_text: str | None = None
-        last_parsed: Personnummer | InvalidPersonnummerError | None = None
+        seen_general: dict[tuple[str, str, str], int] = {}
         for line, fields in self._records():
             self.rows += 1
             self._checksums.append(self._checksum(fields))
-            f = self._field
-            kind = f(fields, "kind")
-            problems: list[str] = []
+            kind = self._field(fields, "kind")
             if len(fields) != len(COLUMNS):
-                problems.append(f"expected {len(COLUMNS)} fields, found {len(fields)} (a comma "
-                                "in a value needs quotes)")
-            if kind == GENERAL:
+                # The values may have slid into the wrong columns: check nothing else.
+                self._reject(line, fields, f"expected {len(COLUMNS)} fields, found "
+                             f"{len(fields)} (a comma inside a value needs quotes)")
+            elif kind == GENERAL:
                 self._owners.append(_NO_STUDENT)
-                self._survey_general(line, fields, problems, seen_general)
-                continue
-            if kind != STUDENT:
-                problems.append(f"kind {kind!r} is unknown; use {STUDENT} or {GENERAL}"
-                                if kind else f"kind is missing ({STUDENT} or {GENERAL})")
-            text = f(fields, "personnummer")
-            if text != last_text:  # a student's rows usually follow each other
-                last_text = text
-                try:
-                    last_parsed = Personnummer.parse(text, today=self._today)
-                except InvalidPersonnummerError as error:
-                    last_parsed = error
-            parsed = last_parsed if text else None
-            name, school = f(fields, "name"), f(fields, "school_id")
-            if not text:
-                problems.append("personnummer is missing")
-            elif isinstance(parsed, InvalidPersonnummerError):
-                problems.append(f"personnummer: {parsed}")
-            if not name:
-                problems.append("name is missing")
-            if not school:
-                problems.append("school_id is missing")
-            elif not self._school_exists(school):
-                problems.append(f"school unit {school!r} is not registered")
-            problems += _check_document(f(fields, "title"), f(fields, "sha256").lower(),
-                                        f(fields, "pages"))
-            if not f(fields, "category"):
-                problems.append("category is missing")
-            if isinstance(parsed, Personnummer):
-                problems += self._attribute(line, parsed, name, school, f(fields, "class"),
-                                            bad=bool(problems))
+                self._survey_general(line, fields, seen_general)
+            elif kind == STUDENT:
+                self._survey_student(line, fields)
             else:
-                self._owners.append(_NO_STUDENT)
-                unreadable.append((line, name.casefold(), school))
-            if problems:
-                self._errors[line] = "; ".join(problems)
-        self._attribute_unreadable(unreadable)
+                self._reject(line, fields, f"kind {kind!r} is unknown; use {STUDENT} or "
+                             f"{GENERAL}" if kind else f"kind is missing ({STUDENT} or "
+                             f"{GENERAL})")
+        self._attribute_unreadable()
 
-    def _attribute(self, line: int, pnr: Personnummer, name: str, school: str,
-                   class_name: str, *, bad: bool) -> list[str]:
-        """Count this row to its student; return how it disagrees with the first row."""
-        key = pnr.normalized
-        index = self._by_personnummer.get(key)
+    def _parse(self, text: str) -> Personnummer | InvalidPersonnummerError:
+        # A student's rows usually follow each other: parse each written form once.
+        if text != self._last_text:
+            self._last_text = text
+            try:
+                self._last_parsed = Personnummer.parse(text, today=self._today)
+            except InvalidPersonnummerError as error:
+                self._last_parsed = error
+        return self._last_parsed
+
+    def _survey_student(self, line: int, fields: list[str]) -> None:
+        f = self._field
+        text, name, school = f(fields, "personnummer"), f(fields, "name"), f(fields, "school_id")
+        parsed = self._parse(text) if text else None
+        problems: list[str] = []
+        if parsed is None:
+            problems.append("personnummer is missing")
+        elif isinstance(parsed, InvalidPersonnummerError):
+            problems.append(f"personnummer: {parsed}")
+        if not name:
+            problems.append("name is missing")
+        if not school:
+            problems.append("school_id is missing")
+        elif not self._school_exists(school):
+            problems.append(f"school unit {school!r} is not registered")
+        problems += _check_document(f(fields, "title"), f(fields, "sha256").lower(),
+                                    f(fields, "pages"))
+        if not f(fields, "category"):
+            problems.append("category is missing")
+        if isinstance(parsed, Personnummer):
+            student = self._owner(line, parsed, name, school)
+            problems += self._disagreements(student, name, school, f(fields, "class"))
+            if problems:
+                student.bad_lines.append(line)
+        else:
+            self._orphan(line, name, school)
+        if problems:
+            self._errors[line] = "; ".join(problems)
+
+    def _reject(self, line: int, fields: list[str], reason: str) -> None:
+        """A row that is bad as a whole; it still holds back the student it names."""
+        self._errors[line] = reason
+        text = self._field(fields, "personnummer")
+        parsed = self._parse(text) if text else None
+        name, school = self._field(fields, "name"), self._field(fields, "school_id")
+        if isinstance(parsed, Personnummer):
+            self._owner(line, parsed, name, school).bad_lines.append(line)
+        else:
+            self._orphan(line, name, school)
+
+    def _owner(self, line: int, pnr: Personnummer, name: str, school: str) -> _Student:
+        """The student this row belongs to (made on their first row); counts the row."""
+        index = self._by_personnummer.get(pnr.normalized)
         if index is None:
             index = len(self._students)
-            self._by_personnummer[key] = index
-            self._students.append(_Student(pnr.formatted(), name, school, class_name, line))
-        student = self._students[index]
+            self._by_personnummer[pnr.normalized] = index
+            self._students.append(_Student(pnr.formatted(), name, school, "", line))
         self._owners.append(index)
+        student = self._students[index]
         student.rows += 1
+        return student
+
+    def _orphan(self, line: int, name: str, school: str) -> None:
+        self._owners.append(_NO_STUDENT)
+        self._unreadable.append((line, name.casefold(), school))
+
+    @staticmethod
+    def _disagreements(student: _Student, name: str, school: str, class_name: str
+                       ) -> list[str]:
         problems = []
         first = f"line {student.first_line}, this student's first row"
         if name and student.name and name != student.name:
@@ -393,26 +427,27 @@ class Inventory:
             if not student.class_name:
                 student.class_name = class_name
             elif class_name != student.class_name:
-                problems.append(f"class differs from the class given on earlier rows "
-                                f"({first})")
-        if bad or problems:
-            student.bad_lines.append(line)
+                problems.append(f"class differs from the class on this student's earlier "
+                                f"rows ({student.class_name!r})")
         return problems
 
-    def _attribute_unreadable(self, unreadable: list[tuple[int, str, str]]) -> None:
-        if not unreadable:
+    def _attribute_unreadable(self) -> None:
+        """Rows without a readable personnummer hold back the student with the same name
+        and school unit, when the file has exactly one."""
+        if not self._unreadable:
             return
         by_name: dict[tuple[str, str], list[_Student]] = {}
         for student in self._students:
             by_name.setdefault((student.name.casefold(), student.school_id), []).append(student)
-        for line, name, school in unreadable:
+        for line, name, school in self._unreadable:
             matches = by_name.get((name, school), [])
             if name and len(matches) == 1:
                 matches[0].bad_lines.append(line)
 
-    def _survey_general(self, line: int, fields: list[str], problems: list[str],
-                        seen: dict[UUID | tuple[str, str, str], int]) -> None:
+    def _survey_general(self, line: int, fields: list[str],
+                        seen: dict[tuple[str, str, str], int]) -> None:
         f = self._field
+        problems = []
         present = [c for c in ("personnummer", "name", "class", "pages") if f(fields, c)]
         if present:
             problems.append("general information leaves personnummer, name, class and pages "
@@ -440,6 +475,7 @@ class Inventory:
             self._errors[line] = "; ".join(problems)
 
     def _key_of(self, student_index: int) -> str:
+        # The normalised form is the formatted one without its hyphen (YYYYMMDDNNNC).
         return self._students[student_index].personnummer.replace("-", "")
 
     # -- second pass ----------------------------------------------------------------------
@@ -460,6 +496,8 @@ class Inventory:
                 yield general
                 continue
             owner = self._owners[index]
+            if owner == _NO_STUDENT:
+                raise self._changed()
             student = self._students[owner]
             if student.bad_lines:
                 yield RowError(line, _held_back(student.bad_lines))
@@ -533,7 +571,8 @@ def registered_schools(custody: Custody) -> Callable[[str], bool]:
 
 
 def captured_already(custody: Custody, candidates: Iterable[UUID], count: int) -> set[UUID]:
-    """Which of ``count`` candidate record ids are in the store already."""
+    """Which of ``count`` candidate record ids are in the store already (read lazily:
+    an empty store, or a scan of its capture events, never holds them all)."""
     stored = custody.recorder.max_notification_id() or 0
     if stored == 0 or count == 0:
         return set()
@@ -689,11 +728,11 @@ def import_inventory(custody: Custody, principal: Principal, source: InventorySo
     if batch_size < 1:
         raise InvalidInputError("the batch size must be at least 1", field="batch_size")
     inventory = Inventory(source, school_exists=registered_schools(custody))
-    candidates = [*(custody.blind.student_record_id(k) for k in inventory.candidates()),
-                  *(general_record_id(custody, g.school_id, g.sha256, g.title)
-                    for g in inventory.general_items())]
-    existing = captured_already(custody, candidates, len(candidates))
-    del candidates
+    general = inventory.general_items()
+    candidates = itertools.chain(
+        (custody.blind.student_record_id(key) for key in inventory.candidates()),
+        (general_record_id(custody, g.school_id, g.sha256, g.title) for g in general))
+    existing = captured_already(custody, candidates, inventory.good_students + len(general))
     capture = _Capture(custody, principal, batch_size, existing)
     if progress:
         progress(0, inventory.rows)

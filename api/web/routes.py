@@ -1,0 +1,7 @@
+"""Web pages. (Being built: see issue 7.)"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter(include_in_schema=False)

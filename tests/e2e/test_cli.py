@@ -1,0 +1,119 @@
+"""The `custody` command line as a user runs it: a subprocess with CUSTODY_* settings."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+
+CUSTODY = [sys.executable, "-m", "api.cli"]
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run(env: dict[str, str], *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run([*CUSTODY, *args], env=env, cwd=ROOT, capture_output=True,
+                            text=True, timeout=120)
+    if check and result.returncode != 0:
+        raise AssertionError(f"custody {' '.join(args)} -> {result.returncode}\n"
+                             f"{result.stdout}\n{result.stderr}")
+    return result
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("CUSTODY_")}
+    environment["CUSTODY_DATA_DIR"] = str(tmp_path / "var")
+    return environment
+
+
+class TestSetUpCommands:
+    def test_schools_and_actors_are_registered_and_the_token_is_the_last_line(
+        self, env: dict[str, str]
+    ) -> None:
+        run(env, "schools", "add", "holmes", "Holmesskolan")
+        result = run(env, "actors", "add", "Arne Arkivarie", "--role", "archivist")
+        token = result.stdout.strip().splitlines()[-1]
+        assert len(token) >= 43 and " " not in token
+        key = Path(env["CUSTODY_DATA_DIR"]) / "signing-key.pem"
+        assert key.exists() and (key.stat().st_mode & 0o777) == 0o600
+
+    def test_bad_input_gets_a_clear_message_and_exit_2(self, env: dict[str, str]) -> None:
+        run(env, "schools", "add", "holmes", "Holmesskolan")
+        again = run(env, "schools", "add", "holmes", "Holmesskolan", check=False)
+        assert again.returncode == 2 and "exists already" in again.stderr
+        bad_role = run(env, "actors", "add", "X", "--role", "janitor", check=False)
+        assert bad_role.returncode == 2 and "role 'janitor' does not exist" in bad_role.stderr
+
+
+class TestVerifyExportAndCertificates:
+    def _populate(self, env: dict[str, str]) -> str:
+        """A small store made through the application, as `make run` would hold it."""
+        code = f"""
+import sys
+from infrastructure.bootstrap import bootstrap
+from infrastructure.settings import Settings
+from tests.scenario import run_story
+rt = bootstrap(Settings())
+story = run_story(rt)
+rt.seal()
+print(story.certificates[0])
+rt.close()
+"""
+        out = subprocess.run([sys.executable, "-c", code], env=env, cwd=ROOT,
+                             capture_output=True, text=True, timeout=120, check=True)
+        return out.stdout.strip().splitlines()[-1]
+
+    def test_verify_is_clean_then_names_the_tampered_event(self, env: dict[str, str]) -> None:
+        self._populate(env)
+        clean = run(env, "verify")
+        assert clean.returncode == 0 and "intact" in clean.stdout
+        db = sqlite3.connect(Path(env["CUSTODY_DATA_DIR"]) / "events.sqlite")
+        rowid, rid, version, state = db.execute(
+            "SELECT rowid, originator_id, originator_version, state FROM stored_events "
+            "ORDER BY rowid LIMIT 1 OFFSET 40").fetchone()
+        db.execute("UPDATE stored_events SET state=? WHERE rowid=?",
+                   (state[:-1] + bytes([state[-1] ^ 1]), rowid))
+        db.commit()
+        db.close()
+        broken = run(env, "verify", check=False)
+        assert broken.returncode == 1
+        assert f"seq={rowid} record={rid} version={version}: signature does not verify" in (
+            broken.stdout)
+
+    def test_export_then_verify_the_bundle_elsewhere(self, env: dict[str, str],
+                                                    tmp_path: Path) -> None:
+        self._populate(env)
+        bundle = tmp_path / "bundle.json.gz"
+        run(env, "export", str(bundle))
+        elsewhere = {k: v for k, v in env.items() if k != "CUSTODY_DATA_DIR"}
+        elsewhere["CUSTODY_DATA_DIR"] = str(tmp_path / "auditor-machine")
+        result = run(elsewhere, "verify", "--bundle", str(bundle))
+        assert "intact" in result.stdout
+        assert not (tmp_path / "auditor-machine" / "events.sqlite").exists()
+
+    def test_certificate_verifies_offline_with_the_public_keys(self, env: dict[str, str],
+                                                              tmp_path: Path) -> None:
+        certificate_id = self._populate(env)
+        cert = tmp_path / "gallringsbevis.json"
+        run(env, "certificate", certificate_id, "--out", str(cert))
+        keys = run(env, "keys", "list").stdout.split()
+        vkey = next(word for word in keys if word.startswith("records-custody+"))
+        assert run(env, "verify-certificate", str(cert), "--vkey", vkey).returncode == 0
+        text = cert.read_text().replace('"point": 4', '"point": 3')
+        cert.write_text(text)
+        assert run(env, "verify-certificate", str(cert), "--vkey", vkey,
+                   check=False).returncode == 1
+
+    def test_proofs_from_the_command_line(self, env: dict[str, str]) -> None:
+        self._populate(env)
+        inclusion = json.loads(run(env, "proof", "inclusion", "3").stdout)
+        assert inclusion["leaf_index"] == 2
+        consistency = json.loads(run(env, "proof", "consistency", "5", "20").stdout)
+        assert consistency["first"] == 5 and consistency["hashes"]
+        assert run(env, "proof", "inclusion", "99999", check=False).returncode == 1
