@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
 from fastapi import FastAPI
 
-from api import problems
+from api import observability, problems
+from api.observability import Metrics, configure_logging
 from api.routes import log, records, reports, requests, setup
 from api.web import routes as web
 from infrastructure.bootstrap import Runtime, bootstrap
@@ -23,7 +23,9 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         rt = runtime or bootstrap(settings)
         app.state.runtime = rt
+        rt.custody.listeners.append(lambda _seq, n: metrics.event_appended(n))
         if runtime is None:
+            configure_logging()
             rt.start_background()
         try:
             yield
@@ -39,15 +41,12 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         lifespan=lifespan,
     )
 
+    metrics = Metrics()
+    app.state.metrics = metrics
+    observability.install(app, metrics)
     problems.install(app)
     for router in (setup.router, records.router, requests.router, reports.router, log.router,
                    web.router):
         app.include_router(router)
-
-    @app.get("/healthz", tags=["operations"])
-    def healthz() -> dict[str, Any]:
-        rt: Runtime = app.state.runtime
-        rt.custody.recorder.max_notification_id()
-        return {"status": "ok"}
 
     return app

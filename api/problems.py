@@ -11,7 +11,6 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from infrastructure.transparency.log import LogError
 from application.projections import ProjectionLagError, ProjectionStoppedError
 from domain.errors import (
     AgreementNotReadyError,
@@ -24,6 +23,7 @@ from domain.errors import (
     NotAuthorisedError,
     NotFoundError,
 )
+from infrastructure.transparency.log import LogError
 
 log = logging.getLogger("custody.api")
 PROBLEM = "application/problem+json"

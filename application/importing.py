@@ -181,13 +181,12 @@ class _Student:
     __slots__ = ("bad_lines", "class_name", "first_line", "name", "personnummer", "rows",
                  "school_id")
 
-    def __init__(self, personnummer: str, name: str, school_id: str, class_name: str,
-                 first_line: int) -> None:
+    def __init__(self, personnummer: str) -> None:
         self.personnummer = personnummer
-        self.name = name
-        self.school_id = school_id
-        self.class_name = class_name
-        self.first_line = first_line
+        self.name = ""
+        self.school_id = ""
+        self.class_name = ""
+        self.first_line = 0  # the first row with a good name and school unit
         self.rows = 0
         self.bad_lines: list[int] = []
 
@@ -373,13 +372,16 @@ class Inventory:
             problems.append("school_id is missing")
         elif not self._school_exists(school):
             problems.append(f"school unit {school!r} is not registered")
+        identified = not problems or bool(name and school and self._school_exists(school))
         problems += _check_document(f(fields, "title"), f(fields, "sha256").lower(),
                                     f(fields, "pages"))
         if not f(fields, "category"):
             problems.append("category is missing")
         if isinstance(parsed, Personnummer):
-            student = self._owner(line, parsed, name, school)
-            problems += self._disagreements(student, name, school, f(fields, "class"))
+            student = self._owner(parsed)
+            if identified:  # only a row with a good name and school unit speaks for them
+                problems += self._disagreements(student, line, name, school,
+                                                f(fields, "class"))
             if problems:
                 student.bad_lines.append(line)
         else:
@@ -394,17 +396,17 @@ class Inventory:
         parsed = self._parse(text) if text else None
         name, school = self._field(fields, "name"), self._field(fields, "school_id")
         if isinstance(parsed, Personnummer):
-            self._owner(line, parsed, name, school).bad_lines.append(line)
+            self._owner(parsed).bad_lines.append(line)
         else:
             self._orphan(line, name, school)
 
-    def _owner(self, line: int, pnr: Personnummer, name: str, school: str) -> _Student:
+    def _owner(self, pnr: Personnummer) -> _Student:
         """The student this row belongs to (made on their first row); counts the row."""
         index = self._by_personnummer.get(pnr.normalized)
         if index is None:
             index = len(self._students)
             self._by_personnummer[pnr.normalized] = index
-            self._students.append(_Student(pnr.formatted(), name, school, "", line))
+            self._students.append(_Student(pnr.formatted()))
         self._owners.append(index)
         student = self._students[index]
         student.rows += 1
@@ -415,14 +417,17 @@ class Inventory:
         self._unreadable.append((line, name.casefold(), school))
 
     @staticmethod
-    def _disagreements(student: _Student, name: str, school: str, class_name: str
-                       ) -> list[str]:
+    def _disagreements(student: _Student, line: int, name: str, school: str,
+                       class_name: str) -> list[str]:
+        """How this row disagrees with the student's first row that named them."""
+        if not student.first_line:
+            student.name, student.school_id, student.first_line = name, school, line
         problems = []
-        first = f"line {student.first_line}, this student's first row"
-        if name and student.name and name != student.name:
-            problems.append(f"name differs from {first}")
-        if school and student.school_id and school != student.school_id:
-            problems.append(f"school_id differs from {first}")
+        if name != student.name:
+            problems.append(f"name differs from line {student.first_line} of this student")
+        if school != student.school_id:
+            problems.append(f"school_id differs from line {student.first_line} of this "
+                            "student")
         if class_name:
             if not student.class_name:
                 student.class_name = class_name

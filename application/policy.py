@@ -89,7 +89,9 @@ def require_read(principal: Principal, record: Record) -> None:
         )
 
 
-def request_refusal(principal: Principal, record: Record, assignments: frozenset[UUID]) -> str | None:
+def request_refusal(
+    principal: Principal, record: Record, assignments: frozenset[UUID]
+) -> str | None:
     """Why this staff member may not have this record now, or None if they may."""
     if not record.is_student_documentation:
         return "only student documentation is handed out on request"

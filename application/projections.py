@@ -388,7 +388,8 @@ class Projector:
 
     def school_year_closed(self, w: ViewWriter, e: Any, item: FeedItem) -> None:
         w.put("meta", f"school-year-{e.year}", {
-            "id": f"school-year-{e.year}", "year": e.year, "closed_at": _iso(e.timestamp), "by": e.actor,
+            "id": f"school-year-{e.year}", "year": e.year,
+            "closed_at": _iso(e.timestamp), "by": e.actor,
             "transferred": e.transferred, "culled": e.culled,
             "for_archivist": e.for_archivist,
         })
@@ -427,9 +428,11 @@ class ProjectionRunner:
                 if not items:
                     break
                 new_position = items[-1].seq
+                def change(w: ViewWriter, batch: list[FeedItem] = items) -> None:
+                    self._apply_all(w, batch)
+
                 try:
-                    self.store.apply(position, new_position,
-                                     lambda w, batch=items: self._apply_all(w, batch))
+                    self.store.apply(position, new_position, change)
                 except ProjectionStoppedError as error:
                     self._stopped(str(error))
                     raise
@@ -491,7 +494,7 @@ class ProjectionRunner:
                     self.catch_up()
                 except ProjectionStoppedError:
                     return  # stays stopped and visible in health until fixed and rebuilt
-                except Exception:  # noqa: BLE001 - a passing database fault: try again later
+                except Exception:
                     log.exception("projection runner: will retry")
                     time.sleep(1)
 
@@ -555,7 +558,8 @@ class _Staged:
 
     def get(self, view: str, key: str) -> Doc | None:
         if (view, key) in self.changes:
-            return json.loads(json.dumps(self.changes[(view, key)]))
+            doc: Doc = json.loads(json.dumps(self.changes[(view, key)]))
+            return doc
         return self.store.get(view, key)
 
     def put(self, view: str, key: str, doc: Doc) -> None:

@@ -12,7 +12,7 @@ from typing import Any
 from uuid import UUID
 
 from application.policy import Principal, require
-from application.ports import Doc, EventFeed, EventHistory, ViewStore
+from application.ports import Doc, EventFeed, EventHistory, FeedItem, ViewStore, ViewWriter
 from application.projections import MemoryViewStore, ProjectionRunner
 from domain.actor import Role
 from domain.errors import InvalidInputError, NotAuthorisedError, NotFoundError
@@ -162,7 +162,9 @@ class CustodyQueries:
         self._readable(principal, record, copies)
         return [self.public_record(record, copies)]
 
-    def record_as_of(self, principal: Principal, record_id: UUID, instant: dt.datetime) -> Doc | None:
+    def record_as_of(
+        self, principal: Principal, record_id: UUID, instant: dt.datetime
+    ) -> Doc | None:
         """Replay this record's events up to ``instant`` through the same projector."""
         self.fresh()
         current = self._record_doc(record_id)
@@ -183,8 +185,11 @@ class CustodyQueries:
                 break
             keep = [i for i in items if (only_seqs is None or i.seq in only_seqs)
                     and i.event.timestamp <= instant]
-            store.apply(store.position(), items[-1].seq,
-                        lambda w, batch=keep: [runner_proj.apply(w, i) for i in batch])
+            def change(w: ViewWriter, batch: list[FeedItem] = keep) -> None:
+                for item in batch:
+                    runner_proj.apply(w, item)
+
+            store.apply(store.position(), items[-1].seq, change)
             position = items[-1].seq
         return store
 
@@ -271,7 +276,8 @@ class CustodyQueries:
         store: ViewStore = self.replay(as_of) if as_of else self.views
         if store.get("schools", school_id) is None:
             raise NotFoundError(f"school unit {school_id} does not exist")
-        held, incoming = [], []
+        held: list[Doc] = []
+        incoming: list[Doc] = []
         for copy in store.find("copies", school_id=school_id):
             if copy["purpose"] != "school" or copy["status"] not in HELD:
                 continue

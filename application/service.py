@@ -136,7 +136,7 @@ class Custody(Application[UUID]):
         self.ports = ports
         self.keys = ports.key_vault
         self.blind = ports.blind_index
-        self.listeners: list[Callable[[int], None]] = []
+        self.listeners: list[Callable[[int, int], None]] = []
         super().__init__(env)
 
     # -- wiring: the store signs and chains every event ------------------------------
@@ -152,13 +152,13 @@ class Custody(Application[UUID]):
         if recordings:
             last = max(r.notification.id for r in recordings)
             for listener in self.listeners:
-                listener(last)
+                listener(last, len(recordings))
 
     # -- loading and saving ----------------------------------------------------------
 
     def load(self, cls: type[A], aggregate_id: UUID, what: str, version: int | None = None) -> A:
         try:
-            aggregate = self.repository.get(aggregate_id, version=version)
+            aggregate: BaseAggregate[UUID] = self.repository.get(aggregate_id, version=version)
         except AggregateNotFoundError:
             raise NotFoundError(f"{what} {aggregate_id} does not exist") from None
         if not isinstance(aggregate, cls):

@@ -356,7 +356,9 @@ class Record(BaseAggregate[UUID]):
     culled: bool
     certificate_id: UUID | None
 
-    def _init(self, kind: Kind, school_id: str, subject: UUID, personal: PersonalData | None) -> None:
+    def _init(
+        self, kind: Kind, school_id: str, subject: UUID, personal: PersonalData | None
+    ) -> None:
         self.kind = kind
         self.school_id = school_id
         self.subject = subject

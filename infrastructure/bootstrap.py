@@ -20,13 +20,13 @@ from application.projections import ProjectionRunner
 from application.queries import CustodyQueries
 from application.service import Custody
 from infrastructure.feed import SignedEventFeed, SignedHistory
-from infrastructure.view_store import SQLViewStore
 from infrastructure.keys import Keyring, load_or_create_secret
 from infrastructure.settings import Settings
 from infrastructure.signed_events import SignedEventStore, SignedMapper
 from infrastructure.sql import Database, PostgresDatabase, SQLiteDatabase
 from infrastructure.subject_keys import BlindIndex, SubjectKeyVault
 from infrastructure.transparency.log import TransparencyLog
+from infrastructure.view_store import SQLViewStore
 
 
 def eventsourcing_env(settings: Settings) -> dict[str, str]:
@@ -134,7 +134,7 @@ def bootstrap(settings: Settings | None = None) -> Runtime:
     views = SQLViewStore(views_db, vault)
     feed = SignedEventFeed(custody.recorder, cast(SignedMapper, custody.mapper))
     runner = ProjectionRunner(feed, views)
-    custody.listeners.append(lambda _seq: runner.notify())
+    custody.listeners.append(lambda _seq, _n: runner.notify())
     history = SignedHistory(custody.recorder, cast(SignedMapper, custody.mapper))
     queries = CustodyQueries(views, runner, feed, history, settings.projection_wait_timeout)
     rt = Runtime(settings, keyring, vault, blind, custody, views, runner, queries,
@@ -149,7 +149,7 @@ def bootstrap(settings: Settings | None = None) -> Runtime:
                                sqlite_path=settings.data_dir / "log.sqlite",
                                origin=settings.log_origin, interval=settings.checkpoint_interval)
     rt.log = tlog
-    custody.listeners.append(lambda _seq: tlog.notify())
+    custody.listeners.append(lambda _seq, _n: tlog.notify())
     rt.extras["check_log"] = tlog.check
     rt.extras["closers"] = [runner.stop, tlog.close]
     return rt

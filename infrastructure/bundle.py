@@ -20,7 +20,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from application.projections import VIEWS, MemoryViewStore, Projector, ProjectionStoppedError
+from application.ports import ViewWriter
+from application.projections import VIEWS, MemoryViewStore, ProjectionStoppedError, Projector
 from infrastructure.keys import PublicKeys
 from infrastructure.offline import decode, transcoder
 from infrastructure.store_rows import iter_rows
@@ -109,8 +110,11 @@ def _replay_and_compare(rows: list[Row], keys: PublicKeys, exported: dict[str, A
     codec = transcoder()
     try:
         items = [decode(row, keys, codec) for row in sorted(rows)]
-        store.apply(0, items[-1].seq if items else 0,
-                    lambda w: [projector.apply(w, item) for item in items])
+        def change(w: ViewWriter) -> None:
+            for item in items:
+                projector.apply(w, item)
+
+        store.apply(0, items[-1].seq if items else 0, change)
     except ProjectionStoppedError as error:
         report.faults.append(Fault(None, "-", 0, f"replay of the projections stopped: {error}"))
         return

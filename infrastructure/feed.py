@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from eventsourcing.persistence import ApplicationRecorder
-
 from uuid import UUID
+
+from eventsourcing.persistence import ApplicationRecorder
 
 from application.ports import FeedItem, HistoryEntry
 from infrastructure.signed_events import SignedMapper, TamperedEventError

@@ -2,7 +2,8 @@
 
 Every stored event's ``state`` is an envelope:
 
-    b"CSE1 " <key id, 8 hex> b" " <previous event hash, 64 hex> b" " <base64 signature> b"\\n" <payload>
+    b"CSE1 " <key id, 8 hex> b" " <previous event hash, 64 hex> b" "
+        <base64 signature> b"\\n" <payload>
 
 The Ed25519 signature covers :func:`signing_input`: the record id (32 lowercase hex
 digits, whatever the database stores), the version, the topic, the key id, the hash of

@@ -107,7 +107,7 @@ class SubjectKeyVault:
                 "WHERE subject = %s AND wrapped IS NOT NULL",
                 (datetime.now(UTC).isoformat(), subject.hex),
             )
-            changed = cur.rowcount > 0
+            changed = bool(cur.rowcount > 0)
         with self._lock:
             self._cache.pop(subject, None)
         return changed

@@ -115,7 +115,7 @@ _worker_keys: _RawKeys | None = None
 
 
 def _init_worker(raw: dict[str, bytes]) -> None:
-    global _worker_keys  # noqa: PLW0603 - one key set per worker process, set once
+    global _worker_keys
     _worker_keys = _RawKeys(raw)
 
 

@@ -68,7 +68,7 @@ class SQLViewStore:
     # -- port: ViewStore ------------------------------------------------------------------
 
     def position(self) -> int:
-        with self.db.reading() as cur:  # type: ignore[attr-defined]
+        with self.db.reading() as cur:
             cur.execute(f"SELECT position FROM {self.tracking} WHERE name = 'views'")
             row = cur.fetchone()
         return int(row[0]) if row else 0
@@ -99,7 +99,7 @@ class SQLViewStore:
                 )
 
     def get(self, view: str, key: str) -> Doc | None:
-        with self.db.reading() as cur:  # type: ignore[attr-defined]
+        with self.db.reading() as cur:
             cur.execute(f"SELECT doc FROM {self.table} WHERE view = %s AND key = %s", (view, key))
             row = cur.fetchone()
         return self._decode(row[0]) if row else None
@@ -115,7 +115,7 @@ class SQLViewStore:
             else:
                 clauses.append(f"{column} = %s")
                 params.append(value)
-        with self.db.reading() as cur:  # type: ignore[attr-defined]
+        with self.db.reading() as cur:
             cur.execute(f"SELECT doc FROM {self.table} WHERE {' AND '.join(clauses)} ORDER BY key",
                         params)
             rows = cur.fetchall()

@@ -27,8 +27,8 @@ from api.schemas import (
 )
 from application.policy import Principal
 from application.queries import CustodyQueries, parse_instant
-from domain.errors import NotAuthorisedError
 from application.service import DocumentIn, StudentCapture
+from domain.errors import NotAuthorisedError
 
 router = APIRouter(prefix="/api/v1", tags=["records"])
 Doc = dict[str, Any]

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from typing import Any
 from uuid import UUID
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Response
 
 from api.deps import CurrentActor, MigrationDep, QueriesDep
 from application.policy import require
@@ -66,3 +68,42 @@ def candidates(actor: CurrentActor, queries: QueriesDep,
 def close_year(actor: CurrentActor, migration: MigrationDep,
                year: int = Path(ge=2000, le=2100)) -> Doc:
     return migration.close_school_year(actor, year)
+
+
+def _csv(rows: list[Doc], columns: list[str], filename: str) -> Response:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow(["" if row.get(c) is None else row.get(c) for c in columns])
+    return Response(buffer.getvalue().encode("utf-8-sig"), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+@router.get("/archive/shelf-list.csv", response_class=Response)
+def shelf_list_csv(actor: CurrentActor, queries: QueriesDep) -> Response:
+    """The shelf list for printing box labels and lists (UTF-8 with BOM for spreadsheets)."""
+    return _csv(queries.shelf_list(actor), ["personnummer", "name", "box", "shelf", "status",
+                                            "verified", "school_id", "record_id", "copy_id"],
+                "hyllforteckning.csv")
+
+
+@router.get("/schools/{school_id}/holdings.csv", response_class=Response)
+def holdings_csv(school_id: str, actor: CurrentActor, queries: QueriesDep) -> Response:
+    result = queries.holdings(actor, school_id)
+    rows = result["copies"] + result["incoming"]
+    return _csv(rows, ["personnummer", "name", "status", "on_loan", "holder", "from_school_id",
+                       "record_id", "copy_id"], f"innehav-{school_id}.csv")
+
+
+@router.get("/requests.csv", response_class=Response)
+def requests_csv(actor: CurrentActor, queries: QueriesDep) -> Response:
+    rows = []
+    for r in queries.request_log(actor):
+        decision = r.get("decision") or {}
+        rows.append({**r, "decided_by": decision.get("by"), "decision_reason": decision.get(
+            "reason"), "handed_out_at": (r.get("handed_out") or {}).get("at"),
+            "returned_at": (r.get("returned") or {}).get("at")})
+    return _csv(rows, ["seq", "made_at", "actor", "actor_name", "record_id", "purpose", "status",
+                       "decided_by", "decision_reason", "handed_out_at", "returned_at",
+                       "school_id"], "bestallningslogg.csv")

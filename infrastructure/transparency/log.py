@@ -141,8 +141,8 @@ class TransparencyLog:
                 rows = list(iter_rows(self.recorder, batch=batch, after=last_seq))[:batch]
                 if not rows:
                     return size
-                leaves = []
-                index_rows = []
+                leaves: list[bytes] = []
+                index_rows: list[tuple[int, int, bytes]] = []
                 keys = self.keyring
                 for seq, rid, version, topic, state in rows:
                     checked = check_stored_event(rid, version, topic, state, keys)
@@ -301,7 +301,7 @@ class TransparencyLog:
                         self.issue_checkpoint()
                 except LogError:
                     return
-                except Exception:  # noqa: BLE001 - a passing database fault: try again
+                except Exception:
                     log.exception("log sealer: will retry")
                     time.sleep(1)
 

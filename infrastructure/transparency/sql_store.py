@@ -147,8 +147,8 @@ class SQLiteNodeStore:
             " PRIMARY KEY (level, idx)"
             ") WITHOUT ROWID"
         )
-        self._insert_sql = f'INSERT INTO "{self._table}" (level, idx, hash) VALUES (?, ?, ?)'  # noqa: S608
-        self._size_sql = f'SELECT COALESCE(MAX(idx) + 1, 0) FROM "{self._table}" WHERE level = 0'  # noqa: S608
+        self._insert_sql = f'INSERT INTO "{self._table}" (level, idx, hash) VALUES (?, ?, ?)'
+        self._size_sql = f'SELECT COALESCE(MAX(idx) + 1, 0) FROM "{self._table}" WHERE level = 0'
 
     @property
     def connection(self) -> sqlite3.Connection:
@@ -163,7 +163,7 @@ class SQLiteNodeStore:
         # row-value IN as a full table scan but the join as primary-key lookups.
         values = ",".join(["(?,?)"] * count)
         return (
-            f"WITH k(level, idx) AS (VALUES {values}) "  # noqa: S608
+            f"WITH k(level, idx) AS (VALUES {values}) "
             f'SELECT n.level, n.idx, n.hash FROM k JOIN "{self._table}" n '
             "ON n.level = k.level AND n.idx = k.idx"
         )

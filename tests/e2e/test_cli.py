@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 
-
 CUSTODY = [sys.executable, "-m", "api.cli"]
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -54,7 +53,7 @@ class TestSetUpCommands:
 class TestVerifyExportAndCertificates:
     def _populate(self, env: dict[str, str]) -> str:
         """A small store made through the application, as `make run` would hold it."""
-        code = f"""
+        code = """
 import sys
 from infrastructure.bootstrap import bootstrap
 from infrastructure.settings import Settings

@@ -116,7 +116,8 @@ class TestAsOf:
         history = runtime.queries.history(auditor, anna)["events"]
         transfer_at = next(dt.datetime.fromisoformat(e["at"]) for e in history
                            if e["type"] == "CopyTransferred")
-        then = runtime.queries.record_as_of(auditor, anna, transfer_at - dt.timedelta(microseconds=1))
+        just_before = transfer_at - dt.timedelta(microseconds=1)
+        then = runtime.queries.record_as_of(auditor, anna, just_before)
         assert then is not None
         copy_then = next(x for x in then["copies"] if x["purpose"] == "school")
         assert copy_then["school_id"] == "holmes" and copy_then["status"] == "at_school"

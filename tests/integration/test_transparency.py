@@ -161,7 +161,7 @@ class TestExportBundle:
         bo = story.records["Bo Ek"].hex
         index = next(i for i, e in enumerate(bundle["events"])
                      if e[1] == bo and e[3] == "custody:Record.CopyArchived")
-        seq, rid, version, topic, b64 = bundle["events"][index]
+        _seq, rid, version, topic, b64 = bundle["events"][index]
         env = Envelope.parse(base64.b64decode(b64))
         payload = env.payload.replace(b"B-holmes", b"B-nowhere")
         message = signing_input(rid, version, topic, env.kid, env.prev, payload)

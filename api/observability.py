@@ -1,0 +1,170 @@
+"""Operations: JSON logs with a request id, Prometheus metrics, health with lag.
+
+The metrics are a few counters and one latency histogram kept in-process and written in
+the Prometheus text format (0.0.4) at ``GET /metrics``; no client library is needed for
+that, and nothing global: the registry hangs off the app.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import threading
+import time
+import uuid
+from collections import defaultdict
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse, PlainTextResponse
+
+BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
+            + f".{int(record.msecs):03d}Z",
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        for key in ("request_id", "method", "path", "status", "duration_ms", "actor"):
+            value = getattr(record, key, None)
+            if value is not None:
+                entry[key] = value
+        if record.exc_info:
+            entry["error"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False)
+
+
+def configure_logging(level: int = logging.INFO) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonFormatter())
+    root = logging.getLogger("custody")
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    root.propagate = False
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.events_appended = 0
+        self.requests: dict[tuple[str, str, int], int] = defaultdict(int)
+        self.latency_buckets: dict[str, list[int]] = defaultdict(lambda: [0] * len(BUCKETS))
+        self.latency_sum: dict[str, float] = defaultdict(float)
+        self.latency_count: dict[str, int] = defaultdict(int)
+        self.verification_failures = 0
+
+    def event_appended(self, count: int = 1) -> None:
+        with self._lock:
+            self.events_appended += count
+
+    def observe(self, method: str, route: str, status: int, seconds: float) -> None:
+        with self._lock:
+            self.requests[(method, route, status)] += 1
+            key = f"{method} {route}"
+            for i, bound in enumerate(BUCKETS):
+                if seconds <= bound:
+                    self.latency_buckets[key][i] += 1
+            self.latency_sum[key] += seconds
+            self.latency_count[key] += 1
+
+    def render(self, lag: int, position: int, log_size: int, stopped: bool) -> str:
+        lines = [
+            "# HELP custody_events_appended_total Events stored by this process.",
+            "# TYPE custody_events_appended_total counter",
+            f"custody_events_appended_total {self.events_appended}",
+            "# HELP custody_projection_lag_events Events stored but not yet in the views.",
+            "# TYPE custody_projection_lag_events gauge",
+            f"custody_projection_lag_events {lag}",
+            "# HELP custody_projection_position The last seq applied to the views.",
+            "# TYPE custody_projection_position gauge",
+            f"custody_projection_position {position}",
+            "# HELP custody_projection_stopped 1 if the views stopped at a forged event.",
+            "# TYPE custody_projection_stopped gauge",
+            f"custody_projection_stopped {int(stopped)}",
+            "# HELP custody_log_size Leaves in the transparency log.",
+            "# TYPE custody_log_size gauge",
+            f"custody_log_size {log_size}",
+            "# HELP custody_verification_failures_total Signature or chain failures seen.",
+            "# TYPE custody_verification_failures_total counter",
+            f"custody_verification_failures_total {self.verification_failures}",
+            "# HELP custody_http_requests_total HTTP requests by route and status.",
+            "# TYPE custody_http_requests_total counter",
+        ]
+        with self._lock:
+            for (method, route, status), n in sorted(self.requests.items()):
+                lines.append(f'custody_http_requests_total{{method="{method}",route="{route}",'
+                             f'status="{status}"}} {n}')
+            lines += ["# HELP custody_http_request_duration_seconds Request latency.",
+                      "# TYPE custody_http_request_duration_seconds histogram"]
+            for key in sorted(self.latency_count):
+                method, route = key.split(" ", 1)
+                labels = f'method="{method}",route="{route}"'
+                for bound, n in zip(BUCKETS, self.latency_buckets[key], strict=True):
+                    lines.append(f'custody_http_request_duration_seconds_bucket{{{labels},'
+                                 f'le="{bound}"}} {n}')
+                lines.append(f'custody_http_request_duration_seconds_bucket{{{labels},'
+                             f'le="+Inf"}} {self.latency_count[key]}')
+                lines.append(f"custody_http_request_duration_seconds_sum{{{labels}}} "
+                             f"{self.latency_sum[key]:.6f}")
+                lines.append(f"custody_http_request_duration_seconds_count{{{labels}}} "
+                             f"{self.latency_count[key]}")
+        return "\n".join(lines) + "\n"
+
+
+def install(app: FastAPI, metrics: Metrics) -> None:
+    access = logging.getLogger("custody.access")
+
+    @app.middleware("http")
+    async def request_id_and_timing(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
+        request.state.request_id = request_id
+        started = time.perf_counter()
+        response = await call_next(request)
+        elapsed = time.perf_counter() - started
+        route = request.scope.get("route")
+        path = getattr(route, "path", "unmatched")
+        metrics.observe(request.method, path, response.status_code, elapsed)
+        response.headers["X-Request-ID"] = request_id
+        principal = getattr(request.state, "principal", None)
+        access.info("request", extra={
+            "request_id": request_id, "method": request.method, "path": request.url.path,
+            "status": response.status_code, "duration_ms": round(elapsed * 1000, 2),
+            "actor": getattr(principal, "id", None),
+        })
+        return response
+
+    @app.get("/metrics", include_in_schema=False)
+    def prometheus(request: Request) -> PlainTextResponse:
+        rt = request.app.state.runtime
+        text = metrics.render(rt.runner.lag(), rt.views.position(), rt.log.size(),
+                              rt.runner.error is not None)
+        return PlainTextResponse(text, media_type="text/plain; version=0.0.4")
+
+    @app.get("/healthz", tags=["operations"])
+    def healthz(request: Request) -> JSONResponse:
+        rt = request.app.state.runtime
+        body: dict[str, Any] = {"status": "ok"}
+        try:
+            last = rt.custody.recorder.max_notification_id() or 0
+            body["database"] = "ok"
+        except Exception as error:
+            return JSONResponse({"status": "error", "database": f"unreachable: {error}"},
+                                status_code=503)
+        position = rt.views.position()
+        body["events"] = last
+        body["projection"] = {"position": position, "lag": max(0, last - position),
+                              "error": rt.runner.error}
+        body["log"] = {"size": rt.log.size(), "error": rt.log.error}
+        if rt.runner.error or rt.log.error:
+            body["status"] = "error"
+            return JSONResponse(body, status_code=503)
+        return JSONResponse(body)
