@@ -20,6 +20,7 @@ from typing import Any
 from uuid import UUID
 
 import rfc8785
+from eventsourcing.utils import TopicError
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
@@ -113,6 +114,13 @@ def certificate_text(rt: Any, certificate_id: UUID) -> str:
 def verify_certificate(text: str, vkeys: Sequence[str]) -> list[str]:
     """Every problem found; an empty list means the certificate holds."""
     try:
+        return _verify(text, vkeys)
+    except (ValueError, KeyError, TypeError, AttributeError, TopicError) as error:
+        return [f"the certificate is malformed: {error}"]
+
+
+def _verify(text: str, vkeys: Sequence[str]) -> list[str]:
+    try:
         document = json.loads(text)
         body = document["certificate"]
         signature = document["signature"]
@@ -127,6 +135,12 @@ def verify_certificate(text: str, vkeys: Sequence[str]) -> list[str]:
         message = rfc8785.dumps(body)
     except (ValueError, KeyError, TypeError, rfc8785.CanonicalizationError):
         return ["the certificate's signature is malformed"]
+    if set(signature) != {"alg", "key_id", "vkey", "value"} or signature["alg"] != "Ed25519":
+        problems.append("the signature block is not an Ed25519 signature of this format")
+    elif signature["vkey"] not in keys.vkeys or not str(signature["vkey"]).split("+")[1:2] == [
+        signature["key_id"]
+    ]:
+        problems.append("the signature block names a key that does not match its key id")
     if signature.get("key_id") not in keys:
         problems.append(f"signed by key {signature.get('key_id')}, which you do not trust")
     elif not keys.verify(signature["key_id"], raw_signature, message):

@@ -19,6 +19,13 @@ from tests.integration.tamper import Tamperer
 from tests.scenario import run_story
 
 
+def json_equivalent(a: str, b: str) -> bool:
+    try:
+        return bool(json.loads(a) == json.loads(b))
+    except ValueError:
+        return False
+
+
 def vkeys(rt: Runtime) -> list[str]:
     return [k.vkey for k in rt.keyring.all()]
 
@@ -88,6 +95,26 @@ class TestCullingCertificates:
         state[-3] ^= 1
         document["certificate"]["event"]["state"] = base64.b64encode(bytes(state)).decode()
         assert verify_certificate(json.dumps(document), vkeys(runtime)) != []
+
+    def test_flipping_any_sampled_byte_breaks_the_certificate(self, runtime: Runtime) -> None:
+        """Every 7th byte of the text, each changed alone: none still verifies."""
+        story = run_story(runtime)
+        text = certificate_text(runtime, story.certificates[1])
+        data = text.encode()
+        keys = vkeys(runtime)
+        holding = []
+        for position in range(0, len(data), 7):
+            changed = bytearray(data)
+            changed[position] = ord("#") if changed[position] != ord("#") else ord("%")
+            try:
+                damaged = changed.decode()
+            except UnicodeDecodeError:
+                continue
+            if json_equivalent(damaged, text):
+                continue  # whitespace between JSON tokens carries no meaning
+            if verify_certificate(damaged, keys) == []:
+                holding.append(position)
+        assert holding == []
 
     def test_a_certificate_needs_a_trusted_key(self, runtime: Runtime) -> None:
         from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
