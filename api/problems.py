@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -65,6 +66,21 @@ def domain_problem(error: DomainError) -> JSONResponse:
     return problem(409, "domain-rule", "Domain rule violated", str(error))
 
 
+def field_name(loc: Sequence[Any], body: Any) -> str:
+    """The field a validation error is about, as the client wrote it: without the
+    ``body``/``query``/``path`` prefix, and without the tag pydantic puts in the path of a
+    discriminated union (``student_documentation.documents.0.sha256`` → ``documents.0.sha256``)."""
+    parts = [str(p) for p in loc]
+    if parts and parts[0] in ("body", "query", "path", "header", "cookie"):
+        if parts[0] == "body" and len(parts) > 2 and isinstance(body, dict) and (
+            parts[1] == body.get("kind")
+        ):
+            parts = parts[2:]
+        else:
+            parts = parts[1:]
+    return ".".join(parts) or "body"
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     def on_domain_error(request: Request, error: DomainError) -> JSONResponse:
@@ -74,8 +90,8 @@ def install(app: FastAPI) -> None:
     def on_validation(request: Request, error: RequestValidationError) -> JSONResponse:
         errors = []
         for item in error.errors():
-            loc = [str(p) for p in item.get("loc", ()) if p not in ("body", "query", "path")]
-            errors.append({"field": ".".join(loc) or "body", "message": item.get("msg", "")})
+            errors.append({"field": field_name(item.get("loc", ()), error.body),
+                           "message": item.get("msg", "")})
         detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
         return problem(422, "invalid-input", "Invalid input", detail, errors=errors)
 

@@ -46,6 +46,14 @@ def agreement(actor: CurrentActor, queries: QueriesDep) -> Doc:
     return queries.readiness()
 
 
+@router.get("/agreement.csv", response_class=Response)
+def agreement_csv(actor: CurrentActor, queries: QueriesDep) -> Response:
+    """What is missing before the agreement can end, for the archive's files."""
+    require(actor, *READERS, doing="read the agreement's readiness")
+    return _csv(queries.readiness()["missing"], ["record_id", "school_id", "archive_copy",
+                                                 "missing"], "arkiveringsavtal-saknas.csv")
+
+
 @router.post("/agreement/termination")
 def terminate(actor: CurrentActor, migration: MigrationDep) -> Doc:
     return migration.terminate_agreement(actor)
