@@ -18,8 +18,11 @@ On SQLite and PostgreSQL, in the same run:
     over everything written above, with 1 worker and with every core (target >= 25,000
     events/s on all cores).
 
-Signed and bare runs are interleaved round by round and each figure is the median
-round, so drift of the machine hits both alike.
+Bare, signed and signed-with-keys-ahead runs go back to back in every round (in an order
+rotated each round); a rate is the median round, and a ratio is the median of the
+per-round ratios, so load from elsewhere on the machine hits both sides of a ratio alike.
+The load average is printed at the start and end of each backend: on a busy machine the
+figures (the single-save ones most) are noisy.
 
     .venv/bin/python bench/append.py            # a few thousand events per figure
     .venv/bin/python bench/append.py --quick    # a smoke run
@@ -40,6 +43,7 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -62,6 +66,8 @@ from bench.common import (
     cpu_count,
     custody_runtime,
     fresh_store,
+    load_average,
+    paired_ratio,
     personnummer,
     subject_supply,
     timed,
@@ -263,16 +269,21 @@ def measure_appends(bench: Bench, principal: Principal, report: Report, scope: s
 
     bare_1, signed_1, ahead_1 = Rate(), Rate(), Rate()
     bare_b, signed_b, ahead_b = Rate(), Rate(), Rate()
-    for _ in range(rounds):
-        measure(bare_1, single, bench.prepare_bare_single(single))
-        measure(signed_1, single, bench.prepare_signed_single(single, keys_ahead=False))
-        measure(ahead_1, single, bench.prepare_signed_single(single, keys_ahead=True))
-    for _ in range(rounds):
-        measure(bare_b, batched, bench.prepare_bare_batches(batched))
-        measure(signed_b, batched, bench.prepare_signed_batches(batched, keys_ahead=False))
-        measure(ahead_b, batched, bench.prepare_signed_batches(batched, keys_ahead=True))
+    for round_ in range(rounds):
+        # The three runs of a round go back to back, in an order rotated every round.
+        runs = [(bare_1, bench.prepare_bare_single(single)),
+                (signed_1, bench.prepare_signed_single(single, keys_ahead=False)),
+                (ahead_1, bench.prepare_signed_single(single, keys_ahead=True))]
+        for rate, run in runs[round_ % 3:] + runs[:round_ % 3]:
+            measure(rate, single, run)
+    for round_ in range(rounds):
+        runs = [(bare_b, bench.prepare_bare_batches(batched)),
+                (signed_b, bench.prepare_signed_batches(batched, keys_ahead=False)),
+                (ahead_b, bench.prepare_signed_batches(batched, keys_ahead=True))]
+        for rate, run in runs[round_ % 3:] + runs[:round_ % 3]:
+            measure(rate, batched, run)
     use_case = Rate()
-    measure(use_case, single // 2, bench.prepare_use_case(single // 2, principal))
+    measure(use_case, single, bench.prepare_use_case(single, principal))
     signed_size, bare_size = bench.stored_sizes()
 
     report.note(f"stored state per event: signed {signed_size:,.0f} B, bare {bare_size:,.0f} B")
@@ -292,15 +303,15 @@ def measure_appends(bench: Bench, principal: Principal, report: Report, scope: s
                   "events/s", detail=signed_b.detail())
     report.figure(f"signed commit, {BATCH}/save, keys made ahead", ahead_b.median, "events/s",
                   detail=ahead_b.detail())
-    report.note("(c) ratio signed/bare")
-    report.figure("ratio 1/save, key per command (real path)", signed_1.median / bare_1.median,
+    report.note("(c) ratio signed/bare: median of the per-round ratios")
+    report.figure("ratio 1/save, key per command (real path)", paired_ratio(signed_1, bare_1),
                   "", fmt=".2f", target=SINGLE_RATIO, scope=scope)
-    report.figure("ratio 1/save, keys made ahead", ahead_1.median / bare_1.median, "",
+    report.figure("ratio 1/save, keys made ahead", paired_ratio(ahead_1, bare_1), "",
                   fmt=".2f", target=SINGLE_RATIO, scope=scope)
     report.figure(f"ratio {BATCH}/save, new_subjects per batch (real path)",
-                  signed_b.median / bare_b.median, "", fmt=".2f", target=BATCH_RATIO,
+                  paired_ratio(signed_b, bare_b), "", fmt=".2f", target=BATCH_RATIO,
                   scope=scope)
-    report.figure(f"ratio {BATCH}/save, keys made ahead", ahead_b.median / bare_b.median, "",
+    report.figure(f"ratio {BATCH}/save, keys made ahead", paired_ratio(ahead_b, bare_b), "",
                   fmt=".2f", target=BATCH_RATIO, scope=scope)
 
 
@@ -316,27 +327,31 @@ def ed25519_rates(samples: int = 2_000) -> tuple[float, float]:
     return samples / sign_seconds, samples / verify_seconds
 
 
-def measure_verify(bench: Bench, report: Report, scope: str) -> None:
-    """``custody verify`` as the CLI runs it, with 1 worker and with every core; then the
-    same split into reading the rows and checking them, to show where the time goes."""
+def measure_verify(bench: Bench, report: Report, scope: str, rounds: int) -> None:
+    """``custody verify`` as the CLI runs it, with 1 worker and with every core (median of
+    ``rounds``); then the same split into reading the rows and checking them, and the
+    ceiling that Ed25519 verification on this machine puts on it."""
     rt = bench.rt
     recorder = rt.custody.recorder
     keys = rt.keyring.raw()
     events = count_events(recorder)
     report.note(f"(d) custody verify over {events:,} stored events")
     for workers in sorted({1, cpu_count()}):
-        result, seconds = timed(lambda w=workers: verify_rows(iter_rows(recorder), keys,
-                                                             workers=w))
-        if not result.ok or result.events != events:
-            raise SystemExit(f"{scope}: verification failed: {result.faults[:3]}")
+        rate = Rate()
+        for _ in range(rounds):
+            result, seconds = timed(partial(verify_rows, iter_rows(recorder), keys,
+                                            workers=workers))
+            if not result.ok or result.events != events:
+                raise SystemExit(f"{scope}: verification failed: {result.faults[:3]}")
+            rate.add(events, seconds)
         target = VERIFY_RATE if workers == cpu_count() else None
-        report.figure(f"verify_rows(iter_rows(...)), workers={workers}", events / seconds,
-                      "events/s", target=target, scope=scope, detail=f"{seconds:.2f} s")
+        report.figure(f"verify_rows(iter_rows(...)), workers={workers}", rate.median,
+                      "events/s", target=target, scope=scope, detail=rate.detail())
     rows, seconds = timed(lambda: list(iter_rows(recorder)))
     report.figure("  of which: iter_rows alone (read)", len(rows) / seconds, "events/s",
                   detail=f"{seconds:.2f} s")
     for workers in sorted({1, cpu_count()}):
-        _, seconds = timed(lambda w=workers: verify_rows(rows, keys, workers=w))
+        _, seconds = timed(partial(verify_rows, rows, keys, workers=workers))
         report.figure(f"  verify_rows(rows in memory), workers={workers}", len(rows) / seconds,
                       "events/s", detail=f"{seconds:.2f} s")
     _, verify_rate = ed25519_rates()
@@ -377,11 +392,13 @@ def profile_all(bench: Bench, single: int, batched: int) -> None:
 
 
 def run(backend: str, report: Report, single: int, batched: int, rounds: int,
-        profile: bool) -> None:
+        verify_rounds: int, profile: bool) -> None:
     with fresh_store(backend) as store, bench_on(store) as (bench, principal):
         report.heading(f"append on {backend}: {bench.rt.events_database}")
+        report.note(f"at start: {load_average()}")
         measure_appends(bench, principal, report, backend, single, batched, rounds)
-        measure_verify(bench, report, backend)
+        measure_verify(bench, report, backend, verify_rounds)
+        report.note(f"at end: {load_average()}")
         if profile:
             measure_sign_costs(report)
             profile_all(bench, single, batched)
@@ -395,13 +412,14 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--profile", action="store_true",
                         help="also cProfile the signed single append")
     args = parser.parse_args(argv)
-    single, batched, rounds = (200, 1_000, 2) if args.quick else (1_000, 3_000, 3)
+    single, batched, rounds, verify_rounds = (200, 1_000, 2, 1) if args.quick else (
+        500, 1_500, 5, 2)
     print(f"Signed append benchmark: {single:,} single-event saves and {batched:,} events in "
           f"saves of {BATCH} per round, {rounds} rounds; Python {sys.version.split()[0]}, "
           f"{cpu_count()} cores")
     report = Report()
     for backend in args.backend or ("sqlite", "postgres"):
-        run(backend, report, single, batched, rounds, args.profile)
+        run(backend, report, single, batched, rounds, verify_rounds, args.profile)
     report.summary("append")
 
 

@@ -184,6 +184,18 @@ class Rate:
                 f"{self.events:,} events")
 
 
+def paired_ratio(numerator: Rate, denominator: Rate) -> float:
+    """Median over rounds of numerator/denominator, each pair measured back to back, so
+    that load from elsewhere on the machine hits both sides of each ratio alike."""
+    pairs = [a / b for a, b in zip(numerator.per_round, denominator.per_round, strict=True)]
+    return statistics.median(pairs) if pairs else float("nan")
+
+
+def load_average() -> str:
+    """The 1-minute load average and the core count: a busy machine skews every figure."""
+    return f"load average {os.getloadavg()[0]:.2f} on {cpu_count()} cores"
+
+
 def percentile(values: Sequence[float], fraction: float) -> float:
     """The ``fraction`` quantile (nearest rank) of ``values``."""
     if not values:

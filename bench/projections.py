@@ -50,6 +50,7 @@ from bench.common import (
     cpu_count,
     custody_runtime,
     fresh_store,
+    load_average,
     percentile,
     personnummer,
     timed,
@@ -250,7 +251,12 @@ def run_lag(rt: Runtime, archivist: Principal, first: int, rate: float,
     the background runner projecting; returns what was observed."""
     result = LagRun()
     last_seq = [0]
-    rt.custody.listeners.append(lambda seq: last_seq.__setitem__(0, seq))
+
+    def remember(seq: int, *_: object) -> None:
+        # Called in the writer's thread by every save, with its last notification id.
+        last_seq[0] = seq
+
+    rt.custody.listeners.append(remember)
     script = CommandScript(rt, archivist, first)
     stop_polling = threading.Event()
 
@@ -328,10 +334,12 @@ def run(backend: str, report: Report, events: int, rounds: int, rate: float,
         seconds: float) -> None:
     with fresh_store(backend) as store, custody_runtime(store) as rt:
         report.heading(f"projections on {backend}: {rt.events_database}")
+        report.note(f"at start: {load_average()}")
         staff = seed_staff(rt.custody)
         students = write_log(rt, staff.archivist, events)
         measure_rebuild(rt, report, backend, students, rounds)
         measure_lag(rt, staff.archivist, report, backend, students + 1, rate, seconds)
+        report.note(f"at end: {load_average()}")
 
 
 def main(argv: Sequence[str] | None = None) -> None:

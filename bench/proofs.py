@@ -140,7 +140,7 @@ def describe(label: str, times: Sequence[float], target: float | None = None) ->
 
 
 def run(backend: str, leaves: int, batch: int, samples: int, seed: int, pg: str) -> None:
-    rng = random.Random(seed)  # noqa: S311 - sampling, not cryptography
+    rng = random.Random(seed)  # sampling, not cryptography
     print(f"\n=== backend: {backend}   leaves: {leaves:,}   batch: {batch:,} ===")
     with open_backend(backend, pg) as (store, storage_size):
         tree = MerkleTree(store)

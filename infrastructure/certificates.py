@@ -20,9 +20,9 @@ from typing import Any
 from uuid import UUID
 
 import rfc8785
-from eventsourcing.utils import TopicError
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from eventsourcing.utils import TopicError
 
 from domain.culling import POINTS
 from infrastructure.offline import decode
@@ -57,9 +57,6 @@ class TrustedKeys:
         except (KeyError, InvalidSignature):
             return False
         return True
-
-    def sign(self, message: bytes) -> tuple[str, bytes]:
-        raise TypeError("a verifier cannot sign")
 
 
 def build_certificate(rt: Any, certificate_id: UUID) -> dict[str, Any]:

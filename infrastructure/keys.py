@@ -117,27 +117,34 @@ class Keyring(PublicKeys):
         self._private_path = private_path
         self._public_dir = public_dir
         self._lock = threading.Lock()
-        self._private = self._load_or_create()
+        private = self._load_or_create()
+        # One tuple, swapped whole by rotate(): a signature and its key id always match.
+        self._active = (key_id(name, private.public_key()), private)
         super().__init__(self._load_public())
 
     @property
     def active_key_id(self) -> str:
-        return key_id(self.name, self._private.public_key())
+        return self._active[0]
 
     @property
     def private_key(self) -> Ed25519PrivateKey:
-        return self._private
+        return self._active[1]
 
     def sign(self, message: bytes) -> tuple[str, bytes]:
-        return self.active_key_id, self._private.sign(message)
+        kid, key = self._active
+        return kid, key.sign(message)
+
+    def signer(self) -> tuple[str, Ed25519PrivateKey]:
+        """The active key id and key, read together."""
+        return self._active
 
     def rotate(self) -> str:
         """Start a new key; old public keys stay, so old signatures still verify."""
         with self._lock:
             new = Ed25519PrivateKey.generate()
             _write_private(self._private_path, new)
-            self._private = new
             self._remember(new.public_key())
+            self._active = (key_id(self.name, new.public_key()), new)
             self._keys = self._load_public()
             return self.active_key_id
 
@@ -170,7 +177,7 @@ class Keyring(PublicKeys):
             path.write_text(json.dumps(record, indent=2) + "\n")
 
     def _load_public(self) -> dict[str, PublicKeyInfo]:
-        active = key_id(self.name, self._private.public_key())
+        active = self._active[0]
         keys: dict[str, PublicKeyInfo] = {}
         for path in sorted(self._public_dir.glob("*.json")):
             item = json.loads(path.read_text())

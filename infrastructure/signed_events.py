@@ -21,9 +21,11 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import os
 import threading
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Protocol
 from uuid import UUID
@@ -40,6 +42,7 @@ from eventsourcing.persistence import (
 from eventsourcing.utils import get_topic, resolve_topic
 
 MAGIC = b"CSE1 "
+PARALLEL_SIGNING_FROM = 32
 GENESIS = "0" * 64
 _HEADER_LEN = len(MAGIC) + 8 + 1 + 64 + 1 + 88 + 1
 
@@ -56,10 +59,14 @@ class TamperedEventError(Exception):
         super().__init__(f"{where}record={record_id} version={version}: {problem}")
 
 
-class Signer(Protocol):
-    def sign(self, message: bytes) -> tuple[str, bytes]: ...
+class Verifier(Protocol):
     def verify(self, kid: str, signature: bytes, message: bytes) -> bool: ...
     def __contains__(self, kid: object) -> bool: ...
+
+
+class Signer(Verifier, Protocol):
+    def sign(self, message: bytes) -> tuple[str, bytes]: ...
+    def signer(self) -> tuple[str, Any]: ...
 
 
 class PersonalDataSealer(Protocol):
@@ -68,7 +75,12 @@ class PersonalDataSealer(Protocol):
 
 
 def canonical_id(originator_id: UUID | str) -> str:
-    return (originator_id if isinstance(originator_id, UUID) else UUID(str(originator_id))).hex
+    if isinstance(originator_id, UUID):
+        return originator_id.hex
+    text = str(originator_id)
+    if len(text) == 32 and text == text.lower():  # already canonical (SQLite stores hex)
+        return text
+    return UUID(text).hex
 
 
 def signing_input(record_id: str, version: int, topic: str, kid: str, prev: str,
@@ -115,7 +127,7 @@ class CheckedEvent:
 
 
 def check_stored_event(
-    originator_id: UUID | str, version: int, topic: str, state: bytes, keys: Signer
+    originator_id: UUID | str, version: int, topic: str, state: bytes, keys: Verifier
 ) -> CheckedEvent:
     """Check one stored event's envelope and signature (not its place in the chain)."""
     record_id = canonical_id(originator_id)
@@ -124,13 +136,29 @@ def check_stored_event(
     except ValueError as error:
         return CheckedEvent(record_id, version, topic, "", "", "", f"malformed envelope ({error})")
     message = signing_input(record_id, version, topic, env.kid, env.prev, env.payload)
-    event_hash = hashlib.sha256(message + env.signature).hexdigest()
+    event_hash = hashlib.sha256(message).hexdigest()
     problem = None
     if env.kid not in keys:
         problem = f"signed with unknown key {env.kid}"
     elif not keys.verify(env.kid, env.signature, message):
         problem = f"signature does not verify under key {env.kid}"
     return CheckedEvent(record_id, version, topic, env.kid, env.prev, event_hash, problem)
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    originator_id: UUID
+    version: int
+    topic: str
+    kid: str
+    prev: str
+    payload: bytes
+    message: bytes
+    event_hash: str
+
+    def stored(self, signature: bytes) -> StoredEvent:
+        state = Envelope(self.kid, self.prev, signature, self.payload).encode()
+        return StoredEvent(self.originator_id, self.version, self.topic, state)
 
 
 class SignedMapper(Mapper[UUID]):
@@ -150,26 +178,23 @@ class SignedMapper(Mapper[UUID]):
             state["personal"] = self.sealer.seal(state["subject"], personal)
         return self.transcoder.encode(state)
 
-    def seal(self, domain_event: DomainEventProtocol[UUID], prev: str) -> tuple[StoredEvent, str]:
+    def prepare(self, domain_event: DomainEventProtocol[UUID], prev: str,
+                kid: str) -> Prepared:
+        """Everything but the signature; the event hash (what the next event and the log
+        commit to) is the hash of the signed message, so a batch can be chained first
+        and signed afterwards, in parallel."""
         topic = get_topic(type(domain_event))
         record_id = canonical_id(domain_event.originator_id)
         version = domain_event.originator_version
         payload = self.payload(domain_event)
-        kid = self._active_kid()
         message = signing_input(record_id, version, topic, kid, prev, payload)
-        signed_kid, signature = self.signer.sign(message)
-        if signed_kid != kid:  # rotated between the two calls: sign again under the new key
-            kid = signed_kid
-            message = signing_input(record_id, version, topic, kid, prev, payload)
-            _, signature = self.signer.sign(message)
-        state = Envelope(kid, prev, signature, payload).encode()
-        event_hash = hashlib.sha256(message + signature).hexdigest()
-        stored = StoredEvent(domain_event.originator_id, version, topic, state)
-        return stored, event_hash
+        return Prepared(domain_event.originator_id, version, topic, kid, prev, payload, message,
+                        hashlib.sha256(message).hexdigest())
 
-    def _active_kid(self) -> str:
-        kid: str = self.signer.active_key_id  # type: ignore[attr-defined]
-        return kid
+    def seal(self, domain_event: DomainEventProtocol[UUID], prev: str) -> tuple[StoredEvent, str]:
+        kid, key = self.signer.signer()
+        prepared = self.prepare(domain_event, prev, kid)
+        return prepared.stored(key.sign(prepared.message)), prepared.event_hash
 
     def to_stored_event(self, domain_event: DomainEventProtocol[UUID]) -> StoredEvent:
         raise TypeError("stored events are chained: use SignedEventStore.put()")
@@ -209,11 +234,19 @@ class SignedEventStore(EventStore[UUID]):
         self._heads: OrderedDict[str, tuple[int, str]] = OrderedDict()
         self._heads_lock = threading.Lock()
         self._head_cache_size = head_cache_size
+        self._pool: ThreadPoolExecutor | None = None
+
+    def _signing_pool(self) -> ThreadPoolExecutor:
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=os.cpu_count() or 1,
+                                            thread_name_prefix="signing")
+        return self._pool
 
     def put(self, domain_events: Sequence[DomainEventProtocol[UUID]],
             **kwargs: Any) -> list[Recording[UUID]]:
-        stored_events: list[StoredEvent] = []
         heads: dict[str, tuple[int, str]] = {}
+        kid, key = self.signed_mapper.signer.signer()
+        prepared: list[Prepared] = []
         for event in domain_events:
             rid = canonical_id(event.originator_id)
             version = event.originator_version
@@ -221,9 +254,16 @@ class SignedEventStore(EventStore[UUID]):
                 prev = heads[rid][1]
             else:
                 prev = self._head_before(event.originator_id, version)
-            stored, event_hash = self.signed_mapper.seal(event, prev)
-            heads[rid] = (version, event_hash)
-            stored_events.append(stored)
+            item = self.signed_mapper.prepare(event, prev, kid)
+            heads[rid] = (version, item.event_hash)
+            prepared.append(item)
+        messages = [p.message for p in prepared]
+        if len(messages) >= PARALLEL_SIGNING_FROM:
+            # Ed25519 signing releases the GIL: a big batch signs on every core.
+            signatures = list(self._signing_pool().map(key.sign, messages, chunksize=32))
+        else:
+            signatures = [key.sign(m) for m in messages]
+        stored_events = [p.stored(sig) for p, sig in zip(prepared, signatures, strict=True)]
         notification_ids = self.recorder.insert_events(stored_events, **kwargs)
         with self._heads_lock:
             for rid, head in heads.items():

@@ -48,10 +48,14 @@ class SQLViewStore:
 
     # -- sealing --------------------------------------------------------------------------
 
-    def _encode(self, doc: Doc) -> str:
+    def _encode(self, doc: Doc, sealed_before: tuple[Any, Any] | None = None) -> str:
         personal = doc.get("personal")
         if personal is not None and doc.get("subject"):
             doc = dict(doc)
+            if sealed_before is not None and sealed_before[0] == personal:
+                # Unchanged personal data keeps its ciphertext: no re-encryption per event.
+                doc["personal"] = sealed_before[1]
+                return json.dumps(doc, separators=(",", ":"), sort_keys=True, default=str)
             try:
                 doc["personal"] = self.vault.seal(UUID(doc["subject"]), personal)
             except LookupError:
@@ -88,7 +92,8 @@ class SQLViewStore:
             change(writer)
             rows = []
             for (view, key), doc in writer.changes.items():
-                rows.append((view, key, *(_column(doc, c) for c in INDEXED), self._encode(doc)))
+                encoded = self._encode(doc, writer.sealed.get((view, key)))
+                rows.append((view, key, *(_column(doc, c) for c in INDEXED), encoded))
             if rows:
                 cur.executemany(
                     f"INSERT INTO {self.table} (view, key, school_id, status, record_id, actor, "
@@ -142,6 +147,7 @@ class _Writer:
         self.store = store
         self.cur = cur
         self.changes: dict[tuple[str, str], Doc] = {}
+        self.sealed: dict[tuple[str, str], tuple[Any, Any]] = {}
 
     def get(self, view: str, key: str) -> Doc | None:
         staged = self.changes.get((view, key))
@@ -152,7 +158,10 @@ class _Writer:
         row = self.cur.fetchone()
         if row is None:
             return None
+        raw = json.loads(row[0])
         doc = self.store._decode(row[0])
+        if isinstance(raw.get("personal"), dict) and "sealed" in raw["personal"]:
+            self.sealed[(view, key)] = (json.loads(json.dumps(doc["personal"])), raw["personal"])
         self.changes[(view, key)] = doc
         return doc
 

@@ -64,6 +64,7 @@ class TransparencyLog:
         self.origin = origin
         self.interval = interval
         self._lock = threading.Lock()
+        self._sqlite_lock = threading.RLock()
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
@@ -111,8 +112,6 @@ class TransparencyLog:
                     raise
                 else:
                     self._sqlite.commit()
-
-    _sqlite_lock = threading.RLock()
 
     @contextmanager
     def _lock_sqlite(self) -> Iterator[None]:
