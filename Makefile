@@ -7,7 +7,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 export HOST PORT
 
-.PHONY: run test bench lint typecheck install postgres clean demo
+.PHONY: run test bench lint typecheck install postgres browser clean demo
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,8 +23,11 @@ run: $(STAMP)
 postgres:
 	@bash scripts/ensure-postgres.sh
 
-test: $(STAMP) postgres
+test: $(STAMP) postgres browser
 	$(BIN)/python -m pytest
+
+browser:
+	@bash scripts/install-browser.sh || echo "no chromium: the browser tests will be skipped"
 
 bench: $(STAMP) postgres
 	$(BIN)/python bench/append.py

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -11,7 +12,9 @@ from application.migration import Migration
 from application.policy import Principal
 from application.queries import CustodyQueries
 from application.service import Custody
+from domain.errors import NotAuthorisedError
 
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 bearer = HTTPBearer(auto_error=False, description="The staff member's token")
 
 
@@ -37,6 +40,15 @@ def get_principal(
     token = credentials.credentials if credentials else None
     if token is None:
         token = request.cookies.get("custody_session_token")  # the web UI's session
+        if token and request.method not in SAFE_METHODS:
+            # A cookie is sent by the browser on its own: a change made with it needs the
+            # session's CSRF token too (a bearer header cannot be forged cross-site).
+            from api.web.session import csrf_token_for
+
+            sent = request.headers.get("x-csrf-token", "")
+            if not hmac.compare_digest(sent, csrf_token_for(token)):
+                raise NotAuthorisedError(
+                    "a change made with the web session needs its X-CSRF-Token header")
     principal = get_custody(request).authenticate(token)
     request.state.principal = principal
     return principal

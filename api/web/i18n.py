@@ -23,6 +23,8 @@ LANGUAGES: Final = ("sv", "en")
 DEFAULT_LANGUAGE: Final = "sv"
 MISSING_OPEN: Final = "⟦"
 MISSING_CLOSE: Final = "⟧"
+NO_VALUE: Final = "\u2013"
+"""Shown for an empty value (an en dash, as Swedish typography has it)."""
 STOCKHOLM: Final = ZoneInfo("Europe/Stockholm")
 LOCALES: Final = Path(__file__).parent / "locales"
 _EN_MONTHS: Final = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct",
@@ -77,7 +79,7 @@ class Translator:
         self.messages = messages
         self.missing: list[str] = []
 
-    def __call__(self, key: str, **params: Any) -> str:
+    def __call__(self, key: str, /, **params: Any) -> str:
         text = self.messages.get(key)
         if text is None:
             self.missing.append(key)
@@ -96,7 +98,7 @@ class Translator:
     def datetime(self, value: str | dt.datetime | None) -> str:
         moment = parse_time(value)
         if moment is None:
-            return "–"
+            return NO_VALUE
         local = moment.astimezone(STOCKHOLM)
         if self.lang == "sv":
             return local.strftime("%Y-%m-%d %H:%M")
@@ -104,7 +106,7 @@ class Translator:
 
     def date(self, value: str | dt.date | None) -> str:
         if value is None or value == "":
-            return "–"
+            return NO_VALUE
         if isinstance(value, dt.datetime):
             day = value.astimezone(STOCKHOLM).date()
         elif isinstance(value, dt.date):
@@ -133,6 +135,12 @@ class Translator:
             text = f"{int(value):,}"
         if self.lang == "sv":
             # Swedish groups thousands with a (narrow no-break) space and uses a decimal comma.
+            return text.replace(",", "\u202f").replace(".", ",")
+        return text
+
+    def decimal(self, value: float, places: int = 1) -> str:
+        text = f"{value:,.{places}f}"
+        if self.lang == "sv":
             return text.replace(",", "\u202f").replace(".", ",")
         return text
 

@@ -26,7 +26,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from api.web import navigation
-from api.web.i18n import LANGUAGES, MISSING_OPEN, Translator, choose_language, load_catalogue
+from api.web.i18n import (
+    LANGUAGES,
+    MISSING_OPEN,
+    NO_VALUE,
+    Translator,
+    choose_language,
+    load_catalogue,
+)
 from api.web.session import (
     LANGUAGE_COOKIE,
     CsrfRejectedError,
@@ -118,7 +125,7 @@ class Directory:
 
     def place(self, code: str | None) -> str:
         if not code:
-            return "–"
+            return NO_VALUE
         if code == "archive":
             return self.t("place.archive")
         if self._schools is None:
@@ -127,7 +134,7 @@ class Directory:
 
     def person(self, actor_id: str | None) -> str:
         if not actor_id:
-            return "–"
+            return NO_VALUE
         if actor_id == "policy":
             return self.t("actor.policy")
         if actor_id.startswith("system:"):

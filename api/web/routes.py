@@ -26,6 +26,7 @@ its refusals become error pages in :class:`api.web.rendering.WebRoute`.
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from pathlib import Path
 from typing import Annotated, Any, Final
@@ -408,7 +409,7 @@ def request_log(request: Request, principal: WebUser, status: str | None = None)
 def shelf_list(request: Request, principal: WebUser) -> Response:
     rows = runtime(request).queries.shelf_list(principal)
     return render(request, "shelf_list.html", principal=principal, rows=rows,
-                  printed_at=time.time(), title_key="shelf.title")
+                  printed_at_iso=dt.datetime.now(dt.UTC).isoformat(), title_key="shelf.title")
 
 
 @router.get("/arkiv/hyllforteckning/etiketter")
@@ -495,7 +496,7 @@ def export(request: Request, principal: WebUser) -> Response:
                              "Cache-Control": "no-store"})
 
 
-# -- capture: the Unikum inventory ------------------------------------------------------------------
+# -- capture: the Unikum inventory ----------------------------------------------------------------
 
 
 def _importer() -> Any:

@@ -78,8 +78,10 @@ def test_killed_imports_resume_to_the_same_views(settings: Settings, tmp_path: P
         reference_settings = Settings(data_dir=reference_dir)
     reference = environment(reference_dir, reference_settings)
     prepare(reference)
+    started = time.monotonic()
     subprocess.run([*CLI, "import", str(inventory), "--batch-size", "25"], env=reference,
                    cwd=ROOT, check=True, capture_output=True, timeout=300)
+    duration = time.monotonic() - started
 
     rng = random.Random(20181231)
     kills = 0
@@ -87,7 +89,8 @@ def test_killed_imports_resume_to_the_same_views(settings: Settings, tmp_path: P
         process = subprocess.Popen([*CLI, "import", str(inventory), "--batch-size", "25"],
                                    env=interrupted, cwd=ROOT, stdout=subprocess.DEVNULL,
                                    stderr=subprocess.DEVNULL)
-        time.sleep(rng.uniform(0.8, 2.5))
+        # Somewhere between start-up and the end of what is left to do.
+        time.sleep(rng.uniform(0.25, 0.75) * duration)
         if process.poll() is None:
             process.send_signal(signal.SIGKILL)
             kills += 1

@@ -40,3 +40,20 @@ class TestCsvExports:
         rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
         assert [r["personnummer"] for r in rows] == [early, late]
         assert rows[0]["box"] == "A-001" and rows[0]["verified"] == "True"
+
+
+class TestWebSessionOnTheApi:
+    def test_a_cookie_session_changes_nothing_without_its_csrf_header(self, api: Api) -> None:
+        from api.web.session import csrf_token_for
+
+        token = api.tokens["admin"]
+        api.client.cookies.set("custody_session_token", token)
+        try:
+            assert api.client.get("/api/v1/schools").status_code == 200
+            refused = api.client.post("/api/v1/schools", json={"id": "x1", "name": "X"})
+            assert refused.status_code == 403
+            accepted = api.client.post("/api/v1/schools", json={"id": "x1", "name": "X"},
+                                       headers={"X-CSRF-Token": csrf_token_for(token)})
+            assert accepted.status_code == 201, accepted.text
+        finally:
+            api.client.cookies.clear()
