@@ -235,7 +235,7 @@ def demo(
 
     with tempfile.TemporaryDirectory(prefix="custody-demo-") as tmp:
         data_dir = keep or Path(tmp)
-        rt = bootstrap(Settings(data_dir=data_dir))
+        rt = bootstrap(Settings(data_dir=data_dir, database_url=None))
         try:
             def verify() -> list[str]:
                 rt.seal()

@@ -174,7 +174,8 @@ def demo_students() -> list[SyntheticStudent]:
     """Sixty students: six former pupils born 1996-1999 (their documentation is still in
     Unikum), the rest born 2002-2010, and one with a coordination number."""
     former = [replace(s, class_name=f"9{'ABC'[k % 3]} (slutade {s.birth.year + 16})")
-              for k, s in enumerate(synthetic_students(6, born=(1996, 1999)))]
+              for k in range(6)
+              for s in synthetic_students(1, offset=k * 7, born=(1996, 1999))]
     current = synthetic_students(54, offset=6, coordination=[20])
     return former + current
 
@@ -320,7 +321,7 @@ class _Story:
         for position, s in enumerate(in_order):
             self.custody.archive_copy(a, s.record_id, _some(s.archive_copy),
                                       box=_box(position), shelf=_shelf(position))
-        flawed = in_order[len(in_order) // 3]
+        flawed = in_order[len(in_order) // 2]
         for s in in_order:
             if s is flawed:
                 self.custody.verify_copy(a, s.record_id, _some(s.archive_copy),

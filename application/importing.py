@@ -42,10 +42,14 @@ Choices, and why:
   commit acknowledgement surfaces as a conflict, and the key may be in use after all.
 - **Two passes over the file.** The first validates every row and groups rows by
   student, keeping per student only its identity and row count; the second reads the
-  documents again and captures each student as soon as its last row has been read. Memory
-  grows with the number of students, not rows, and a file sorted by student holds one
-  student's documents at a time. A checksum of each row, taken in the first pass, stops
-  the import (with everything captured so far intact) if the file changed in between.
+  documents again and captures each student as soon as its last row has been read. No
+  document is held longer than its student needs (a file sorted by student holds one
+  student's documents at a time): memory is about 450 bytes per student and 8 per row,
+  some 0.5 GB for 1.1 million students. A checksum of each row, taken in the first pass,
+  stops the import (with everything captured so far intact) if the file changed between.
+- What is in the store already is found before anything is saved: nothing in an empty
+  store; one existence query per candidate when the file is small against the store;
+  otherwise one scan of the store's capture events.
 
 This module may import the domain and the application's service and policy; it never
 touches infrastructure.
@@ -58,11 +62,11 @@ import datetime as dt
 import io
 import itertools
 import re
-import zlib
+import sys
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 from uuid import UUID
@@ -88,6 +92,9 @@ COLUMNS: Final = ("kind", "personnummer", "name", "school_id", "class", "title",
                   "sha256", "pages")
 """The inventory's header, in the documented order (any order is accepted)."""
 
+# Positions in a row's values, which are always read in the order of COLUMNS.
+KIND, PERSONNUMMER, NAME, SCHOOL_ID, CLASS, TITLE, CATEGORY, SHA256, PAGES = range(9)
+
 STUDENT: Final = Kind.STUDENT_DOCUMENTATION.value
 GENERAL: Final = Kind.GENERAL_INFORMATION.value
 DEFAULT_BATCH_SIZE: Final = 200
@@ -101,6 +108,7 @@ _SHOWN_LINES: Final = 5
 # scanned once for every capture event.
 _LOOKUPS_PER_SCANNED_EVENT: Final = 20
 _SCAN_PAGE: Final = 5_000
+_PROGRESS_EVERY: Final = 10_000  # rows, when nothing is saved (a re-run)
 _CAPTURE_TOPICS: Final = (Record.StudentDocumentationCaptured.TOPIC,
                           Record.GeneralInformationCaptured.TOPIC)
 
@@ -188,7 +196,12 @@ class _Student:
         self.class_name = ""
         self.first_line = 0  # the first row with a good name and school unit
         self.rows = 0
-        self.bad_lines: list[int] = []
+        self.bad_lines: list[int] | None = None
+
+    def reject(self, line: int) -> None:
+        if self.bad_lines is None:
+            self.bad_lines = []
+        self.bad_lines.append(line)
 
 
 def _held_back(bad_lines: Sequence[int]) -> str:
@@ -225,12 +238,12 @@ class Inventory:
         self._school_exists = school_exists
         self._today = today or dt.date.today()
         self._students: list[_Student] = []
-        self._by_personnummer: dict[str, int] = {}
-        self._owners = array("q")
-        self._checksums = array("L")
+        self._by_personnummer: dict[int, int] = {}  # the 12 digits, as a number
+        self._owners = array("i")  # per data row: its student's index, or _NO_STUDENT
+        self._checksums = array("I")  # per data row: to notice a file changed in between
         self._errors: dict[int, str] = {}
         self._general: dict[int, GeneralItem] = {}
-        self._columns: dict[str, int] = {}
+        self._order: tuple[int, ...] = ()
         self._unreadable: list[tuple[int, str, str]] = []
         self._last_text: str | None = None
         self._last_parsed: Personnummer | InvalidPersonnummerError = InvalidPersonnummerError()
@@ -284,7 +297,10 @@ class Inventory:
                         continue  # blank lines (and rows of empty cells) are not rows
                     if header is None:
                         header = fields
-                        self._columns = self._read_header(start, header)
+                        order = self._read_header(start, header)
+                        if self._order and order != self._order:
+                            raise self._changed()
+                        self._order = order
                         continue
                     yield start, fields
                 if header is None:
@@ -298,7 +314,8 @@ class Inventory:
                                     field="file") from None
 
     @staticmethod
-    def _read_header(line: int, header: list[str]) -> dict[str, int]:
+    def _read_header(line: int, header: list[str]) -> tuple[int, ...]:
+        """Where each of COLUMNS is in the file's rows."""
         names = [h.strip().lower() for h in header]
         missing = [c for c in COLUMNS if c not in names]
         unknown = [n for n in names if n not in COLUMNS]
@@ -314,15 +331,17 @@ class Inventory:
             raise InvalidInputError(
                 f"line {line}: the header must name the columns {','.join(COLUMNS)} "
                 f"({'; '.join(problems)})", field="file")
-        return {name: names.index(name) for name in COLUMNS}
+        return tuple(names.index(name) for name in COLUMNS)
 
     @staticmethod
     def _checksum(fields: list[str]) -> int:
-        return zlib.crc32("\x1f".join(fields).encode())
+        # Both passes run in one process, so the built-in hash is stable between them.
+        return hash(tuple(fields)) & 0xFFFFFFFF
 
-    def _field(self, fields: list[str], name: str) -> str:
-        index = self._columns[name]
-        return fields[index].strip() if index < len(fields) else ""
+    def _values(self, fields: list[str]) -> list[str]:
+        """The row's values in the order of COLUMNS, stripped ("" where missing)."""
+        count = len(fields)
+        return [fields[i].strip() if i < count else "" for i in self._order]
 
     # -- first pass ---------------------------------------------------------------------
 
@@ -331,18 +350,19 @@ class Inventory:
         for line, fields in self._records():
             self.rows += 1
             self._checksums.append(self._checksum(fields))
-            kind = self._field(fields, "kind")
+            values = self._values(fields)
+            kind = values[KIND]
             if len(fields) != len(COLUMNS):
                 # The values may have slid into the wrong columns: check nothing else.
-                self._reject(line, fields, f"expected {len(COLUMNS)} fields, found "
+                self._reject(line, values, f"expected {len(COLUMNS)} fields, found "
                              f"{len(fields)} (a comma inside a value needs quotes)")
             elif kind == GENERAL:
                 self._owners.append(_NO_STUDENT)
-                self._survey_general(line, fields, seen_general)
+                self._survey_general(line, values, seen_general)
             elif kind == STUDENT:
-                self._survey_student(line, fields)
+                self._survey_student(line, values)
             else:
-                self._reject(line, fields, f"kind {kind!r} is unknown; use {STUDENT} or "
+                self._reject(line, values, f"kind {kind!r} is unknown; use {STUDENT} or "
                              f"{GENERAL}" if kind else f"kind is missing ({STUDENT} or "
                              f"{GENERAL})")
         self._attribute_unreadable()
@@ -357,9 +377,8 @@ class Inventory:
                 self._last_parsed = error
         return self._last_parsed
 
-    def _survey_student(self, line: int, fields: list[str]) -> None:
-        f = self._field
-        text, name, school = f(fields, "personnummer"), f(fields, "name"), f(fields, "school_id")
+    def _survey_student(self, line: int, v: list[str]) -> None:
+        text, name, school = v[PERSONNUMMER], v[NAME], v[SCHOOL_ID]
         parsed = self._parse(text) if text else None
         problems: list[str] = []
         if parsed is None:
@@ -373,39 +392,36 @@ class Inventory:
         elif not self._school_exists(school):
             problems.append(f"school unit {school!r} is not registered")
         identified = not problems or bool(name and school and self._school_exists(school))
-        problems += _check_document(f(fields, "title"), f(fields, "sha256").lower(),
-                                    f(fields, "pages"))
-        if not f(fields, "category"):
+        problems += _check_document(v[TITLE], v[SHA256].lower(), v[PAGES])
+        if not v[CATEGORY]:
             problems.append("category is missing")
         if isinstance(parsed, Personnummer):
             student = self._owner(parsed)
             if identified:  # only a row with a good name and school unit speaks for them
-                problems += self._disagreements(student, line, name, school,
-                                                f(fields, "class"))
+                problems += self._disagreements(student, line, name, school, v[CLASS])
             if problems:
-                student.bad_lines.append(line)
+                student.reject(line)
         else:
             self._orphan(line, name, school)
         if problems:
             self._errors[line] = "; ".join(problems)
 
-    def _reject(self, line: int, fields: list[str], reason: str) -> None:
+    def _reject(self, line: int, v: list[str], reason: str) -> None:
         """A row that is bad as a whole; it still holds back the student it names."""
         self._errors[line] = reason
-        text = self._field(fields, "personnummer")
-        parsed = self._parse(text) if text else None
-        name, school = self._field(fields, "name"), self._field(fields, "school_id")
+        parsed = self._parse(v[PERSONNUMMER]) if v[PERSONNUMMER] else None
         if isinstance(parsed, Personnummer):
-            self._owner(parsed).bad_lines.append(line)
+            self._owner(parsed).reject(line)
         else:
-            self._orphan(line, name, school)
+            self._orphan(line, v[NAME], v[SCHOOL_ID])
 
     def _owner(self, pnr: Personnummer) -> _Student:
         """The student this row belongs to (made on their first row); counts the row."""
-        index = self._by_personnummer.get(pnr.normalized)
+        key = int(pnr.normalized)
+        index = self._by_personnummer.get(key)
         if index is None:
             index = len(self._students)
-            self._by_personnummer[pnr.normalized] = index
+            self._by_personnummer[key] = index
             self._students.append(_Student(pnr.formatted()))
         self._owners.append(index)
         student = self._students[index]
@@ -421,7 +437,7 @@ class Inventory:
                        class_name: str) -> list[str]:
         """How this row disagrees with the student's first row that named them."""
         if not student.first_line:
-            student.name, student.school_id, student.first_line = name, school, line
+            student.name, student.school_id, student.first_line = name, sys.intern(school), line
         problems = []
         if name != student.name:
             problems.append(f"name differs from line {student.first_line} of this student")
@@ -430,7 +446,7 @@ class Inventory:
                             "student")
         if class_name:
             if not student.class_name:
-                student.class_name = class_name
+                student.class_name = sys.intern(class_name)
             elif class_name != student.class_name:
                 problems.append(f"class differs from the class on this student's earlier "
                                 f"rows ({student.class_name!r})")
@@ -447,18 +463,16 @@ class Inventory:
         for line, name, school in self._unreadable:
             matches = by_name.get((name, school), [])
             if name and len(matches) == 1:
-                matches[0].bad_lines.append(line)
+                matches[0].reject(line)
 
-    def _survey_general(self, line: int, fields: list[str],
+    def _survey_general(self, line: int, v: list[str],
                         seen: dict[tuple[str, str, str], int]) -> None:
-        f = self._field
         problems = []
-        present = [c for c in ("personnummer", "name", "class", "pages") if f(fields, c)]
+        present = [COLUMNS[c] for c in (PERSONNUMMER, NAME, CLASS, PAGES) if v[c]]
         if present:
             problems.append("general information leaves personnummer, name, class and pages "
                             f"empty (found: {', '.join(present)})")
-        school, category = f(fields, "school_id"), f(fields, "category")
-        title, sha256 = f(fields, "title"), f(fields, "sha256").lower()
+        school, category, title, sha256 = v[SCHOOL_ID], v[CATEGORY], v[TITLE], v[SHA256].lower()
         if not school:
             problems.append("school_id is missing")
         elif not self._school_exists(school):
@@ -489,6 +503,9 @@ class Inventory:
         """Every row's outcome in file order; a student when its last row is read."""
         pending: dict[int, list[tuple[int, DocumentIn]]] = {}
         index = -1
+        # Where the document's fields are (the first pass has read the header).
+        title, category, sha256, pages = (self._order[c] for c in (TITLE, CATEGORY, SHA256,
+                                                                   PAGES))
         for index, (line, fields) in enumerate(self._records()):
             if index >= self.rows or self._checksums[index] != self._checksum(fields):
                 raise self._changed()
@@ -507,9 +524,8 @@ class Inventory:
             if student.bad_lines:
                 yield RowError(line, _held_back(student.bad_lines))
                 continue
-            f = self._field
-            document = DocumentIn(f(fields, "title"), f(fields, "category"),
-                                  f(fields, "sha256").lower(), int(f(fields, "pages")))
+            document = DocumentIn(fields[title].strip(), fields[category].strip(),
+                                  fields[sha256].strip().lower(), int(fields[pages]))
             documents = pending.setdefault(owner, [])
             documents.append((line, document))
             if len(documents) == student.rows:
@@ -600,68 +616,53 @@ class _Pending:
     record_id: UUID
 
 
-class _Capture:
-    """Builds records in batches, saves each batch in one ``save``, counts outcomes."""
+@dataclass
+class _Outcome:
+    """What became of one batch."""
 
-    def __init__(self, custody: Custody, principal: Principal, batch_size: int,
-                 existing: set[UUID]) -> None:
+    students: int = 0
+    general: int = 0
+    already: int = 0
+    rows: int = 0
+    rejected: list[RowError] = field(default_factory=list)
+
+    def captured(self, item: StudentItem | GeneralItem) -> None:
+        if isinstance(item, StudentItem):
+            self.students += 1
+        else:
+            self.general += 1
+        self.rows += _rows_of(item)
+
+    def skipped(self, item: StudentItem | GeneralItem) -> None:
+        self.already += 1
+        self.rows += _rows_of(item)
+
+
+class _BatchSaver:
+    """Makes the data keys, builds the records and saves one batch in one ``save``."""
+
+    def __init__(self, custody: Custody, principal: Principal) -> None:
         self.custody = custody
         self.principal = principal
-        self.batch_size = batch_size
-        self.existing = existing
-        self.batch: list[_Pending] = []
-        self.students = 0
-        self.general = 0
-        self.already = 0
-        self.rejected: list[RowError] = []
-        self.rows_done = 0
 
-    def add(self, item: InventoryItem) -> bool:
-        """Take one item; True when a batch was saved."""
-        if isinstance(item, RowError):
-            self.rejected.append(item)
-            self.rows_done += 1
-            return False
-        if isinstance(item, StudentItem):
-            record_id = self.custody.blind.student_record_id(item.normalized)
-        else:
-            record_id = general_record_id(self.custody, item.school_id, item.sha256,
-                                          item.title)
-        if record_id in self.existing:
-            self.already += 1
-            self.rows_done += _rows_of(item)
-            return False
-        self.batch.append(_Pending(item, record_id))
-        if len(self.batch) >= self.batch_size:
-            self.flush()
-            return True
-        return False
-
-    def flush(self) -> None:
-        batch, self.batch = self.batch, []
-        if not batch:
-            return
+    def save(self, batch: list[_Pending]) -> _Outcome:
+        outcome = _Outcome()
         subjects = self.custody.keys.new_subjects(len(batch))
-        built = self._build(batch, subjects)
-        try:
-            self.custody.save(*(record for _, record, _ in built))
-        except IntegrityError:
-            self._save_one_by_one(built)
-        else:
-            for pending, _, _ in built:
-                self._captured(pending)
-
-    def _build(self, batch: list[_Pending], subjects: list[UUID]
-               ) -> list[tuple[_Pending, Record, UUID]]:
         built = []
         for pending, subject in zip(batch, subjects, strict=True):
             try:
                 built.append((pending, self._record(pending, subject), subject))
             except DomainError as error:  # a rule the file check does not know: report it
-                for line in _lines_of(pending.item):
-                    self.rejected.append(RowError(line, str(error)))
-                self.rows_done += _rows_of(pending.item)
-        return built
+                outcome.rejected += [RowError(n, str(error)) for n in _lines_of(pending.item)]
+                outcome.rows += _rows_of(pending.item)
+        try:
+            self.custody.save(*(record for _, record, _ in built))
+        except IntegrityError:
+            self._save_one_by_one(built, outcome)
+        else:
+            for pending, _, _ in built:
+                outcome.captured(pending.item)
+        return outcome
 
     def _record(self, pending: _Pending, subject: UUID) -> Record:
         item = pending.item
@@ -686,31 +687,83 @@ class _Capture:
             actor=self.principal.id,
         )
 
-    def _save_one_by_one(self, built: list[tuple[_Pending, Record, UUID]]) -> None:
+    def _save_one_by_one(self, built: list[tuple[_Pending, Record, UUID]],
+                         outcome: _Outcome) -> None:
         # The failed save has taken the records' pending events: build them again, with
         # the same keys.
         for pending, _, subject in built:
             if self.custody.exists(pending.record_id):
-                self._skipped(pending)
+                outcome.skipped(pending.item)
                 continue
             try:
                 self.custody.save(self._record(pending, subject))
             except IntegrityError:
-                self._skipped(pending)  # captured by someone else this very moment
+                outcome.skipped(pending.item)  # captured by someone else this very moment
             else:
-                self._captured(pending)
+                outcome.captured(pending.item)
 
-    def _captured(self, pending: _Pending) -> None:
-        if isinstance(pending.item, StudentItem):
-            self.students += 1
+
+class _Capture:
+    """Collects batches while reading the file, saves each when full, counts outcomes.
+
+    Progress is reported after each saved batch, so an exception (or a progress callback
+    that raises) stops the import after whole, reported batches. (Saving on a thread of
+    its own while the next batch is read gained nothing measurable: parsing, signing and
+    sealing all need the GIL.)"""
+
+    def __init__(self, custody: Custody, saver: _BatchSaver, *, batch_size: int,
+                 existing: set[UUID], total: int, progress: Progress | None) -> None:
+        self.custody = custody
+        self.saver = saver
+        self.batch_size = batch_size
+        self.existing = existing
+        self.total = total
+        self.progress = progress
+        self.batch: list[_Pending] = []
+        self.done = _Outcome()
+        self.reported = 0
+
+    def add(self, item: InventoryItem) -> None:
+        if isinstance(item, RowError):
+            self.done.rejected.append(item)
+            self.done.rows += 1
+            return
+        if isinstance(item, StudentItem):
+            record_id = self.custody.blind.student_record_id(item.normalized)
         else:
-            self.general += 1
-        self.rows_done += _rows_of(pending.item)
+            record_id = general_record_id(self.custody, item.school_id, item.sha256,
+                                          item.title)
+        if record_id in self.existing:
+            self.done.skipped(item)
+            if self.done.rows - self.reported >= _PROGRESS_EVERY:  # a re-run saves little
+                self.report()
+            return
+        self.batch.append(_Pending(item, record_id))
+        if len(self.batch) >= self.batch_size:
+            self.save()
 
-    def _skipped(self, pending: _Pending) -> None:
-        self.already += 1
-        self.existing.add(pending.record_id)
-        self.rows_done += _rows_of(pending.item)
+    def save(self) -> None:
+        batch, self.batch = self.batch, []
+        if not batch:
+            return
+        outcome = self.saver.save(batch)
+        done = self.done
+        done.students += outcome.students
+        done.general += outcome.general
+        done.already += outcome.already
+        done.rows += outcome.rows
+        done.rejected += outcome.rejected
+        self.report()
+
+    def report(self) -> None:
+        if self.progress and self.done.rows != self.reported:
+            self.reported = self.done.rows
+            self.progress(self.done.rows, self.total)
+
+    def finish(self) -> _Outcome:
+        self.save()
+        self.report()
+        return self.done
 
 
 def _rows_of(item: StudentItem | GeneralItem) -> int:
@@ -738,19 +791,17 @@ def import_inventory(custody: Custody, principal: Principal, source: InventorySo
         (custody.blind.student_record_id(key) for key in inventory.candidates()),
         (general_record_id(custody, g.school_id, g.sha256, g.title) for g in general))
     existing = captured_already(custody, candidates, inventory.good_students + len(general))
-    capture = _Capture(custody, principal, batch_size, existing)
     if progress:
         progress(0, inventory.rows)
+    capture = _Capture(custody, _BatchSaver(custody, principal), batch_size=batch_size,
+                       existing=existing, total=inventory.rows, progress=progress)
     for item in inventory.items():
-        if capture.add(item) and progress:
-            progress(capture.rows_done, inventory.rows)
-    capture.flush()
-    if progress:
-        progress(capture.rows_done, inventory.rows)
+        capture.add(item)
+    done = capture.finish()
     return ImportReport(
-        captured_students=capture.students,
-        captured_general=capture.general,
-        already_captured=capture.already,
-        rejected=sorted(capture.rejected, key=lambda e: e.line),
+        captured_students=done.students,
+        captured_general=done.general,
+        already_captured=done.already,
+        rejected=sorted(done.rejected, key=lambda e: e.line),
         rows=inventory.rows,
     )

@@ -116,3 +116,12 @@ rt.close()
         consistency = json.loads(run(env, "proof", "consistency", "5", "20").stdout)
         assert consistency["first"] == 5 and consistency["hashes"]
         assert run(env, "proof", "inclusion", "99999", check=False).returncode == 1
+
+
+class TestDemo:
+    def test_demo_runs_the_seed_story_and_verifies_clean(self, env: dict[str, str]) -> None:
+        result = run(env, "demo")
+        assert "Hyllförteckning (arkivet)" in result.stdout
+        assert "60 arkivexemplar i personnummerordning" in result.stdout
+        assert "intakt:" in result.stdout and "inga fel" in result.stdout
+        assert not Path(env["CUSTODY_DATA_DIR"]).exists()  # a temporary store, not yours
