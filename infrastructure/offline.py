@@ -24,9 +24,11 @@ def transcoder() -> JSONTranscoder:
     return t
 
 
-def decode(row: Row, keys: Any, codec: JSONTranscoder | None = None) -> FeedItem:
+def decode(row: Row, keys: Any, codec: JSONTranscoder | None = None, *,
+           verified: bool = False) -> FeedItem:
+    """One stored event as a feed item; ``verified`` skips a signature already checked."""
     seq, rid, version, topic, state = row
-    checked = check_stored_event(rid, version, topic, state, keys)
+    checked = check_stored_event(rid, version, topic, state, keys, verify_signature=not verified)
     payload: dict[str, Any] = (codec or transcoder()).decode(Envelope.parse(state).payload)
     payload["originator_id"] = UUID(rid)
     payload["originator_version"] = version
