@@ -380,7 +380,10 @@ def rollover(
 
     rt = runtime()
     try:
-        result = Migration(rt.custody, rt.queries).close_school_year(Principal.system(), year)
+        from application.importing import command_line_archivist
+
+        result = Migration(rt.custody, rt.queries).close_school_year(command_line_archivist(),
+                                                                     year)
         rt.seal()
     except DomainError as error:
         fail(str(error))

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
+from fastapi import Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 EXAMPLE_PNR = "20050315-1230"
@@ -18,6 +19,22 @@ def example(value: dict[str, Any]) -> ConfigDict:
 
 
 Text = Annotated[str, Field(min_length=1, max_length=500)]
+
+# -- path and query parameters that reach SQL as they are: bounded here, so that a
+# PostgreSQL text column never meets a NUL byte and no integer exceeds a BIGINT --------------
+SCHOOL_CODE = r"^[a-z0-9][a-z0-9_-]{0,39}$"
+"""A school unit id as ``domain.school.check_school_code`` accepts it, or ``archive``."""
+BIGINT = 2**63 - 1
+SchoolIdPath = Annotated[str, Path(pattern=SCHOOL_CODE, description="A school unit id")]
+SchoolIdQuery = Annotated[str | None, Query(pattern=SCHOOL_CODE,
+                                            description="A school unit id, or archive")]
+ActorIdQuery = Annotated[str | None, Query(pattern=r"^[A-Za-z0-9:_-]{1,64}$",
+                                           description="A staff member's id")]
+RequestStatusQuery = Annotated[
+    Literal["pending", "granted", "refused", "handed_out", "returned"] | None, Query()
+]
+SeqPath = Annotated[int, Path(ge=1, le=BIGINT, description="The event's global sequence number")]
+TreeSizeQuery = Annotated[int | None, Query(ge=1, le=BIGINT)]
 ShortText = Annotated[str, Field(min_length=1, max_length=200)]
 
 

@@ -57,16 +57,17 @@ def copy_location(copy: Copy) -> str:
     return ARCHIVE if copy.purpose is Purpose.ARCHIVE else (copy.school_id or ARCHIVE)
 
 
-def require_custody_of(principal: Principal, copy: Copy, *, doing: str) -> None:
-    """The archivist may handle any copy; a custodian only those at their location."""
-    if principal.role is Role.ARCHIVIST:
+def require_custody_of(principal: Principal, copy: Copy, *, doing: str,
+                       school_only: bool = False) -> None:
+    """A custodian handles the copies at their location. The archivist may also cull
+    any copy; delivery, hand-over and receipt (``school_only``) stay with the school
+    unit's custodian."""
+    if principal.role is Role.ARCHIVIST and not school_only:
         return
     if principal.role is Role.CUSTODIAN and principal.location == copy_location(copy):
         return
-    raise NotAuthorisedError(
-        f"only the custodian of {copy_location(copy)} or the archivist may {doing} "
-        f"copy {copy.id}"
-    )
+    who = f"the custodian of {copy_location(copy)}" + ("" if school_only else " or the archivist")
+    raise NotAuthorisedError(f"only {who} may {doing} copy {copy.id}")
 
 
 def can_read_record(principal: Principal, record: Record) -> bool:

@@ -20,6 +20,8 @@ from domain.personnummer import InvalidPersonnummerError, Personnummer
 from domain.school import ARCHIVE
 
 READERS = (Role.ADMIN, Role.ARCHIVIST, Role.AUDITOR, Role.CUSTODIAN)
+ARCHIVE_READERS = (Role.ADMIN, Role.ARCHIVIST, Role.AUDITOR)
+"""Who reads the whole archive's shelf list (with the archive's custodian)."""
 HELD = ("printed", "at_school", "in_transit")
 
 
@@ -154,6 +156,8 @@ class CustodyQueries:
         return self.public_record(record, copies)
 
     def records_by_personnummer(self, principal: Principal, record_id: UUID) -> list[Doc]:
+        # Decide on the role first, so nobody learns which students the archive holds.
+        require(principal, *READERS, doing="look up student records")
         self.fresh()
         record = self.views.get("records", str(record_id))
         if record is None:
@@ -238,7 +242,11 @@ class CustodyQueries:
     # -- reports ------------------------------------------------------------------------
 
     def shelf_list(self, principal: Principal, as_of: dt.datetime | None = None) -> list[Doc]:
-        require(principal, *READERS, doing="read the archive shelf list")
+        if not (principal.role in ARCHIVE_READERS or (
+                principal.role is Role.CUSTODIAN and principal.school_id is None)):
+            raise NotAuthorisedError(
+                "the shelf list is for the archive's custodian, the archivist, the admin and "
+                "auditors")
         self.fresh()
         store: ViewStore = self.replay(as_of) if as_of else self.views
         rows = []
@@ -333,6 +341,10 @@ class CustodyQueries:
             doc["actor"] != principal.id
         ):
             raise NotAuthorisedError("staff see their own requests only")
+        if principal.role is Role.CUSTODIAN and doc.get("school_id") not in (
+            principal.location, None
+        ):
+            raise NotAuthorisedError("a custodian sees the requests for their own copies")
         return doc
 
     def culls(self, principal: Principal) -> list[Doc]:

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import PlainTextResponse, Response
 
 from api.deps import CurrentActor
+from api.schemas import BIGINT, SeqPath, TreeSizeQuery
 from application.policy import require
 from domain.actor import Role
 from domain.errors import NotFoundError
@@ -33,8 +34,8 @@ def checkpoint(request: Request, actor: CurrentActor) -> PlainTextResponse:
 
 
 @router.get("/log/entries/{seq}/inclusion")
-def inclusion(seq: int, request: Request, actor: CurrentActor,
-              tree_size: int | None = Query(None, ge=1)) -> Doc:
+def inclusion(seq: SeqPath, request: Request, actor: CurrentActor,
+              tree_size: TreeSizeQuery = None) -> Doc:
     require(actor, *AUDIT, Role.CUSTODIAN, doing="read inclusion proofs")
     log = _log(request)
     log.seal()
@@ -43,7 +44,7 @@ def inclusion(seq: int, request: Request, actor: CurrentActor,
 
 
 @router.get("/log/entries/{seq}/proof", response_class=PlainTextResponse)
-def proof_text(seq: int, request: Request, actor: CurrentActor) -> PlainTextResponse:
+def proof_text(seq: SeqPath, request: Request, actor: CurrentActor) -> PlainTextResponse:
     """A self-contained tlog-proof (inclusion under the newest signed checkpoint)."""
     require(actor, *AUDIT, Role.CUSTODIAN, doing="read inclusion proofs")
     log = _log(request)
@@ -52,8 +53,8 @@ def proof_text(seq: int, request: Request, actor: CurrentActor) -> PlainTextResp
 
 
 @router.get("/log/consistency")
-def consistency(request: Request, actor: CurrentActor, first: int = Query(ge=0),
-                second: int = Query(ge=1)) -> Doc:
+def consistency(request: Request, actor: CurrentActor, first: int = Query(ge=0, le=BIGINT),
+                second: int = Query(ge=1, le=BIGINT)) -> Doc:
     require(actor, *AUDIT, Role.CUSTODIAN, doing="read consistency proofs")
     result: Doc = _log(request).consistency(first, second)
     return result

@@ -10,6 +10,7 @@ from uuid import UUID
 from fastapi import APIRouter, Path, Query, Response
 
 from api.deps import CurrentActor, MigrationDep, QueriesDep
+from api.schemas import SchoolIdPath
 from application.policy import require
 from application.queries import READERS, parse_instant
 from domain.actor import Role
@@ -25,7 +26,7 @@ def shelf_list(actor: CurrentActor, queries: QueriesDep,
 
 
 @router.get("/schools/{school_id}/holdings")
-def holdings(school_id: str, actor: CurrentActor, queries: QueriesDep,
+def holdings(school_id: SchoolIdPath, actor: CurrentActor, queries: QueriesDep,
              as_of: str | None = Query(None, description="ISO-8601 date or time")) -> Doc:
     return queries.holdings(actor, school_id, parse_instant(as_of) if as_of else None)
 
@@ -97,7 +98,8 @@ def shelf_list_csv(actor: CurrentActor, queries: QueriesDep) -> Response:
 
 
 @router.get("/schools/{school_id}/holdings.csv", response_class=Response)
-def holdings_csv(school_id: str, actor: CurrentActor, queries: QueriesDep) -> Response:
+def holdings_csv(school_id: SchoolIdPath, actor: CurrentActor,
+                 queries: QueriesDep) -> Response:
     result = queries.holdings(actor, school_id)
     rows = result["copies"] + result["incoming"]
     return _csv(rows, ["personnummer", "name", "status", "on_loan", "holder", "from_school_id",

@@ -8,7 +8,14 @@ from uuid import UUID
 from fastapi import APIRouter, status
 
 from api.deps import CurrentActor, CustodyDep, QueriesDep
-from api.schemas import DecisionIn, RequestCreate, RequestCreated
+from api.schemas import (
+    ActorIdQuery,
+    DecisionIn,
+    RequestCreate,
+    RequestCreated,
+    RequestStatusQuery,
+    SchoolIdQuery,
+)
 from domain.errors import InvalidInputError
 
 router = APIRouter(prefix="/api/v1", tags=["requests"])
@@ -29,8 +36,8 @@ def make_request(body: RequestCreate, actor: CurrentActor, custody: CustodyDep) 
 
 
 @router.get("/requests")
-def request_log(actor: CurrentActor, queries: QueriesDep, school_id: str | None = None,
-                status: str | None = None, actor_id: str | None = None) -> list[Doc]:
+def request_log(actor: CurrentActor, queries: QueriesDep, school_id: SchoolIdQuery = None,
+                status: RequestStatusQuery = None, actor_id: ActorIdQuery = None) -> list[Doc]:
     return queries.request_log(actor, school_id=school_id, status=status, actor_id=actor_id)
 
 
