@@ -25,6 +25,8 @@ class NavItem:
     """The translation key of the link text (``nav.<key>``)."""
     path: str
     roles: frozenset[Role]
+    archive_custodian_only: bool = False
+    """For custodians: only the archive's (the shelf list is the archive's own list)."""
 
 
 NAV: Final = (
@@ -33,7 +35,8 @@ NAV: Final = (
     NavItem("overview", "/oversikt", frozenset({A, R, C, U, P})),
     NavItem("find_student", "/elev", frozenset({A, R, C, U})),
     NavItem("inventory", "/inventering", frozenset({R})),
-    NavItem("shelf_list", "/arkiv/hyllforteckning", frozenset({A, R, C, U})),
+    NavItem("shelf_list", "/arkiv/hyllforteckning", frozenset({A, R, C, U}),
+            archive_custodian_only=True),
     NavItem("culls", "/gallring", frozenset({A, R, C, U})),
     NavItem("request_log", "/bestallningar", frozenset({A, R, C, U, P})),
     NavItem("audit", "/granskning", frozenset({A, R, U})),
@@ -50,8 +53,9 @@ HOME: Final = {
 }
 
 
-def menu(role: Role) -> list[NavItem]:
-    return [item for item in NAV if role in item.roles]
+def menu(role: Role, school_id: str | None = None) -> list[NavItem]:
+    return [item for item in NAV if role in item.roles and not (
+        item.archive_custodian_only and role is C and school_id is not None)]
 
 
 def home(role: Role) -> str:
