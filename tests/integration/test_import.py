@@ -314,3 +314,20 @@ class TestTheSeedStory:
         holdings = [runtime.queries.holdings(archivist, code) for code in SCHOOLS]
         assert sum(len(h["copies"]) for h in holdings) == 60 - 10
 
+
+
+class TestAtFullSize:
+    @pytest.mark.slow
+    def test_a_100000_row_inventory_of_10000_students(self, schools_registered: Runtime
+                                                      ) -> None:
+        """The municipality's real size: every student captured once, every view right."""
+        text = inventory_csv(synthetic_students(10_000), documents=10, general=GENERAL)
+        report = import_inventory(schools_registered.custody, ARCHIVIST, text)
+        assert report.rows == 100_003
+        assert (report.captured_students, report.captured_general) == (10_000, 3)
+        assert report.rejected == []
+        assert students_in_views(schools_registered) == 10_000
+        progress = {p["school_id"]: p["captured"] for p in schools_registered.queries.progress()}
+        assert sum(progress.values()) == 10_000
+        again = import_inventory(schools_registered.custody, ARCHIVIST, text)
+        assert (again.captured, again.already_captured) == (0, 10_003)
