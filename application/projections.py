@@ -28,6 +28,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 from uuid import UUID
 
+from application.follower import Follower
 from application.ports import Doc, EventFeed, FeedItem, ViewStore, ViewWriter
 from domain.actor import Actor
 from domain.agreement import ArchiveAgreement, SchoolYear
@@ -405,9 +406,8 @@ class ProjectionRunner:
         self.batch_size = batch_size
         self.error: str | None = None
         self._lock = threading.Lock()
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._follower = Follower("projection-runner", lambda: self._catch_up_quietly(),
+                                  interval=0.05, fatal=(ProjectionStoppedError,))
         self.last_lag_seconds: float = 0.0
 
     def catch_up(self, upto: int | None = None,
@@ -440,6 +440,9 @@ class ProjectionRunner:
                     progress(len(items))
                 position = new_position
             return position
+
+    def _catch_up_quietly(self) -> None:
+        self.catch_up()
 
     def _apply_all(self, w: ViewWriter, items: Iterable[FeedItem]) -> None:
         for item in items:
@@ -478,35 +481,13 @@ class ProjectionRunner:
     # -- background follower ------------------------------------------------------------
 
     def notify(self) -> None:
-        self._wake.set()
+        self._follower.notify()
 
-    def start(self, interval: float = 0.05) -> None:
-        if self._thread is not None:
-            return
-
-        def loop() -> None:
-            while not self._stop.is_set():
-                self._wake.wait(interval)
-                self._wake.clear()
-                if self._stop.is_set():
-                    return
-                try:
-                    self.catch_up()
-                except ProjectionStoppedError:
-                    return  # stays stopped and visible in health until fixed and rebuilt
-                except Exception:
-                    log.exception("projection runner: will retry")
-                    time.sleep(1)
-
-        self._thread = threading.Thread(target=loop, name="projection-runner", daemon=True)
-        self._thread.start()
+    def start(self) -> None:
+        self._follower.start()
 
     def stop(self) -> None:
-        self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
+        self._follower.stop()
 
 
 def view_digest(store: ViewStore, view: str) -> str:

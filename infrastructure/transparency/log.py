@@ -28,6 +28,7 @@ from typing import Any
 
 from eventsourcing.persistence import ApplicationRecorder
 
+from application.follower import Follower
 from infrastructure.keys import Keyring
 from infrastructure.signed_events import check_stored_event
 from infrastructure.store_rows import iter_rows
@@ -65,9 +66,8 @@ class TransparencyLog:
         self.interval = interval
         self._lock = threading.Lock()
         self._sqlite_lock = threading.RLock()
-        self._stop = threading.Event()
-        self._wake = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._follower = Follower("log-sealer", self._step, interval=interval,
+                                  fatal=(LogError,))
         self._last_checkpoint_at = 0.0
         self.error: str | None = None
         if pg_pool is not None:
@@ -282,37 +282,18 @@ class TransparencyLog:
     # -- background ---------------------------------------------------------------------------
 
     def notify(self) -> None:
-        self._wake.set()
+        self._follower.notify()
 
     def start(self) -> None:
-        if self._thread is not None:
-            return
-
-        def loop() -> None:
-            while not self._stop.is_set():
-                self._wake.wait(self.interval)
-                self._wake.clear()
-                if self._stop.is_set():
-                    return
-                try:
-                    self.seal()
-                    if time.monotonic() - self._last_checkpoint_at >= self.interval * 0.5:
-                        self.issue_checkpoint()
-                except LogError:
-                    return
-                except Exception:
-                    log.exception("log sealer: will retry")
-                    time.sleep(1)
-
-        self._thread = threading.Thread(target=loop, name="log-sealer", daemon=True)
-        self._thread.start()
+        self._follower.start()
 
     def stop(self) -> None:
-        self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
+        self._follower.stop()
+
+    def _step(self) -> None:
+        self.seal()
+        if time.monotonic() - self._last_checkpoint_at >= self.interval * 0.5:
+            self.issue_checkpoint()
 
     def close(self) -> None:
         self.stop()
