@@ -142,18 +142,28 @@ def verify(
     trusted_checkpoint: Annotated[list[Path] | None, typer.Option(
         "--trusted-checkpoint", help="An earlier checkpoint the bundle must be consistent "
         "with (repeatable).")] = None,
-    workers: Annotated[int | None, typer.Option(help="Processes for signature checks "
+    workers: Annotated[int | None, typer.Option(help="Threads for signature checks "
                                                 "(default: all cores).")] = None,
+    keys_file: Annotated[Path | None, typer.Option("--keys", help="With --bundle: the public "
+                                                   "keys you trust (JSON of GET /api/v1/keys)."
+                                                   )] = None,
+    vkey: Annotated[list[str] | None, typer.Option("--vkey", help="With --bundle: a trusted "
+                                                   "C2SP verifier key (repeatable).")] = None,
 ) -> None:
     """Check every signature, every record's chain and the transparency log.
 
     Exit 0 when intact; 1 with one line per fault naming seq, record and version.
     """
     if bundle is not None:
+        import json
+
         from infrastructure.bundle import verify_bundle
 
+        trusted = list(vkey or [])
+        if keys_file:
+            trusted += [k["vkey"] for k in json.loads(keys_file.read_text())["keys"]]
         report = verify_bundle(bundle, trusted_checkpoints=trusted_checkpoint or [],
-                               workers=workers)
+                               trusted_keys=trusted, workers=workers)
     else:
         from infrastructure.audit import verify_live
 

@@ -20,6 +20,10 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.deps import CurrentActor
+from application.policy import require
+from domain.actor import Role
+
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 
 
@@ -154,7 +158,8 @@ class RequestIdAndTiming:
             self.metrics.observe(scope["method"], route, status, elapsed)
             principal = scope.get("state", {}).get("principal")
             self.log.info("request", extra={
-                "request_id": request_id, "method": scope["method"], "path": scope["path"],
+                # The route template, never the raw path: paths can hold a personnummer.
+                "request_id": request_id, "method": scope["method"], "path": route,
                 "status": status, "duration_ms": round(elapsed * 1000, 2),
                 "actor": getattr(principal, "id", None),
             })
@@ -166,7 +171,8 @@ def install(app: FastAPI, metrics: Metrics) -> None:
     app.add_middleware(RequestIdAndTiming, metrics=metrics, log=access)
 
     @app.get("/metrics", include_in_schema=False)
-    def prometheus(request: Request) -> PlainTextResponse:
+    def prometheus(request: Request, actor: CurrentActor) -> PlainTextResponse:
+        require(actor, Role.ADMIN, Role.AUDITOR, Role.ARCHIVIST, doing="read the metrics")
         rt = request.app.state.runtime
         text = metrics.render(rt.runner.lag(), rt.views.position(), rt.log.size(),
                               rt.runner.error is not None)

@@ -4,9 +4,12 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 from collections.abc import Sequence
 from typing import Any
 
+import psycopg
+from eventsourcing.persistence import OperationalError as EventsourcingOperationalError
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -43,9 +46,11 @@ STATUS: list[tuple[type[Exception], int, str]] = [
 ]
 
 
-def problem(status: int, kind: str, title: str, detail: str, **extra: Any) -> JSONResponse:
+def problem(status: int, kind: str, title: str, detail: str,
+            headers_extra: dict[str, str] | None = None, **extra: Any) -> JSONResponse:
     body = {"type": TYPE_BASE + kind, "title": title, "status": status, "detail": detail, **extra}
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else {}
+    headers.update(headers_extra or {})
     return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
 
 
@@ -110,6 +115,15 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(LogError)
     def on_log(request: Request, error: LogError) -> JSONResponse:
         return problem(404, "not-in-log", "Not in the log", str(error))
+
+    @app.exception_handler(sqlite3.OperationalError)
+    @app.exception_handler(psycopg.OperationalError)
+    @app.exception_handler(EventsourcingOperationalError)
+    def on_database_busy(request: Request, error: Exception) -> JSONResponse:
+        log.warning("database unavailable: %s", error)
+        return problem(503, "database-unavailable", "The database is busy or unreachable",
+                       "nothing was changed; try again in a moment",
+                       headers_extra={"Retry-After": "1"})
 
     @app.exception_handler(ProjectionLagError)
     def on_lag(request: Request, error: ProjectionLagError) -> JSONResponse:

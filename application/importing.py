@@ -734,6 +734,13 @@ class _Capture:
             record_id = general_record_id(self.custody, item.school_id, item.sha256,
                                           item.title)
         if record_id in self.existing:
+            if isinstance(item, StudentItem) and self._documents_differ(item, record_id):
+                reason = ("this student was captured already with other documents; a re-run "
+                          "does not change a captured student's documentation (the archive "
+                          "copy is printed from it): correct it by hand with the archivist")
+                self.done.rejected.extend(RowError(line, reason) for line in item.lines)
+                self.done.rows += len(item.lines)
+                return
             self.done.skipped(item)
             if self.done.rows - self.reported >= _PROGRESS_EVERY:  # a re-run saves little
                 self.report()
@@ -741,6 +748,10 @@ class _Capture:
         self.batch.append(_Pending(item, record_id))
         if len(self.batch) >= self.batch_size:
             self.save()
+
+    def _documents_differ(self, item: StudentItem, record_id: UUID) -> bool:
+        documents = check_documents(item.capture.documents)
+        return bool(self.custody.record(record_id).fingerprint != fingerprint(documents))
 
     def save(self) -> None:
         batch, self.batch = self.batch, []

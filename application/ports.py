@@ -10,6 +10,14 @@ from uuid import UUID
 from eventsourcing.persistence import AggregateRecorder, EventStore, Mapper, Transcoder
 
 
+class IntegrityViolationError(Exception):
+    """A stored event failed its signature or chain check: never skipped, never retried."""
+
+
+class ViewPositionMovedError(Exception):
+    """Another runner moved the views first; the batch was rolled back, nothing is lost."""
+
+
 class KeyVault(Protocol):
     """Per-subject data keys: made before use, destroyed by a cull (crypto-shredding)."""
 

@@ -29,7 +29,15 @@ from typing import Any
 from uuid import UUID
 
 from application.follower import Follower
-from application.ports import Doc, EventFeed, FeedItem, ViewStore, ViewWriter
+from application.ports import (
+    Doc,
+    EventFeed,
+    FeedItem,
+    IntegrityViolationError,
+    ViewPositionMovedError,
+    ViewStore,
+    ViewWriter,
+)
 from domain.actor import Actor
 from domain.agreement import ArchiveAgreement, SchoolYear
 from domain.record import Record
@@ -420,9 +428,11 @@ class ProjectionRunner:
             while upto is None or position < upto:
                 try:
                     items = self.feed.read(position, self.batch_size)
-                except Exception as error:
-                    self._stopped(f"cannot read the event after seq {position}: {error}")
+                except IntegrityViolationError as error:
+                    self._stopped(f"{error}; projection stopped")
                     raise ProjectionStoppedError(self.error) from error
+                # Any other error (a lock timeout, a restarted database) propagates and
+                # is retried: it says nothing about the events themselves.
                 if upto is not None:
                     items = [i for i in items if i.seq <= upto]
                 if not items:
@@ -436,6 +446,9 @@ class ProjectionRunner:
                 except ProjectionStoppedError as error:
                     self._stopped(str(error))
                     raise
+                except ViewPositionMovedError:
+                    position = self.store.position()  # another runner did this batch
+                    continue
                 if progress:
                     progress(len(items))
                 position = new_position

@@ -341,8 +341,10 @@ class CustodyQueries:
             doc["actor"] != principal.id
         ):
             raise NotAuthorisedError("staff see their own requests only")
-        if principal.role is Role.CUSTODIAN and doc.get("school_id") not in (
-            principal.location, None
+        if principal.role is Role.CUSTODIAN and not (
+            doc.get("school_id") == principal.location
+            or (doc.get("school_id") is None and principal.school_id is not None
+                and doc.get("student_school_id") == principal.school_id)
         ):
             raise NotAuthorisedError("a custodian sees the requests for their own copies")
         return doc

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
+from uuid import UUID
 from urllib.parse import unquote, urlparse
 
 from eventsourcing.persistence import AggregateRecorder, Mapper, Transcoder
@@ -85,8 +86,16 @@ class Runtime:
 
     def start_background(self) -> None:
         """The server's followers: projections and log sealing with checkpoints."""
+        self.shred_pending()
         self.runner.start()
         self.log.start()
+
+    def shred_pending(self) -> int:
+        """Destroy the data key of every cull whose key survived (a crash between the
+        cull's commit and the key's destruction)."""
+        self.queries.fresh()
+        subjects = [UUID(c["shredded_subject"]) for c in self.views.all("culls")]
+        return self.vault.destroy_pending(subjects)
 
     def seal(self) -> str | None:
         """Seal what a command-line write stored and sign a checkpoint for it."""

@@ -25,7 +25,8 @@ from application.projections import VIEWS, MemoryViewStore, ProjectionStoppedErr
 from infrastructure.keys import PublicKeys
 from infrastructure.offline import decode, transcoder
 from infrastructure.store_rows import iter_rows
-from infrastructure.verification import Fault, Row, VerifyReport, verify_rows
+from infrastructure.transparency.checkpoint import parse_verifier_key
+from infrastructure.verification import Fault, Row, VerifyReport, RawKeys, verify_rows
 
 FORMAT = "records-custody-bundle/v1"
 COMPARED_VIEWS = (*VIEWS, "heads")
@@ -82,25 +83,40 @@ def read_bundle(path: Path) -> dict[str, Any]:
 def verify_bundle(path: Path, *, trusted_checkpoints: Sequence[Path] = (),
                   trusted_keys: Sequence[str] = (), workers: int | None = None) -> VerifyReport:
     bundle = read_bundle(path)
-    keys = PublicKeys.from_dicts(bundle["public_keys"])
+    carried = PublicKeys.from_dicts(bundle["public_keys"])
+    if trusted_keys:
+        # The auditor's own keys are the anchor: a key the bundle merely carries proves
+        # nothing, since whoever edits the bundle can add one.
+        raw = {parse_verifier_key(v).key_id.hex(): parse_verifier_key(v).public_key
+               for v in trusted_keys}
+        vkeys = list(trusted_keys)
+        untrusted = [k.key_id for k in carried.all() if k.key_id not in raw]
+    else:
+        raw = carried.raw()
+        vkeys = [k.vkey for k in carried.all()]
+        untrusted = []
     rows: list[Row] = [(int(s), str(r), int(v), str(t), base64.b64decode(b))
                        for s, r, v, t, b in bundle["events"]]
-    report = verify_rows(rows, keys.raw(), workers=workers)
+    report = verify_rows(rows, raw, workers=workers)
+    if not trusted_keys:
+        report.notes.append("unanchored: the public keys were taken from the bundle itself; "
+                            "pin the keys you trust with --keys FILE or --vkey")
+    elif untrusted:
+        report.notes.append(f"the bundle carries key(s) you do not trust: {', '.join(untrusted)}")
     origin = str(bundle["origin"])
-    vkeys = [k.vkey for k in keys.all()]
     notes = [(0, b"", note) for note in bundle["checkpoints"]]
     report.check_checkpoints(notes, vkeys, origin)
     if not bundle["checkpoints"]:
         report.faults.append(Fault(None, "-", 0, "the bundle holds no signed checkpoint"))
     trusted = [(0, b"", p.read_text()) for p in trusted_checkpoints]
     if trusted:
-        report.check_checkpoints(trusted, [*trusted_keys, *vkeys], origin, trusted=True)
-    _replay_and_compare(rows, keys, bundle.get("views", {}), report)
+        report.check_checkpoints(trusted, vkeys, origin, trusted=True)
+    _replay_and_compare(rows, RawKeys(raw), bundle.get("views", {}), report)
     report.notes.append(f"bundle exported {bundle.get('exported_at')} by {origin}")
     return report
 
 
-def _replay_and_compare(rows: list[Row], keys: PublicKeys, exported: dict[str, Any],
+def _replay_and_compare(rows: list[Row], keys: RawKeys, exported: dict[str, Any],
                         report: VerifyReport) -> None:
     if report.faults:
         report.notes.append("projections not replayed: the events themselves are faulty")
@@ -118,6 +134,10 @@ def _replay_and_compare(rows: list[Row], keys: PublicKeys, exported: dict[str, A
         store.apply(0, items[-1].seq if items else 0, change)
     except ProjectionStoppedError as error:
         report.faults.append(Fault(None, "-", 0, f"replay of the projections stopped: {error}"))
+        return
+    except Exception as error:  # noqa: BLE001 - a bundle is untrusted input: any defect is a fault
+        report.faults.append(Fault(None, "-", 0, "replay of the projections failed on a "
+                                   f"malformed event: {type(error).__name__}: {error}"))
         return
     for view in COMPARED_VIEWS:
         mine = {_key(d): _comparable(d) for d in store.all(view)}

@@ -12,7 +12,9 @@ import base64
 import hashlib
 import json
 import os
+import re
 import threading
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,6 +24,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 ED25519_ALG = b"\x01"
+_KEY_ID = re.compile(r"^[0-9a-f]{8}$")
 
 
 def raw_public(key: Ed25519PublicKey) -> bytes:
@@ -87,7 +90,12 @@ class PublicKeys:
         return cls(keys)
 
     def __contains__(self, kid: object) -> bool:
-        return kid in self._keys
+        return kid in self._keys or (isinstance(kid, str) and self._found_later(kid))
+
+    def _found_later(self, kid: str) -> bool:
+        """A key unknown here may have been added since (``custody keys rotate`` in
+        another process): the keyring re-reads its keys; a plain key set does not."""
+        return False
 
     def get(self, kid: str) -> PublicKeyInfo | None:
         return self._keys.get(kid)
@@ -100,6 +108,8 @@ class PublicKeys:
 
     def verify(self, kid: str, signature: bytes, message: bytes) -> bool:
         info = self._keys.get(kid)
+        if info is None and self._found_later(kid):
+            info = self._keys.get(kid)
         if info is None:
             return False
         try:
@@ -117,6 +127,7 @@ class Keyring(PublicKeys):
         self._private_path = private_path
         self._public_dir = public_dir
         self._lock = threading.Lock()
+        self._last_reload = 0.0
         private = self._load_or_create()
         # One tuple, swapped whole by rotate(): a signature and its key id always match.
         self._active = (key_id(name, private.public_key()), private)
@@ -125,6 +136,17 @@ class Keyring(PublicKeys):
     @property
     def active_key_id(self) -> str:
         return self._active[0]
+
+    def _found_later(self, kid: str) -> bool:
+        if not _KEY_ID.match(kid):
+            return False
+        now = time.monotonic()
+        if now - self._last_reload < 1.0:  # a burst of unknown ids re-reads once a second
+            return kid in self._keys
+        self._last_reload = now
+        with self._lock:
+            self._keys = self._load_public()
+        return kid in self._keys
 
     @property
     def private_key(self) -> Ed25519PrivateKey:

@@ -41,13 +41,15 @@ from eventsourcing.persistence import (
 )
 from eventsourcing.utils import get_topic, resolve_topic
 
+from application.ports import IntegrityViolationError
+
 MAGIC = b"CSE1 "
 PARALLEL_SIGNING_FROM = 32
 GENESIS = "0" * 64
 _HEADER_LEN = len(MAGIC) + 8 + 1 + 64 + 1 + 88 + 1
 
 
-class TamperedEventError(Exception):
+class TamperedEventError(IntegrityViolationError):
     """A stored event failed its signature or chain check. Never swallowed."""
 
     def __init__(self, record_id: str, version: int, problem: str, seq: int | None = None):

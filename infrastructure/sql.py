@@ -69,6 +69,8 @@ class SQLiteDatabase:
                                    timeout=30)
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
+            # Deleted content (a destroyed data key) is overwritten, not left in free pages.
+            conn.execute("PRAGMA secure_delete=ON")
             self._local.conn = conn
             with self._lock:
                 self._all.append(conn)

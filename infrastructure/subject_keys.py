@@ -19,8 +19,10 @@ import hmac
 import json
 import os
 import threading
+import time
 from collections import OrderedDict
 from datetime import UTC, datetime
+from collections.abc import Iterable
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -56,6 +58,7 @@ class BlindIndex:
 
 
 class SubjectKeyVault:
+    CACHE_SECONDS = 2.0
     RESERVE = 64
     """Keys made ahead per refill; an unused one (after a crash) is harmless."""
 
@@ -64,7 +67,9 @@ class SubjectKeyVault:
         self._db = db
         self._kek = AESGCM(derive(master, b"records-custody key wrapping v1"))
         self._table = table
-        self._cache: OrderedDict[UUID, AESGCM] = OrderedDict()
+        # Unwrapped keys are kept only briefly: a cull made by another process (the CLI's
+        # rollover, another worker) must blank the data here too within CACHE_SECONDS.
+        self._cache: OrderedDict[UUID, tuple[AESGCM, float]] = OrderedDict()
         self._cache_size = cache_size
         self._lock = threading.Lock()
         self._reserve: list[UUID] = []
@@ -120,10 +125,24 @@ class SubjectKeyVault:
             changed = bool(cur.rowcount > 0)
         with self._lock:
             self._cache.pop(subject, None)
+        if changed and self._db.dialect == "sqlite":
+            # Push the change out of the write-ahead log, so the old wrapped key is gone
+            # from the files on disk too.
+            with self._db.reading() as cur:
+                cur.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         return changed
 
+    def destroy_pending(self, subjects: Iterable[UUID]) -> int:
+        """Destroy keys that culls recorded but a crash kept alive; returns how many."""
+        return sum(1 for subject in subjects
+                   if not self.is_destroyed(subject) and self.destroy(subject))
+
     def is_destroyed(self, subject: UUID) -> bool:
-        return self._aead(subject) is None
+        """Asks the store itself, never the cache."""
+        with self._db.reading() as cur:
+            cur.execute(f"SELECT wrapped FROM {self._table} WHERE subject = %s", (subject.hex,))
+            row = cur.fetchone()
+        return row is None or row[0] is None
 
     # -- sealing ----------------------------------------------------------------------
 
@@ -148,9 +167,9 @@ class SubjectKeyVault:
     def _aead(self, subject: UUID) -> AESGCM | None:
         with self._lock:
             cached = self._cache.get(subject)
-            if cached is not None:
+            if cached is not None and cached[1] > time.monotonic():
                 self._cache.move_to_end(subject)
-                return cached
+                return cached[0]
         with self._db.reading() as cur:
             cur.execute(f"SELECT wrapped FROM {self._table} WHERE subject = %s", (subject.hex,))
             row = cur.fetchone()
@@ -163,6 +182,6 @@ class SubjectKeyVault:
         return aead
 
     def _remember(self, subject: UUID, aead: AESGCM) -> None:
-        self._cache[subject] = aead
+        self._cache[subject] = (aead, time.monotonic() + self.CACHE_SECONDS)
         if len(self._cache) > self._cache_size:
             self._cache.popitem(last=False)

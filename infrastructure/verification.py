@@ -92,7 +92,7 @@ def leaf_hash(entry: bytes) -> bytes:
     return hashlib.sha256(b"\x00" + entry).digest()
 
 
-class _RawKeys:
+class RawKeys:
     """Picklable public keys for worker processes."""
 
     def __init__(self, raw: dict[str, bytes]) -> None:
@@ -112,7 +112,7 @@ class _RawKeys:
 Checked = tuple[int, str, int, str, str, str | None]
 
 
-def _check_chunk(rows: Sequence[Row], keys: _RawKeys) -> list[Checked]:
+def _check_chunk(rows: Sequence[Row], keys: RawKeys) -> list[Checked]:
     out = []
     for seq, rid, version, topic, state in rows:
         c = check_stored_event(rid, version, topic, state, keys)
@@ -143,7 +143,7 @@ def verify_rows(
     report = VerifyReport()
     checked: list[tuple[int, str, int, str, str, str | None]] = []
     workers = workers if workers is not None else (os.cpu_count() or 1)
-    keys = _RawKeys(public_keys)
+    keys = RawKeys(public_keys)
     if workers <= 1:
         for chunk in _chunks(rows, chunk_size):
             checked.extend(_check_chunk(chunk, keys))

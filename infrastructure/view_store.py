@@ -14,14 +14,14 @@ from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
-from application.ports import Doc, ViewWriter
+from application.ports import Doc, ViewPositionMovedError, ViewWriter
 from infrastructure.sql import Database
 from infrastructure.subject_keys import SubjectKeyVault
 
 INDEXED = ("school_id", "status", "record_id", "actor")
 
 
-class ProjectionConflictError(RuntimeError):
+class ProjectionConflictError(ViewPositionMovedError):
     """Another runner moved the views first; this batch was rolled back."""
 
 

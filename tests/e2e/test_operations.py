@@ -18,7 +18,9 @@ class TestOperations:
 
     def test_metrics_in_prometheus_text(self, api: Api) -> None:
         make_staff(api)
-        text = api.client.get("/metrics").text
+        assert api.client.get("/metrics").status_code == 401
+        assert api.get("teacher", "/metrics", expect=403)
+        text = api.get("auditor", "/metrics").text
         assert "custody_events_appended_total" in text
         assert "# TYPE custody_http_request_duration_seconds histogram" in text
         assert 'route="/api/v1/actors",status="201"' in text

@@ -165,7 +165,7 @@ class TestImportingTheInventory:
         """The existence check without a scan: few candidates against many events."""
         rt = schools_registered
         import_inventory(rt.custody, ARCHIVIST, inventory())
-        extra = inventory_csv(synthetic_students(2, offset=STUDENTS - 1), documents=2)
+        extra = inventory_csv(synthetic_students(2, offset=STUDENTS - 1), documents=DOCUMENTS)
         report = import_inventory(rt.custody, ARCHIVIST, extra)
         assert (report.captured_students, report.already_captured) == (1, 1)
 
