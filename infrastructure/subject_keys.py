@@ -21,8 +21,8 @@ import os
 import threading
 import time
 from collections import OrderedDict
-from datetime import UTC, datetime
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID, uuid4
 

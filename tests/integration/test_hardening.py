@@ -18,8 +18,8 @@ from application.policy import Principal
 from infrastructure.bootstrap import Runtime, bootstrap
 from infrastructure.bundle import verify_bundle, write_bundle
 from infrastructure.keys import key_id, vkey
-from infrastructure.signed_events import GENESIS, Envelope, signing_input
 from infrastructure.settings import Settings
+from infrastructure.signed_events import GENESIS, Envelope, signing_input
 from infrastructure.transparency.checkpoint import sign_checkpoint
 from infrastructure.transparency.log import roots_from_leaves
 from infrastructure.verification import verify_rows

@@ -117,7 +117,7 @@ class TestTreeOnSqlStores:
     ) -> None:
         tree = MerkleTree(open_store())
         append_in_batches(tree, LEAVES, BATCHES)
-        rng = random.Random(1)  # noqa: S311 - reproducible sampling, not cryptography
+        rng = random.Random(1)
         pairs = [(i, n) for n in range(1, 41) for i in range(n)]
         pairs += [(rng.randrange(n), n) for n in (rng.randint(41, 300) for _ in range(200))]
         for index, size in pairs:
@@ -130,7 +130,7 @@ class TestTreeOnSqlStores:
     ) -> None:
         tree = MerkleTree(open_store())
         append_in_batches(tree, LEAVES, BATCHES)
-        rng = random.Random(2)  # noqa: S311 - reproducible sampling, not cryptography
+        rng = random.Random(2)
         pairs = [(m, n) for n in range(1, 25) for m in range(0, n + 1)]
         pairs += [(rng.randint(1, n), n) for n in (rng.randint(25, 300) for _ in range(200))]
         for first, second in pairs:
