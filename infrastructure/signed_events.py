@@ -1,17 +1,22 @@
 """Signed, hash-chained stored events.
 
-Every stored event's ``state`` is an envelope:
+Every stored event's ``state`` is an envelope, one header line and the payload:
 
-    b"CSE1 " <key id, 8 hex> b" " <previous event hash, 64 hex> b" "
-        <base64 signature> b"\\n" <payload>
+    CSE1 <key id> <previous event hash> <base64 signature>
+    CSB1 <key id> <previous event hash> <index> <size> <batch root> <path> <base64 signature>
 
-The Ed25519 signature covers :func:`signing_input`: the record id (32 lowercase hex
-digits, whatever the database stores), the version, the topic, the key id, the hash of
-the record's previous event and the SHA-256 of the payload bytes, which are stored
-exactly as signed. So an event cannot be altered, given another topic, moved to another
-record or version, or signed with a key the service never had; and since each event
-commits to its predecessor, one deleted, reordered or inserted into a record's chain
-is found too. Global order (``seq``) is bound afterwards by the transparency log.
+The signed message, :func:`signing_input`, holds the record id (32 lowercase hex digits,
+whatever the database stores), the version, the topic, the key id, the hash of the
+record's previous event and the SHA-256 of the payload bytes, which are stored exactly as
+signed. A save of one event (``CSE1``) signs that message. A save of several (``CSB1``)
+signs once: the root of an RFC 9162 Merkle tree over the messages' hashes, and each
+event carries its inclusion path to that root — so each event is still verifiable on
+its own, while verifying a whole save costs one Ed25519 verification, not one per event.
+
+So an event cannot be altered, given another topic, moved to another record or version,
+or signed with a key the service never had; and since each event commits to its
+predecessor, one deleted, reordered or inserted into a record's chain is found too.
+Global order (``seq``) is bound afterwards by the transparency log.
 
 Personal data in an event (its ``personal`` field) is encrypted under its subject's key
 before signing, so crypto-shredding leaves every signature intact.
@@ -21,11 +26,9 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import os
 import threading
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Protocol
 from uuid import UUID
@@ -42,11 +45,16 @@ from eventsourcing.persistence import (
 from eventsourcing.utils import get_topic, resolve_topic
 
 from application.ports import IntegrityViolationError
+from infrastructure.transparency.merkle import (
+    MemoryNodeStore,
+    MerkleTree,
+    leaf_hash,
+    verify_inclusion,
+)
 
 MAGIC = b"CSE1 "
-PARALLEL_SIGNING_FROM = 32
+BATCH_MAGIC = b"CSB1 "
 GENESIS = "0" * 64
-_HEADER_LEN = len(MAGIC) + 8 + 1 + 64 + 1 + 88 + 1
 
 
 class TamperedEventError(IntegrityViolationError):
@@ -93,26 +101,52 @@ def signing_input(record_id: str, version: int, topic: str, kid: str, prev: str,
     ).encode()
 
 
+def batch_input(kid: str, size: int, root: bytes) -> bytes:
+    """What one signature over a whole save covers: the root of its events' hashes."""
+    return f"records-custody batch v1\n{kid}\n{size}\n{root.hex()}\n".encode()
+
+
 @dataclass(frozen=True, slots=True)
 class Envelope:
     kid: str
     prev: str
     signature: bytes
     payload: bytes
+    index: int = 0
+    size: int = 1
+    root: bytes = b""
+    path: tuple[bytes, ...] = ()
 
     @classmethod
     def parse(cls, state: bytes) -> Envelope:
-        if not state.startswith(MAGIC) or len(state) < _HEADER_LEN or state[
-            _HEADER_LEN - 1
-        ] != 0x0A:
+        newline = state.find(b"\n")
+        if newline < 0 or not (state.startswith(MAGIC) or state.startswith(BATCH_MAGIC)):
             raise ValueError("not a signed event envelope")
-        header = state[len(MAGIC) : _HEADER_LEN - 1].decode("ascii")
-        kid, prev, sig = header.split(" ")
-        return cls(kid, prev, base64.b64decode(sig, validate=True), state[_HEADER_LEN:])
+        fields = state[5:newline].decode("ascii").split(" ")
+        payload = state[newline + 1 :]
+        if state.startswith(MAGIC):
+            if len(fields) != 3 or len(fields[0]) != 8 or len(fields[1]) != 64:
+                raise ValueError("malformed single-event header")
+            kid, prev, sig = fields
+            return cls(kid, prev, base64.b64decode(sig, validate=True), payload)
+        if len(fields) != 7 or len(fields[0]) != 8 or len(fields[1]) != 64:
+            raise ValueError("malformed batch header")
+        kid, prev, index, size, root, path, sig = fields
+        raw_path = b"" if path == "-" else base64.b64decode(path, validate=True)
+        if len(raw_path) % 32:
+            raise ValueError("malformed batch path")
+        hashes = tuple(raw_path[i : i + 32] for i in range(0, len(raw_path), 32))
+        return cls(kid, prev, base64.b64decode(sig, validate=True), payload, int(index),
+                   int(size), bytes.fromhex(root), hashes)
 
     def encode(self) -> bytes:
-        sig = base64.b64encode(self.signature)
-        return MAGIC + f"{self.kid} {self.prev} ".encode() + sig + b"\n" + self.payload
+        sig = base64.b64encode(self.signature).decode()
+        if self.size == 1:
+            return MAGIC + f"{self.kid} {self.prev} {sig}\n".encode() + self.payload
+        path = base64.b64encode(b"".join(self.path)).decode() or "-"
+        header = (f"{self.kid} {self.prev} {self.index} {self.size} {self.root.hex()} "
+                  f"{path} {sig}\n")
+        return BATCH_MAGIC + header.encode() + self.payload
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,9 +177,35 @@ def check_stored_event(
     problem = None
     if env.kid not in keys:
         problem = f"signed with unknown key {env.kid}"
-    elif verify_signature and not keys.verify(env.kid, env.signature, message):
+    elif env.size == 1:
+        if verify_signature and not keys.verify(env.kid, env.signature, message):
+            problem = f"signature does not verify under key {env.kid}"
+    elif not verify_inclusion(leaf_hash(bytes.fromhex(event_hash)), env.index, env.size,
+                              env.path, env.root):
+        problem = f"signature does not verify under key {env.kid} (not in its signed save)"
+    elif verify_signature and not _batch_verified(keys, env):
         problem = f"signature does not verify under key {env.kid}"
     return CheckedEvent(record_id, version, topic, env.kid, env.prev, event_hash, problem)
+
+
+def _batch_verified(keys: Verifier, env: Envelope) -> bool:
+    """One Ed25519 verification per signed save, remembered by the key set that did it
+    (kid → key is fixed within one key set, so the answer cannot change)."""
+    cache: dict[tuple[str, bytes, bytes], bool] | None = getattr(keys, "_batch_cache", None)
+    if cache is None:
+        cache = {}
+        try:
+            keys._batch_cache = cache  # type: ignore[attr-defined]
+        except AttributeError:
+            pass
+    key = (env.kid, env.signature, env.root + env.size.to_bytes(4, "big"))
+    known = cache.get(key)
+    if known is None:
+        known = keys.verify(env.kid, env.signature, batch_input(env.kid, env.size, env.root))
+        if len(cache) > 100_000:
+            cache.clear()
+        cache[key] = known
+    return known
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,8 +219,10 @@ class Prepared:
     message: bytes
     event_hash: str
 
-    def stored(self, signature: bytes) -> StoredEvent:
-        state = Envelope(self.kid, self.prev, signature, self.payload).encode()
+    def stored(self, signature: bytes, index: int = 0, size: int = 1, root: bytes = b"",
+               path: tuple[bytes, ...] = ()) -> StoredEvent:
+        state = Envelope(self.kid, self.prev, signature, self.payload, index, size, root,
+                         path).encode()
         return StoredEvent(self.originator_id, self.version, self.topic, state)
 
 
@@ -237,13 +299,6 @@ class SignedEventStore(EventStore[UUID]):
         self._heads: OrderedDict[str, tuple[int, str]] = OrderedDict()
         self._heads_lock = threading.Lock()
         self._head_cache_size = head_cache_size
-        self._pool: ThreadPoolExecutor | None = None
-
-    def _signing_pool(self) -> ThreadPoolExecutor:
-        if self._pool is None:
-            self._pool = ThreadPoolExecutor(max_workers=os.cpu_count() or 1,
-                                            thread_name_prefix="signing")
-        return self._pool
 
     def put(self, domain_events: Sequence[DomainEventProtocol[UUID]],
             **kwargs: Any) -> list[Recording[UUID]]:
@@ -260,13 +315,19 @@ class SignedEventStore(EventStore[UUID]):
             item = self.signed_mapper.prepare(event, prev, kid)
             heads[rid] = (version, item.event_hash)
             prepared.append(item)
-        messages = [p.message for p in prepared]
-        if len(messages) >= PARALLEL_SIGNING_FROM:
-            # Ed25519 signing releases the GIL: a big batch signs on every core.
-            signatures = list(self._signing_pool().map(key.sign, messages, chunksize=32))
+        if len(prepared) == 1:
+            stored_events = [prepared[0].stored(key.sign(prepared[0].message))]
         else:
-            signatures = [key.sign(m) for m in messages]
-        stored_events = [p.stored(sig) for p, sig in zip(prepared, signatures, strict=True)]
+            # One signature for the whole save, over the root of its events' hashes.
+            tree = MerkleTree(MemoryNodeStore())
+            tree.append_many([leaf_hash(bytes.fromhex(p.event_hash)) for p in prepared])
+            size = len(prepared)
+            root = tree.root(size)
+            signature = key.sign(batch_input(kid, size, root))
+            stored_events = [
+                p.stored(signature, i, size, root, tuple(tree.inclusion_proof(i, size)))
+                for i, p in enumerate(prepared)
+            ]
         notification_ids = self.recorder.insert_events(stored_events, **kwargs)
         with self._heads_lock:
             for rid, head in heads.items():

@@ -240,3 +240,51 @@ class TestKeyRotation:
 
 def test_system_principal_is_admin_only() -> None:
     assert Principal.system().role.value == "admin"
+
+
+class TestSavesOfSeveralEventsAreSignedOnce:
+    """A save of several events carries one signature over the root of their hashes; each
+    event keeps its own path to that root, so each is still checked on its own."""
+
+    def _batch(self, runtime: Runtime) -> tuple[list[UUID], Tamperer]:
+        staff = seed_staff(runtime.custody)
+        c = runtime.custody
+        records = [c.prepare_student(staff.archivist, student(pnr(2003, 1, day, 100 + day)))
+                   for day in range(1, 6)]
+        c.save(*records)
+        return [r.id for r in records], Tamperer(runtime)
+
+    def test_one_signature_covers_the_save_and_every_event_verifies(self, runtime: Runtime
+                                                                    ) -> None:
+        ids, t = self._batch(runtime)
+        envelopes = [Envelope.parse(t.row(record_id, 1)[1]) for record_id in ids]
+        assert {e.size for e in envelopes} == {5}
+        assert len({e.signature for e in envelopes}) == 1
+        assert [e.index for e in envelopes] == [0, 1, 2, 3, 4]
+        assert faults_for(runtime) == []
+        assert all(runtime.custody.record(record_id).version == 1 for record_id in ids)
+
+    def test_an_altered_event_in_a_save_is_named_alone(self, runtime: Runtime) -> None:
+        ids, t = self._batch(runtime)
+        t.flip_byte(ids[2], 1)
+        faults = faults_for(runtime)
+        assert [(f.record_id, f.version) for f in faults if "signature" in f.problem] == [
+            (ids[2].hex, 1)]
+
+    def test_an_event_moved_to_another_record_of_the_same_save_is_found(
+        self, runtime: Runtime
+    ) -> None:
+        ids, t = self._batch(runtime)
+        topic, state = t.row(ids[0], 1)
+        t.set_row(ids[1], 1, topic, state)
+        faults = faults_for(runtime)
+        assert any(f.record_id == ids[1].hex and "signature does not verify" in f.problem
+                   for f in faults), faults
+
+    def test_a_forged_root_with_a_borrowed_signature_is_found(self, runtime: Runtime) -> None:
+        ids, t = self._batch(runtime)
+        topic, state = t.row(ids[3], 1)
+        env = Envelope.parse(state)
+        forged = Envelope(env.kid, env.prev, env.signature, env.payload, 0, 1).encode()
+        t.set_row(ids[3], 1, topic, forged)  # claims to be a single save: signature fails
+        assert any(f.record_id == ids[3].hex for f in faults_for(runtime))
