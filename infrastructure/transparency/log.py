@@ -122,6 +122,10 @@ class TransparencyLog:
         return MerkleTree(self.nodes.using(cur.raw))
 
     def tree(self) -> MerkleTree:
+        if self.dialect == "sqlite":
+            # One SQLite connection is shared by the sealer and the readers: a reader must
+            # wait for the sealer's transaction, never see its uncommitted nodes.
+            return MerkleTree(_LockedNodes(self.nodes, self._sqlite_lock))
         return MerkleTree(self.nodes)
 
     def size(self) -> int:
@@ -299,6 +303,25 @@ class TransparencyLog:
         self.stop()
         if self.dialect == "sqlite":
             self._sqlite.close()
+
+
+class _LockedNodes:
+    def __init__(self, nodes: Any, lock: Any) -> None:
+        self._nodes = nodes
+        self._lock = lock
+
+    def get_many(self, keys: Sequence[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
+        with self._lock:
+            found: dict[tuple[int, int], bytes] = self._nodes.get_many(keys)
+            return found
+
+    def put_many(self, items: Sequence[tuple[int, int, bytes]]) -> None:
+        with self._lock:
+            self._nodes.put_many(items)
+
+    def size(self) -> int:
+        with self._lock:
+            return int(self._nodes.size())
 
 
 def _b64(data: bytes) -> str:
