@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 from uuid import UUID
@@ -75,7 +75,8 @@ class ViewStore(Protocol):
 
     def position(self) -> int: ...
     def apply(self, expected_position: int, new_position: int,
-              change: Callable[[ViewWriter], None]) -> None: ...
+              change: Callable[[ViewWriter], None], hints: Sequence[str] = ()) -> None:
+        """``hints``: document keys the change will probably read (fetched in one go)."""
     def get(self, view: str, key: str) -> Doc | None: ...
     def find(self, view: str, **where: str | None) -> list[Doc]: ...
     def all(self, view: str) -> list[Doc]: ...

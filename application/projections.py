@@ -24,7 +24,7 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 from uuid import UUID
 
@@ -404,6 +404,19 @@ class Projector:
         })
 
 
+def _hints(items: Iterable[FeedItem]) -> list[str]:
+    """The ids a batch's events will look up: their aggregates, records and copies."""
+    keys: set[str] = set()
+    for item in items:
+        state = vars(item.event)
+        keys.add(str(item.event.originator_id))
+        for name in ("record_id", "copy_id", "replaces"):
+            value = state.get(name)
+            if value is not None:
+                keys.add(str(value))
+    return sorted(keys)
+
+
 class ProjectionRunner:
     """Feeds the projector from the log; exactly once per event; stops loudly on forgery."""
 
@@ -442,7 +455,7 @@ class ProjectionRunner:
                     self._apply_all(w, batch)
 
                 try:
-                    self.store.apply(position, new_position, change)
+                    self.store.apply(position, new_position, change, hints=_hints(items))
                 except ProjectionStoppedError as error:
                     self._stopped(str(error))
                     raise
@@ -521,7 +534,7 @@ class MemoryViewStore:
         return self._position
 
     def apply(self, expected_position: int, new_position: int,
-              change: Callable[[ViewWriter], None]) -> None:
+              change: Callable[[ViewWriter], None], hints: Sequence[str] = ()) -> None:
         if expected_position != self._position:
             raise RuntimeError("position moved")
         staged = _Staged(self)

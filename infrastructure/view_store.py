@@ -10,7 +10,7 @@ the views hold no personal data in plaintext and a shredded key blanks them too.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 from uuid import UUID
 
@@ -78,7 +78,7 @@ class SQLViewStore:
         return int(row[0]) if row else 0
 
     def apply(self, expected_position: int, new_position: int,
-              change: Callable[[ViewWriter], None]) -> None:
+              change: Callable[[ViewWriter], None], hints: Sequence[str] = ()) -> None:
         with self.db.transaction() as cur:
             cur.execute(
                 f"UPDATE {self.tracking} SET position = %s WHERE name = 'views' AND position = %s",
@@ -89,9 +89,12 @@ class SQLViewStore:
                     f"the views are no longer at seq {expected_position}; batch rolled back"
                 )
             writer = _Writer(self, cur)
+            writer.prefetch(hints)
             change(writer)
             rows = []
             for (view, key), doc in writer.changes.items():
+                if (view, key) not in writer.dirty:
+                    continue  # read, not changed: nothing to write
                 encoded = self._encode(doc, writer.sealed.get((view, key)))
                 rows.append((view, key, *(_column(doc, c) for c in INDEXED), encoded))
             if rows:
@@ -148,22 +151,41 @@ class _Writer:
         self.cur = cur
         self.changes: dict[tuple[str, str], Doc] = {}
         self.sealed: dict[tuple[str, str], tuple[Any, Any]] = {}
+        self.prefetched: set[str] = set()
+        self.dirty: set[tuple[str, str]] = set()
 
-    def get(self, view: str, key: str) -> Doc | None:
-        staged = self.changes.get((view, key))
-        if staged is not None:
-            return staged
-        self.cur.execute(f"SELECT doc FROM {self.store.table} WHERE view = %s AND key = %s",
-                         (view, key))
-        row = self.cur.fetchone()
-        if row is None:
-            return None
-        raw = json.loads(row[0])
-        doc = self.store._decode(row[0])
+    def prefetch(self, keys: Sequence[str]) -> None:
+        """Read every view's documents under these keys in one query per 500 keys."""
+        for start in range(0, len(keys), 500):
+            chunk = list(keys[start : start + 500])
+            marks = ", ".join(["%s"] * len(chunk))
+            self.cur.execute(f"SELECT view, key, doc FROM {self.store.table} "
+                             f"WHERE key IN ({marks})", chunk)
+            for view, key, text in self.cur.fetchall():
+                self._stage(view, key, text)
+            self.prefetched.update(chunk)
+
+    def _stage(self, view: str, key: str, text: str) -> Doc:
+        raw = json.loads(text)
+        doc = self.store._decode(text)
         if isinstance(raw.get("personal"), dict) and "sealed" in raw["personal"]:
             self.sealed[(view, key)] = (json.loads(json.dumps(doc["personal"])), raw["personal"])
         self.changes[(view, key)] = doc
         return doc
 
+    def get(self, view: str, key: str) -> Doc | None:
+        staged = self.changes.get((view, key))
+        if staged is not None:
+            return staged
+        if key in self.prefetched:
+            return None  # looked for in the prefetch: not there
+        self.cur.execute(f"SELECT doc FROM {self.store.table} WHERE view = %s AND key = %s",
+                         (view, key))
+        row = self.cur.fetchone()
+        if row is None:
+            return None
+        return self._stage(view, key, row[0])
+
     def put(self, view: str, key: str, doc: Doc) -> None:
+        self.dirty.add((view, key))
         self.changes[(view, key)] = json.loads(json.dumps(doc, default=str))
