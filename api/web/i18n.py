@@ -71,6 +71,9 @@ def parse_time(value: str | dt.datetime | None) -> dt.datetime | None:
     return parsed
 
 
+from api.web.messages import Message, swedish  # noqa: E402 - after the constants it uses
+
+
 class Translator:
     """One request's language: strings, numbers, dates and times."""
 
@@ -87,6 +90,10 @@ class Translator:
         if params:
             return text.format_map({k: "" if v is None else v for k, v in params.items()})
         return text
+
+    def message(self, text: str | None) -> Message:
+        """A message from another layer, in Swedish where a rendering is known."""
+        return swedish(text or "", self.lang)
 
     def has(self, key: str) -> bool:
         return key in self.messages

@@ -281,7 +281,7 @@ class TestCapture:
         rejected = page.locator("table.row-errors tbody tr")
         assert rejected.count() == 1
         assert rejected.first.locator("th").inner_text().split()[-1] == "4"
-        assert "check digit" in rejected.first.locator("td").inner_text()
+        assert "kontrollsiffran ska vara" in rejected.first.locator("td").inner_text()
         assert "Avvisade rader: 1" in page.locator("#resultat").inner_text()
         screenshot(page, "06-inventory-bad-row-named")
         assert site.rt.custody.exists(site.rt.custody.student_record_id(good))
