@@ -7,7 +7,7 @@ at once instead of an English word slipping into a Swedish page. Times are shown
 Europe/Stockholm time zone: ``2018-06-15 14:03`` in Swedish, ``15 Jun 2018, 14:03`` in
 English.
 
-May import the standard library only.
+May import the standard library and :mod:`api.web.messages`.
 """
 
 from __future__ import annotations
@@ -18,6 +18,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Final
 from zoneinfo import ZoneInfo
+
+from api.web.messages import Message, swedish
 
 LANGUAGES: Final = ("sv", "en")
 DEFAULT_LANGUAGE: Final = "sv"
@@ -71,7 +73,6 @@ def parse_time(value: str | dt.datetime | None) -> dt.datetime | None:
     return parsed
 
 
-from api.web.messages import Message, swedish  # noqa: E402 - after the constants it uses
 
 
 class Translator:
