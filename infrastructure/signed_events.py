@@ -178,34 +178,57 @@ def check_stored_event(
     if env.kid not in keys:
         problem = f"signed with unknown key {env.kid}"
     elif env.size == 1:
-        if verify_signature and not keys.verify(env.kid, env.signature, message):
+        if verify_signature and not _verified(keys, env.kid, env.signature,
+                                              bytes.fromhex(event_hash), message):
             problem = f"signature does not verify under key {env.kid}"
     elif not verify_inclusion(leaf_hash(bytes.fromhex(event_hash)), env.index, env.size,
                               env.path, env.root):
         problem = f"signature does not verify under key {env.kid} (not in its signed save)"
-    elif verify_signature and not _batch_verified(keys, env):
+    elif verify_signature and not _verified(
+        keys, env.kid, env.signature, env.root + env.size.to_bytes(4, "big"),
+        batch_input(env.kid, env.size, env.root),
+    ):
         problem = f"signature does not verify under key {env.kid}"
     return CheckedEvent(record_id, version, topic, env.kid, env.prev, event_hash, problem)
 
 
-def _batch_verified(keys: Verifier, env: Envelope) -> bool:
-    """One Ed25519 verification per signed save, remembered by the key set that did it
-    (kid → key is fixed within one key set, so the answer cannot change)."""
-    cache: dict[tuple[str, bytes, bytes], bool] | None = getattr(keys, "_batch_cache", None)
+def _cache(keys: Verifier) -> dict[tuple[str, bytes, bytes], bool]:
+    cache: dict[tuple[str, bytes, bytes], bool] | None = getattr(keys, "_verified", None)
     if cache is None:
         cache = {}
         try:
-            keys._batch_cache = cache  # type: ignore[attr-defined]
+            keys._verified = cache  # type: ignore[attr-defined]
         except AttributeError:
             pass
-    key = (env.kid, env.signature, env.root + env.size.to_bytes(4, "big"))
+    return cache
+
+
+def _verified(keys: Verifier, kid: str, signature: bytes, what: bytes,
+              signed_message: bytes) -> bool:
+    """Ed25519 verification, remembered by the key set that did it.
+
+    ``what`` is the hash the signed message commits to (an event's message hash, or a
+    save's root): the same key id, signature and hash always give the same answer, and
+    any changed byte of the event changes the hash. So an event read again costs a
+    dictionary lookup, and one this process just signed costs nothing at all.
+    """
+    cache = _cache(keys)
+    key = (kid, signature, what)
     known = cache.get(key)
     if known is None:
-        known = keys.verify(env.kid, env.signature, batch_input(env.kid, env.size, env.root))
-        if len(cache) > 100_000:
+        known = keys.verify(kid, signature, signed_message)
+        if len(cache) > 300_000:
             cache.clear()
         cache[key] = known
     return known
+
+
+def remember_signed(keys: Verifier, kid: str, signature: bytes, what: bytes) -> None:
+    """What the service itself just signed needs no verification when read back."""
+    cache = _cache(keys)
+    if len(cache) > 300_000:
+        cache.clear()
+    cache[(kid, signature, what)] = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -315,8 +338,11 @@ class SignedEventStore(EventStore[UUID]):
             item = self.signed_mapper.prepare(event, prev, kid)
             heads[rid] = (version, item.event_hash)
             prepared.append(item)
+        signer = self.signed_mapper.signer
         if len(prepared) == 1:
-            stored_events = [prepared[0].stored(key.sign(prepared[0].message))]
+            signature = key.sign(prepared[0].message)
+            stored_events = [prepared[0].stored(signature)]
+            remember_signed(signer, kid, signature, bytes.fromhex(prepared[0].event_hash))
         else:
             # One signature for the whole save, over the root of its events' hashes.
             tree = MerkleTree(MemoryNodeStore())
@@ -324,6 +350,7 @@ class SignedEventStore(EventStore[UUID]):
             size = len(prepared)
             root = tree.root(size)
             signature = key.sign(batch_input(kid, size, root))
+            remember_signed(signer, kid, signature, root + size.to_bytes(4, "big"))
             stored_events = [
                 p.stored(signature, i, size, root, tuple(tree.inclusion_proof(i, size)))
                 for i, p in enumerate(prepared)
