@@ -223,6 +223,12 @@ def _verified(keys: Verifier, kid: str, signature: bytes, what: bytes,
     return known
 
 
+def forget_verified(keys: Verifier) -> None:
+    """Drop what this key set remembers: the next read verifies every signature again
+    (what a fresh process does; benchmarks use it to measure the cold path)."""
+    _cache(keys).clear()
+
+
 def remember_signed(keys: Verifier, kid: str, signature: bytes, what: bytes) -> None:
     """What the service itself just signed needs no verification when read back."""
     cache = _cache(keys)
