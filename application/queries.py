@@ -7,17 +7,15 @@ access is decided by :mod:`application.policy` on the same facts the commands us
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
 from typing import Any
 from uuid import UUID
 
-from application.policy import Principal, require
+from application.policy import Principal, require, require_read
 from application.ports import Doc, EventFeed, EventHistory, FeedItem, ViewStore, ViewWriter
 from application.projections import MemoryViewStore, ProjectionRunner
 from domain.actor import Role
 from domain.errors import InvalidInputError, NotAuthorisedError, NotFoundError
 from domain.personnummer import InvalidPersonnummerError, Personnummer
-from domain.school import ARCHIVE
 
 READERS = (Role.ADMIN, Role.ARCHIVIST, Role.AUDITOR, Role.CUSTODIAN)
 ARCHIVE_READERS = (Role.ADMIN, Role.ARCHIVIST, Role.AUDITOR)
@@ -78,22 +76,8 @@ class CustodyQueries:
     # -- access ------------------------------------------------------------------------
 
     @staticmethod
-    def can_read(principal: Principal, record: Doc, copies: Iterable[Doc]) -> bool:
-        if principal.role in (Role.ADMIN, Role.ARCHIVIST, Role.AUDITOR):
-            return True
-        if principal.role is Role.CUSTODIAN:
-            if principal.school_id is None:
-                return True
-            return record.get("school_id") == principal.school_id or any(
-                c.get("school_id") == principal.school_id for c in copies)
-        return False
-
-    def _readable(self, principal: Principal, record: Doc, copies: list[Doc]) -> None:
-        if not self.can_read(principal, record, copies):
-            raise NotAuthorisedError(
-                "staff may not browse student records; order the document from the "
-                "designated custodian instead (POST /api/v1/requests)"
-            )
+    def _readable(principal: Principal, record: Doc, copies: list[Doc]) -> None:
+        require_read(principal, record.get("school_id"), (c.get("school_id") for c in copies))
 
     # -- records -------------------------------------------------------------------------
 
@@ -444,5 +428,3 @@ class CustodyQueries:
         self.fresh()
         return sorted(self.views.all("actors"), key=lambda a: a["name"])
 
-    def copy_location_label(self, copy: Doc) -> str:
-        return ARCHIVE if copy["purpose"] == "archive" else (copy.get("school_id") or ARCHIVE)

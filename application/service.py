@@ -9,7 +9,6 @@ becomes :class:`ConcurrentChangeError`; nothing half-done is ever stored.
 from __future__ import annotations
 
 import copy
-import datetime as dt
 import hashlib
 import json
 import re
@@ -36,7 +35,6 @@ from application.policy import (
     request_refusal,
     require,
     require_custody_of,
-    require_read,
 )
 from application.ports import StorePorts
 from domain.actor import Actor, Role, parse_role
@@ -50,7 +48,7 @@ from domain.errors import (
     NotFoundError,
 )
 from domain.personnummer import InvalidPersonnummerError, Personnummer
-from domain.record import Copy, CopyStatus, DepartureReason, Kind, Purpose, Record, parse_date
+from domain.record import Copy, CopyStatus, DepartureReason, Purpose, Record, parse_date
 from domain.request import DocumentRequest
 from domain.school import ARCHIVE, SchoolUnit, check_school_code, school_unit_id
 
@@ -363,11 +361,6 @@ class Custody(Application[UUID]):
     def record(self, record_id: UUID, version: int | None = None) -> Record:
         return self.load(Record, record_id, "record", version)
 
-    def read_record(self, principal: Principal, record_id: UUID) -> Record:
-        record = self.record(record_id)
-        require_read(principal, record)
-        return record
-
     # -- printing, archiving, verification, delivery ---------------------------------
 
     def print_copy(self, principal: Principal, record_id: UUID, purpose: str,
@@ -607,8 +600,3 @@ class Custody(Application[UUID]):
         return request
 
 
-def today() -> dt.date:
-    return dt.datetime.now(dt.UTC).date()
-
-
-KINDS = {k.value for k in Kind}

@@ -8,7 +8,6 @@ because stored events are signed and kept forever; ``tests/unit/test_topics.py``
 from __future__ import annotations
 
 from typing import Any
-from uuid import UUID
 
 from eventsourcing.domain import AggregateCreated, AggregateEvent
 
@@ -23,7 +22,3 @@ class CustodyCreated(CustodyEvent, AggregateCreated):
 
 PersonalData = dict[str, Any]
 """Personal data in an event: the store encrypts it under the key of ``subject``."""
-
-
-def uuid_str(value: UUID | str) -> str:
-    return str(value)

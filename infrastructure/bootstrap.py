@@ -9,7 +9,6 @@ for all of them. Nothing here runs at import time.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, cast
 from urllib.parse import unquote, urlparse
 from uuid import UUID
@@ -162,7 +161,3 @@ def bootstrap(settings: Settings | None = None) -> Runtime:
     rt.extras["check_log"] = tlog.check
     rt.extras["closers"] = [runner.stop, tlog.close]
     return rt
-
-
-def data_dir_default() -> Path:
-    return Settings().data_dir
