@@ -54,6 +54,15 @@ def problem(status: int, kind: str, title: str, detail: str,
     return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
 
 
+def status_of(error: DomainError) -> tuple[int, str]:
+    """The HTTP status and problem kind of a domain error: the one table, for the API
+    and the web pages alike."""
+    for cls, status, kind in STATUS:
+        if isinstance(error, cls):
+            return status, kind
+    return 409, "domain-rule"
+
+
 def domain_problem(error: DomainError) -> JSONResponse:
     for cls, status, kind in STATUS:
         if isinstance(error, cls):

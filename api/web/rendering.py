@@ -25,6 +25,7 @@ from fastapi.routing import APIRoute
 from starlette.requests import Request
 from starlette.responses import Response
 
+from api.problems import status_of
 from api.web import navigation
 from api.web.i18n import (
     LANGUAGES,
@@ -45,11 +46,7 @@ from application.policy import Principal
 from application.projections import ProjectionLagError
 from domain.errors import (
     DomainError,
-    IllegalTransitionError,
-    InvalidInputError,
     NotAuthenticatedError,
-    NotAuthorisedError,
-    NotFoundError,
 )
 from infrastructure.transparency.log import LogError
 
@@ -189,25 +186,34 @@ def redirect(path: str) -> RedirectResponse:
 
 # -- errors as pages -----------------------------------------------------------------------
 
-ERROR_PAGES: Final[list[tuple[type[Exception], int, str]]] = [
+WEB_ERRORS: Final[list[tuple[type[Exception], int, str]]] = [
     (CsrfRejectedError, 403, "csrf"),
-    (NotAuthorisedError, 403, "not_authorised"),
-    (NotFoundError, 404, "not_found"),
     (LogError, 404, "not_in_log"),
     (ProjectionLagError, 503, "lagging"),
     (RequestValidationError, 404, "not_found"),
-    (InvalidInputError, 422, "invalid_input"),
-    (IllegalTransitionError, 409, "illegal_transition"),
-    (DomainError, 409, "domain_rule"),
 ]
+"""Errors only pages meet; domain errors take their status from ``api.problems``."""
+
+PAGE_KINDS: Final = {"not-authorised": "not_authorised", "not-found": "not_found",
+                     "invalid-input": "invalid_input", "domain-rule": "domain_rule"}
+"""The problem kinds that have a page of their own; every other 409 is shown as an
+illegal transition."""
+
+ERROR_KINDS: Final = frozenset({kind for _, _, kind in WEB_ERRORS} | set(PAGE_KINDS.values())
+                               | {"illegal_transition", "unexpected"})
+"""Every error page there is (each needs its title and text in both languages)."""
 
 
 def error_page(request: Request, error: Exception) -> HTMLResponse:
     status, kind = 500, "unexpected"
-    for cls, code, name in ERROR_PAGES:
+    for cls, code, name in WEB_ERRORS:
         if isinstance(error, cls):
             status, kind = code, name
             break
+    else:
+        if isinstance(error, DomainError):
+            status, problem_kind = status_of(error)
+            kind = PAGE_KINDS.get(problem_kind, "illegal_transition")
     detail = "" if isinstance(error, CsrfRejectedError | RequestValidationError) else str(error)
     return render(request, "error.html", status=status, kind=kind, detail=detail, code=status,
                   title_key=f"error.{kind}.title")

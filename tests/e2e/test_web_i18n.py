@@ -19,7 +19,7 @@ from api.app import create_app
 from api.web.i18n import LANGUAGES, Translator, load_catalogue
 from api.web.navigation import NAV
 from api.web.presenters import STAGES
-from api.web.rendering import ERROR_PAGES, has_untranslated
+from api.web.rendering import ERROR_KINDS, has_untranslated
 from domain.actor import Role
 from domain.culling import CULL_METHODS, GENERAL_INFORMATION_CATEGORIES, POINTS
 from domain.record import CopyStatus, DepartureReason, Kind, Purpose, Record
@@ -275,7 +275,7 @@ class TestTranslationTables:
         needed |= {f"event.{name}.title" for name, value in vars(Record).items()
                    if isinstance(value, type) and issubclass(value, Record.Event)
                    and value is not Record.Event}
-        needed |= {f"error.{kind}.{part}" for _, _, kind in ERROR_PAGES
+        needed |= {f"error.{kind}.{part}" for kind in ERROR_KINDS
                    for part in ("title", "text")}
         for lang in LANGUAGES:
             assert needed - set(load_catalogue(lang)) == set(), lang
