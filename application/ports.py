@@ -67,7 +67,9 @@ Doc = dict[str, Any]
 
 class ViewWriter(Protocol):
     def get(self, view: str, key: str) -> Doc | None: ...
-    def put(self, view: str, key: str, doc: Doc) -> None: ...
+    def put(self, view: str, key: str, doc: Doc, *, owned: bool = False) -> None:
+        """Stage ``doc`` (a copy of it: the caller may go on changing its own). With
+        ``owned``, ``doc`` is a new dict of plain JSON values handed over as it is."""
 
 
 class ViewStore(Protocol):

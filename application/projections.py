@@ -124,7 +124,7 @@ class Projector:
                 "event); projection stopped"
             )
         w.put("heads", key, {"id": key, "version": event.originator_version,
-                             "hash": item.event_hash})
+                             "hash": item.event_hash}, owned=True)
 
     # -- helpers ----------------------------------------------------------------------
 
@@ -569,5 +569,5 @@ class _Staged:
             return doc
         return self.store.get(view, key)
 
-    def put(self, view: str, key: str, doc: Doc) -> None:
-        self.changes[(view, key)] = json.loads(json.dumps(doc, default=str))
+    def put(self, view: str, key: str, doc: Doc, *, owned: bool = False) -> None:
+        self.changes[(view, key)] = doc if owned else json.loads(json.dumps(doc, default=str))

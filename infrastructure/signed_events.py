@@ -28,7 +28,7 @@ import base64
 import hashlib
 import threading
 from collections import OrderedDict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 from uuid import UUID
@@ -164,12 +164,13 @@ class CheckedEvent:
 
 def check_stored_event(
     originator_id: UUID | str, version: int, topic: str, state: bytes, keys: Verifier,
-    *, verify_signature: bool = True,
+    *, verify_signature: bool = True, envelope: Envelope | None = None,
 ) -> CheckedEvent:
-    """Check one stored event's envelope and signature (not its place in the chain)."""
+    """Check one stored event's envelope and signature (not its place in the chain).
+    ``envelope`` is ``state`` parsed already (by a caller that needs its payload too)."""
     record_id = canonical_id(originator_id)
     try:
-        env = Envelope.parse(bytes(state))
+        env = envelope if envelope is not None else Envelope.parse(bytes(state))
     except ValueError as error:
         return CheckedEvent(record_id, version, topic, "", "", "", f"malformed envelope ({error})")
     message = signing_input(record_id, version, topic, env.kid, env.prev, env.payload)
@@ -221,6 +222,35 @@ def _verified(keys: Verifier, kid: str, signature: bytes, what: bytes,
             cache.clear()
         cache[key] = known
     return known
+
+
+def check_signatures(keys: Verifier, stored: Sequence[StoredEvent],
+                     envelopes: Sequence[Envelope | None],
+                     run: Callable[[Callable[[tuple[tuple[str, bytes, bytes], bytes]], bool],
+                                    list[tuple[tuple[str, bytes, bytes], bytes]]], Any],
+                     ) -> None:
+    """Verify, through ``run`` (e.g. a thread pool's ``map``), the distinct signatures of
+    these events that the key set has not verified yet, and remember the answers; the
+    checks that follow then find them. A batch-signed save has one signature for all
+    its events, so a page of such events costs one verification per save, and only
+    pages with many single-event signatures are worth spreading over threads."""
+    cache = _cache(keys)
+    todo: dict[tuple[str, bytes, bytes], bytes] = {}
+    for item, env in zip(stored, envelopes, strict=True):
+        if env is None or env.kid not in keys:
+            continue  # the check itself names what is wrong
+        if env.size == 1:
+            message = signing_input(canonical_id(item.originator_id), item.originator_version,
+                                    item.topic, env.kid, env.prev, env.payload)
+            key = (env.kid, env.signature, hashlib.sha256(message).digest())
+        else:
+            message = batch_input(env.kid, env.size, env.root)
+            key = (env.kid, env.signature, env.root + env.size.to_bytes(4, "big"))
+        if key not in cache:
+            todo[key] = message
+    if todo:
+        run(lambda job: _verified(keys, job[0][0], job[0][1], job[0][2], job[1]),
+            list(todo.items()))
 
 
 def forget_verified(keys: Verifier) -> None:
@@ -293,16 +323,24 @@ class SignedMapper(Mapper[UUID]):
     def to_stored_event(self, domain_event: DomainEventProtocol[UUID]) -> StoredEvent:
         raise TypeError("stored events are chained: use SignedEventStore.put()")
 
-    def open(self, stored: StoredEvent) -> tuple[DomainEventProtocol[UUID], CheckedEvent]:
+    def open(self, stored: StoredEvent, envelope: Envelope | None = None
+             ) -> tuple[DomainEventProtocol[UUID], CheckedEvent]:
+        """The domain event of a stored one, after checking its envelope and signature
+        (raises :class:`TamperedEventError`). ``envelope``: its state, parsed already."""
+        if envelope is None:
+            try:
+                envelope = Envelope.parse(bytes(stored.state))
+            except ValueError:
+                envelope = None
         checked = check_stored_event(
             stored.originator_id, stored.originator_version, stored.topic, stored.state,
-            self.signer,
+            self.signer, envelope=envelope,
         )
         seq = getattr(stored, "id", None)
-        if checked.problem:
+        if checked.problem or envelope is None:
             raise TamperedEventError(checked.record_id, stored.originator_version,
-                                     checked.problem, seq)
-        payload = Envelope.parse(bytes(stored.state)).payload
+                                     checked.problem or "malformed envelope", seq)
+        payload = envelope.payload
         state: dict[str, Any] = self.transcoder.decode(payload)
         sealed = state.get("personal")
         if isinstance(sealed, dict) and "sealed" in sealed:

@@ -186,6 +186,6 @@ class _Writer:
             return None
         return self._stage(view, key, row[0])
 
-    def put(self, view: str, key: str, doc: Doc) -> None:
+    def put(self, view: str, key: str, doc: Doc, *, owned: bool = False) -> None:
         self.dirty.add((view, key))
-        self.changes[(view, key)] = json.loads(json.dumps(doc, default=str))
+        self.changes[(view, key)] = doc if owned else json.loads(json.dumps(doc, default=str))
