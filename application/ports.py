@@ -65,6 +65,16 @@ class EventFeed(Protocol):
 Doc = dict[str, Any]
 
 
+class LogFollower(Protocol):
+    """What keeps the views following the log in the background: started and stopped
+    with the service, woken after each commit (``notify`` may do nothing when the
+    follower learns of new events by itself)."""
+
+    def start(self) -> None: ...
+    def stop(self) -> None: ...
+    def notify(self) -> None: ...
+
+
 class ViewWriter(Protocol):
     def get(self, view: str, key: str) -> Doc | None: ...
     def put(self, view: str, key: str, doc: Doc, *, owned: bool = False) -> None:

@@ -14,6 +14,17 @@ Views (documents keyed by id):
 - ``actors``, ``schools``; ``departures`` (rollover candidates); ``meta``.
 Provenance is read from the event store itself, with ``seq`` numbers kept per record.
 
+Two ways in, one projector and one compare-and-set position for both:
+- :meth:`ProjectionRunner.catch_up` reads the log in pages of ``batch_size`` and
+  commits each page's changes with its last position: used by read-your-writes (a query
+  catches the views up before it reads), by a rebuild, and by the polling follower on
+  SQLite (whose recorder offers no subscription);
+- :meth:`ProjectionRunner.apply_live` takes one checked event at a time, in log order,
+  from a subscription: on PostgreSQL the library's own ``ProjectionRunner`` drives it
+  (``infrastructure/live_projection.py``), each event committed with its position.
+When both run at once, the compare-and-set decides: what one has applied the other
+skips, so each event is applied exactly once.
+
 A forged or broken event stops the runner with a loud error; it is never skipped.
 """
 
@@ -34,6 +45,7 @@ from application.ports import (
     EventFeed,
     FeedItem,
     IntegrityViolationError,
+    LogFollower,
     ViewPositionMovedError,
     ViewStore,
     ViewWriter,
@@ -426,10 +438,18 @@ class ProjectionRunner:
         self.projector = Projector()
         self.batch_size = batch_size
         self.error: str | None = None
-        self._lock = threading.Lock()
-        self._follower = Follower("projection-runner", lambda: self._catch_up_quietly(),
-                                  interval=0.05, fatal=(ProjectionStoppedError,))
+        self._lock = threading.RLock()
+        self._follower: LogFollower = Follower(
+            "projection-runner", lambda: self._catch_up_quietly(), interval=0.05,
+            fatal=(ProjectionStoppedError,))
+        self._live_previous: int | None = None
+        self.live_applied = 0
+        """Events applied one by one from a subscription (:meth:`apply_live`)."""
         self.last_lag_seconds: float = 0.0
+
+    def follow_with(self, follower: LogFollower) -> None:
+        """Replace the polling follower (before :meth:`start`), e.g. by a subscription."""
+        self._follower = follower
 
     def catch_up(self, upto: int | None = None,
                  progress: Callable[[int], None] | None = None) -> int:
@@ -466,6 +486,53 @@ class ProjectionRunner:
                     progress(len(items))
                 position = new_position
             return position
+
+    def live_from(self) -> int:
+        """Where a subscription starts: after the views' position (which it remembers,
+        so that :meth:`apply_live` knows what came before the first event it gets)."""
+        with self._lock:
+            if self.error:
+                raise ProjectionStoppedError(self.error)
+            self._live_previous = self.store.position()
+            return self._live_previous
+
+    def apply_live(self, item: FeedItem) -> None:
+        """Apply one checked event delivered by a subscription that yields every event of
+        the log in order, starting after :meth:`live_from`. It commits with its own
+        position; an event the views hold already (a query's catch-up got there first)
+        is skipped. If the views are behind the event the subscription delivered before
+        this one (reset by a rebuild in another process), they are caught up from the
+        log instead, so no event in between can be missed."""
+        previous, self._live_previous = self._live_previous, item.seq
+        with self._lock:
+            if self.error:
+                raise ProjectionStoppedError(self.error)
+            while True:
+                position = self.store.position()
+                if item.seq <= position:
+                    return
+                if previous is None or position < previous:
+                    self.catch_up(item.seq)
+                    return
+
+                def change(w: ViewWriter) -> None:
+                    self.projector.apply(w, item)
+
+                try:
+                    self.store.apply(position, item.seq, change, hints=_hints([item]))
+                except ProjectionStoppedError as error:
+                    self._stopped(str(error))
+                    raise
+                except ViewPositionMovedError:
+                    continue  # another runner moved the views: look again
+                self.live_applied += 1
+                return
+
+    def halt(self, error: BaseException) -> None:
+        """A follower met an event that fails its checks: stop for good, loudly."""
+        with self._lock:
+            if not self.error:
+                self._stopped(f"{error}; projection stopped")
 
     def _catch_up_quietly(self) -> None:
         self.catch_up()

@@ -318,9 +318,12 @@ def measure_lag(rt: Runtime, archivist: Principal, report: Report, scope: str, f
     durations = [d * 1000 for _, _, d in run.commands]
     span = run.commands[-1][1] - run.commands[0][1] if len(run.commands) > 1 else 0.0
     achieved = (len(run.commands) - 1) / span if span > 0 else 0.0
+    follower = ("the library's ProjectionRunner (LISTEN/NOTIFY), "
+                f"{rt.runner.live_applied:,} events applied one by one"
+                if scope == "postgres" else "the polling follower")
     report.note(f"(c) {len(run.commands):,} commands at {rate:g}/s for {seconds:g} s "
                 f"(achieved {achieved:.1f}/s, {run.late_starts} started late); "
-                f"views polled every {POLL_INTERVAL * 1000:g} ms")
+                f"views polled every {POLL_INTERVAL * 1000:g} ms; followed by {follower}")
     report.figure("command duration p50", percentile(durations, 0.5), "ms", fmt=".2f")
     report.figure("command duration p99", percentile(durations, 0.99), "ms", fmt=".2f")
     target = LAG_P99 if scope == "postgres" else None

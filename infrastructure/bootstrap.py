@@ -21,6 +21,7 @@ from application.queries import CustodyQueries
 from application.service import Custody
 from infrastructure.feed import SignedEventFeed, SignedHistory
 from infrastructure.keys import Keyring, load_or_create_secret
+from infrastructure.live_projection import LiveProjection
 from infrastructure.settings import Settings
 from infrastructure.signed_events import SignedEventStore, SignedMapper
 from infrastructure.sql import Database, PostgresDatabase, SQLiteDatabase
@@ -157,6 +158,10 @@ def bootstrap(settings: Settings | None = None) -> Runtime:
                                sqlite_path=settings.data_dir / "log.sqlite",
                                origin=settings.log_origin, interval=settings.checkpoint_interval)
     rt.log = tlog
+    if settings.uses_postgres:
+        # The library's ProjectionRunner follows the log by LISTEN/NOTIFY.
+        runner.follow_with(LiveProjection(runner, cast(SignedMapper, custody.mapper),
+                                          eventsourcing_env(settings)))
     custody.listeners.append(lambda _seq, _n: tlog.notify())
     rt.extras["check_log"] = tlog.check
     rt.extras["closers"] = [runner.stop, tlog.close]

@@ -1,0 +1,184 @@
+"""On PostgreSQL the views follow the log through the library's own ``ProjectionRunner``.
+
+``eventsourcing.projection.ProjectionRunner`` subscribes to the custody store
+(``PostgresSubscription``: LISTEN/NOTIFY, pages of 500) and hands each event, with its
+``Tracking`` position, to a ``Projection``; that projection's view is a
+``TrackingRecorder`` that writes the view's changes and its position in one
+transaction. Here:
+
+- :class:`CheckedLog` is the application the library's runner subscribes to: the same
+  events table as :class:`application.service.Custody`, read through a mapper that
+  checks each event's signature and decrypts it (``SignedMapper.open``) and gives the
+  projection a :class:`FeedItem` (event, seq, chain link). A forged event raises in
+  the subscription, which stops the library's runner; :class:`LiveProjection` then
+  stops the views for good (``ProjectionRunner.halt``: log line, 503 health).
+- :class:`CustodyViewsRecorder` is the tracking recorder: a ``PostgresTrackingRecorder``
+  whose position is the views' own (``custody_view_tracking``) and whose writes go
+  through :meth:`application.projections.ProjectionRunner.apply_live`, so the projector
+  and the compare-and-set are the same code as every other way into the views.
+- :class:`LiveProjection` starts and supervises it: it catches the views up in pages
+  first (a backlog is faster that way than one transaction per event), then runs the
+  library's runner until stopped; a database error restarts it after a second (it
+  resumes from the views' position), a failed check stops it for good.
+
+SQLite has no subscription in the library (``subscribe`` raises ``NotImplementedError``):
+there the polling follower of :mod:`application.projections` does the same job.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any, ClassVar
+from uuid import UUID
+
+from eventsourcing.application import Application
+from eventsourcing.persistence import Mapper, StoredEvent, Tracking
+from eventsourcing.postgres import PostgresTrackingRecorder
+from eventsourcing.projection import Projection
+from eventsourcing.projection import ProjectionRunner as LibraryProjectionRunner
+
+from application.ports import FeedItem, IntegrityViolationError
+from application.projections import ProjectionRunner, ProjectionStoppedError
+from infrastructure.signed_events import SignedMapper
+
+log = logging.getLogger("custody.projections")
+
+RESTART_DELAY = 1.0
+"""Seconds before the library's runner is started again after a database error."""
+
+
+class CheckedEventMapper(Mapper[UUID]):
+    """Reads a stored event into a checked :class:`FeedItem` (never writes)."""
+
+    def __init__(self, signed: SignedMapper) -> None:
+        super().__init__(signed.transcoder)
+        self.signed = signed
+
+    def to_stored_event(self, domain_event: Any) -> StoredEvent:
+        raise TypeError("the projection's view of the log is read-only")
+
+    def to_domain_event(self, stored_event: StoredEvent) -> Any:
+        event, checked = self.signed.open(stored_event)  # raises on a forgery
+        seq = int(stored_event.id)  # type: ignore[attr-defined]  # a Notification
+        return FeedItem(seq, event, checked.prev, checked.event_hash)
+
+
+class CheckedLog(Application[UUID]):
+    """The custody store as the library's runner reads it: checked, read-only."""
+
+    name = "Custody"
+    signed_mapper: ClassVar[SignedMapper]
+
+    def construct_mapper(self) -> Mapper[UUID]:
+        return CheckedEventMapper(self.signed_mapper)
+
+
+class CustodyViewsRecorder(PostgresTrackingRecorder):
+    """The views as the library's tracking recorder: position and changes together."""
+
+    runner: ClassVar[ProjectionRunner]
+
+    def create_table(self) -> None:
+        """The view store has created its tables."""
+
+    def max_tracking_id(self, application_name: str) -> int | None:
+        return self.runner.live_from() or None
+
+    def insert_tracking(self, tracking: Tracking) -> None:
+        raise TypeError("the views' position moves only with their changes (apply_live)")
+
+    def project(self, item: FeedItem, tracking: Tracking) -> None:
+        if item.seq != tracking.notification_id:
+            raise ProjectionStoppedError(
+                f"seq={tracking.notification_id}: the subscription and the event disagree "
+                f"on its position ({item.seq})")
+        self.runner.apply_live(item)
+
+
+class CustodyViewsProjection(Projection[CustodyViewsRecorder]):
+    name = "custody_views"
+    topics = ()  # every event: the chain check needs each record's every event
+
+    def process_event(self, domain_event: Any, tracking: Tracking) -> None:
+        self.view.project(domain_event, tracking)
+
+
+class LiveProjection:
+    """Runs the library's ``ProjectionRunner`` for the views, restarting it after a
+    database error and stopping for good on an event that fails its checks."""
+
+    def __init__(self, runner: ProjectionRunner, mapper: SignedMapper,
+                 env: dict[str, str]) -> None:
+        self.runner = runner
+        self.log_class = type("Custody", (CheckedLog,), {"signed_mapper": mapper})
+        self.view_class = type("CustodyViewsRecorder", (CustodyViewsRecorder,),
+                               {"runner": runner})
+        # The library's runner opens a connection pool for its view and one for its
+        # application: small ones (the views write through the view store's own).
+        self.env = {**env, "POSTGRES_POOL_SIZE": "2", "POSTGRES_MAX_OVERFLOW": "2",
+                    "CREATE_TABLE": "n"}
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._current: LibraryProjectionRunner[Any, Any] | None = None
+        self._lock = threading.Lock()
+        self.catch_up_first = True
+        """Catch the views up in pages before each start (off only in tests that make
+        the subscription itself meet an event)."""
+        self.starts = 0
+        """How many times the library's runner has been started (restarts included)."""
+
+    def start(self) -> None:
+        if self._thread is None:
+            self._stopping.clear()
+            self._thread = threading.Thread(target=self._supervise, name="projection-live",
+                                            daemon=True)
+            self._thread.start()
+
+    def notify(self) -> None:
+        """Nothing to do: the subscription hears of new events by NOTIFY."""
+
+    def stop(self) -> None:
+        self._stopping.set()
+        with self._lock:
+            if self._current is not None:
+                self._current.stop()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+            self._thread = None
+
+    @property
+    def running(self) -> bool:
+        return self._current is not None
+
+    def _supervise(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                if self.catch_up_first:
+                    self.runner.catch_up()  # a backlog goes faster in pages
+                self._run_once()
+            except (IntegrityViolationError, ProjectionStoppedError) as error:
+                self.runner.halt(error)
+                return
+            except Exception:
+                log.exception("projection follower: will restart")
+                self._stopping.wait(RESTART_DELAY)
+
+    def _run_once(self) -> None:
+        library_runner: LibraryProjectionRunner[Any, Any] = LibraryProjectionRunner(
+            application_class=self.log_class,
+            projection_class=CustodyViewsProjection,
+            view_class=self.view_class,
+            env=self.env,
+        )
+        with self._lock:
+            self._current = library_runner
+            self.starts += 1
+        try:
+            with library_runner:  # on leaving: stopped, its threads joined, app closed
+                if not self._stopping.is_set():
+                    library_runner.run_forever()  # until stopped, or raises its error
+        finally:
+            with self._lock:
+                self._current = None
+            library_runner.view.datastore.close()
