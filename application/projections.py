@@ -613,6 +613,9 @@ class MemoryViewStore:
         doc = self._docs.get((view, key))
         return json.loads(json.dumps(doc)) if doc is not None else None
 
+    def get_many(self, view: str, keys: Sequence[str]) -> list[Doc]:
+        return [doc for doc in (self.get(view, key) for key in keys) if doc is not None]
+
     def find(self, view: str, **where: str | None) -> list[Doc]:
         return [json.loads(json.dumps(d)) for (v, _), d in self._docs.items()
                 if v == view and all(d.get(k) == val for k, val in where.items())]

@@ -89,7 +89,7 @@ class CustodyQueries:
 
     def _copies(self, record: Doc, store: ViewStore | None = None) -> list[Doc]:
         s = store or self.views
-        return [c for c in (s.get("copies", cid) for cid in record["copy_ids"]) if c]
+        return s.get_many("copies", record["copy_ids"])
 
     @staticmethod
     def public_record(record: Doc, copies: list[Doc]) -> Doc:

@@ -116,7 +116,7 @@ class PostgresDatabase:
 
     dialect = "postgres"
 
-    def __init__(self, url: str, schema: str = "public", *, max_size: int = 8) -> None:
+    def __init__(self, url: str, schema: str = "public", *, max_size: int = 12) -> None:
         from psycopg_pool import ConnectionPool
 
         self.url = url
@@ -126,7 +126,9 @@ class PostgresDatabase:
             url,
             min_size=1,
             max_size=max_size,
-            kwargs={"options": options} if options else {},
+            # Autocommit: a read is one round trip (no COMMIT after it); every write
+            # runs in an explicit ``transaction()`` block all the same.
+            kwargs={"autocommit": True, **({"options": options} if options else {})},
             timeout=10,
             open=True,
         )

@@ -112,6 +112,19 @@ class SQLViewStore:
             row = cur.fetchone()
         return self._decode(row[0]) if row else None
 
+    def get_many(self, view: str, keys: Sequence[str]) -> list[Doc]:
+        if not keys:
+            return []
+        found: dict[str, str] = {}
+        with self.db.reading() as cur:
+            for start in range(0, len(keys), 500):
+                chunk = list(keys[start : start + 500])
+                marks = ", ".join(["%s"] * len(chunk))
+                cur.execute(f"SELECT key, doc FROM {self.table} WHERE view = %s "
+                            f"AND key IN ({marks})", [view, *chunk])
+                found.update((key, text) for key, text in cur.fetchall())
+        return [self._decode(found[key]) for key in keys if key in found]
+
     def find(self, view: str, **where: str | None) -> list[Doc]:
         clauses = ["view = %s"]
         params: list[Any] = [view]
