@@ -146,3 +146,21 @@ class TestForgedEventsStopTheProjection:
         assert runtime.runner.error is not None
         with pytest.raises(ProjectionStoppedError):
             runtime.queries.readiness()
+
+
+class TestViewStore:
+    def test_get_many_keeps_the_order_asked_for_and_leaves_out_missing_keys(
+        self, runtime: Runtime
+    ) -> None:
+        run_story(runtime)
+        runtime.queries.fresh()
+        copies = runtime.views.all("copies")
+        keys = [c["id"] for c in copies][:3]
+        asked = [keys[2], "no-such-copy", keys[0], keys[1]]
+        got = runtime.views.get_many("copies", asked)
+        assert [c["id"] for c in got] == [keys[2], keys[0], keys[1]]
+        assert got == [runtime.views.get("copies", k) for k in (keys[2], keys[0], keys[1])]
+        assert runtime.views.get_many("copies", []) == []
+        # Personal data comes back opened, as from get().
+        record = runtime.views.all("records")[0]
+        assert runtime.views.get_many("records", [record["id"]]) == [record]
