@@ -114,13 +114,21 @@ def actors_add(
 
 @keys.command("rotate")
 def keys_rotate() -> None:
-    """Start a new signing key; old public keys are kept so old signatures verify."""
+    """Start a new signing key; old public keys are kept so old signatures verify.
+
+    Before the new key is used, the log signs a checkpoint of everything stored with
+    both keys, naming the new key as the old one's successor: an auditor who trusts
+    only the old key (``custody verify --bundle … --vkey OLD``) learns the new one
+    from it."""
     rt = runtime()
     try:
-        kid = rt.keyring.rotate()
+        old = rt.keyring.active_key_id
+        kid = rt.keyring.rotate(hand_over=rt.log.hand_over)
+        size = rt.log.size()
     finally:
         rt.close()
-    out.print(f"new signing key {kid} is active")
+    out.print(f"new signing key {kid} is active; the checkpoint of size {size}, signed by "
+              f"{old} and {kid}, names it as {old}'s successor")
 
 
 @keys.command("list")

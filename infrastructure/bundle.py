@@ -25,7 +25,7 @@ from application.projections import VIEWS, MemoryViewStore, ProjectionStoppedErr
 from infrastructure.keys import PublicKeys
 from infrastructure.offline import decode, transcoder
 from infrastructure.store_rows import iter_rows
-from infrastructure.transparency.checkpoint import parse_verifier_key
+from infrastructure.transparency.checkpoint import parse_verifier_key, successor_keys
 from infrastructure.verification import Fault, RawKeys, Row, VerifyReport, verify_rows
 
 FORMAT = "records-custody-bundle/v1"
@@ -84,12 +84,15 @@ def verify_bundle(path: Path, *, trusted_checkpoints: Sequence[Path] = (),
                   trusted_keys: Sequence[str] = (), workers: int | None = None) -> VerifyReport:
     bundle = read_bundle(path)
     carried = PublicKeys.from_dicts(bundle["public_keys"])
+    handed_over: list[tuple[str, int]] = []
     if trusted_keys:
         # The auditor's own keys are the anchor: a key the bundle merely carries proves
-        # nothing, since whoever edits the bundle can add one.
+        # nothing, since whoever edits the bundle can add one. A key a trusted one named
+        # as its successor, inside a checkpoint it signed, is trusted too (rotation).
+        handed_over = successor_keys(bundle["checkpoints"], trusted_keys, str(bundle["origin"]))
+        vkeys = [*trusted_keys, *(k for k, _ in handed_over)]
         raw = {parse_verifier_key(v).key_id.hex(): parse_verifier_key(v).public_key
-               for v in trusted_keys}
-        vkeys = list(trusted_keys)
+               for v in vkeys}
         untrusted = [k.key_id for k in carried.all() if k.key_id not in raw]
     else:
         raw = carried.raw()
@@ -103,6 +106,9 @@ def verify_bundle(path: Path, *, trusted_checkpoints: Sequence[Path] = (),
                             "pin the keys you trust with --keys FILE or --vkey")
     elif untrusted:
         report.notes.append(f"the bundle carries key(s) you do not trust: {', '.join(untrusted)}")
+    for key, size in handed_over:
+        report.notes.append(f"key {parse_verifier_key(key).key_id.hex()} trusted as the "
+                            f"successor a trusted key named in the checkpoint of size {size}")
     origin = str(bundle["origin"])
     notes = [(0, b"", note) for note in bundle["checkpoints"]]
     report.check_checkpoints(notes, vkeys, origin)

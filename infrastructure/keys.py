@@ -15,6 +15,7 @@ import os
 import re
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -126,7 +127,7 @@ class Keyring(PublicKeys):
         self.name = name
         self._private_path = private_path
         self._public_dir = public_dir
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
         self._last_reload = 0.0
         private = self._load_or_create()
         # One tuple, swapped whole by rotate(): a signature and its key id always match.
@@ -160,10 +161,18 @@ class Keyring(PublicKeys):
         """The active key id and key, read together."""
         return self._active
 
-    def rotate(self) -> str:
-        """Start a new key; old public keys stay, so old signatures still verify."""
+    def rotate(self, hand_over: Callable[[Ed25519PrivateKey, Ed25519PrivateKey], object]
+               | None = None) -> str:
+        """Start a new key; old public keys stay, so old signatures still verify.
+
+        ``hand_over(old, new)`` runs before the new key replaces the old one on disk: the
+        log uses it to sign, with both keys, a checkpoint naming the new key as the old
+        one's successor (so an auditor who trusts the old key can trust the new one).
+        If it raises, nothing changes."""
         with self._lock:
             new = Ed25519PrivateKey.generate()
+            if hand_over is not None:
+                hand_over(self._active[1], new)
             _write_private(self._private_path, new)
             self._remember(new.public_key())
             self._active = (key_id(self.name, new.public_key()), new)

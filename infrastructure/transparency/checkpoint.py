@@ -82,6 +82,43 @@ _DECIMAL = re.compile(r"(?:0|[1-9][0-9]*)\Z")
 _HEX_KEY_ID = re.compile(r"[0-9a-fA-F]{8}\Z")
 
 
+SUCCESSOR = "custody-key-successor"
+"""A checkpoint extension line ``custody-key-successor <vkey>``: the log's next key,
+named inside what the current key signs (at a key rotation)."""
+
+
+def successor_keys(notes: Sequence[str | bytes], trusted: Sequence[str], origin: str
+                   ) -> list[tuple[str, int]]:
+    """Keys the trusted ones handed over to: ``(vkey, tree size)`` for each checkpoint,
+    taken in order of size, that verifies under a key trusted so far and names a
+    successor that signed the same checkpoint. A successor is trusted from then on, so
+    a chain of rotations is followed; a line in a checkpoint no trusted key signed
+    counts for nothing."""
+    keys = [str(k) for k in trusted]
+    found: list[tuple[str, int]] = []
+
+    def size_of(note: str | bytes) -> int:
+        lines = _as_text(note).split("\n")
+        return int(lines[1]) if len(lines) > 1 and lines[1].isdigit() else -1
+
+    for note in sorted(notes, key=size_of):
+        try:
+            signed = open_note(note, keys, origin=origin)
+        except CheckpointError:
+            continue
+        for line in signed.extensions:
+            name, _, successor = line.partition(" ")
+            if name != SUCCESSOR or successor in keys:
+                continue
+            try:
+                open_note(note, [successor], origin=origin)  # it signed the hand-over too
+            except CheckpointError:
+                continue
+            keys.append(successor)
+            found.append((successor, signed.size))
+    return found
+
+
 class CheckpointError(ValueError):
     """A note, key or checkpoint is malformed or its signatures do not check out."""
 

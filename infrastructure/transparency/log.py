@@ -26,17 +26,21 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from eventsourcing.persistence import ApplicationRecorder
 
 from application.follower import Follower
-from infrastructure.keys import Keyring
+from infrastructure.keys import Keyring, vkey
 from infrastructure.signed_events import check_stored_event
 from infrastructure.store_rows import iter_rows
 from infrastructure.transparency.checkpoint import (
+    SUCCESSOR,
     CheckpointError,
+    format_checkpoint,
     format_inclusion_proof_text,
     open_note,
     sign_checkpoint,
+    sign_note,
 )
 from infrastructure.transparency.merkle import (
     MemoryNodeStore,
@@ -180,20 +184,53 @@ class TransparencyLog:
                 return str(last[2])
             if size == 0:
                 return None
-            root = tree.root(size)
-            if last is not None:
-                old_size, old_root = int(last[0]), bytes(last[1])
-                proof = tree.consistency_proof(old_size, size)
-                if not verify_consistency(old_size, size, old_root, root, proof):
-                    self.error = (f"the tree of size {size} is not consistent with the "
-                                  f"checkpoint of size {old_size}; refusing to sign")
-                    log.error(self.error)
-                    raise LogError(self.error)
+            root = self._consistent_root(tree, size, last)
             note = sign_checkpoint(self.origin, size, root,
                                    [(self.keyring.name, self.keyring.private_key)])
             cur.execute(
                 f"INSERT INTO {self._checkpoints} (size, root, note, issued_at) "
                 "VALUES (%s, %s, %s, %s)",
+                (size, root, note, datetime.now(UTC).isoformat()),
+            )
+            self._last_checkpoint_at = time.monotonic()
+            return note
+
+    def _consistent_root(self, tree: MerkleTree, size: int, last: Any) -> bytes:
+        """The root of ``size`` leaves, after checking it extends the last checkpoint."""
+        root = tree.root(size)
+        if last is not None:
+            old_size, old_root = int(last[0]), bytes(last[1])
+            proof = tree.consistency_proof(old_size, size)
+            if not verify_consistency(old_size, size, old_root, root, proof):
+                self.error = (f"the tree of size {size} is not consistent with the "
+                              f"checkpoint of size {old_size}; refusing to sign")
+                log.error(self.error)
+                raise LogError(self.error)
+        return root
+
+    def hand_over(self, old: Ed25519PrivateKey, new: Ed25519PrivateKey) -> str:
+        """Seal what is stored and sign a checkpoint of it with both keys, naming the new
+        key as the old one's successor (an extension line ``custody-key-successor
+        <vkey>``). An auditor who trusts the old key learns the new one from it
+        (:func:`infrastructure.bundle.successor_keys`); nobody else can name one, since
+        the line is inside what the old key signs. A checkpoint of the same size is
+        replaced by this one (same tree, one more line and signature)."""
+        self.seal()
+        name = self.keyring.name
+        successor = f"{SUCCESSOR} {vkey(name, new.public_key())}"
+        with self._tx() as cur:
+            tree = self._bound_tree(cur)
+            size = tree.size()
+            cur.execute(f"SELECT size, root, note FROM {self._checkpoints} "
+                        "ORDER BY size DESC LIMIT 1")
+            last = cur.fetchone()
+            root = self._consistent_root(tree, size, last)
+            note = sign_note(format_checkpoint(self.origin, size, root, [successor]),
+                             [(name, old), (name, new)])
+            cur.execute(
+                f"INSERT INTO {self._checkpoints} (size, root, note, issued_at) "
+                "VALUES (%s, %s, %s, %s) ON CONFLICT (size) DO UPDATE SET note = "
+                "excluded.note, issued_at = excluded.issued_at",
                 (size, root, note, datetime.now(UTC).isoformat()),
             )
             self._last_checkpoint_at = time.monotonic()

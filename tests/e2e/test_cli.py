@@ -96,6 +96,23 @@ rt.close()
         assert "intact" in result.stdout
         assert not (tmp_path / "auditor-machine" / "events.sqlite").exists()
 
+    def test_after_keys_rotate_a_bundle_verifies_with_only_the_old_vkey(
+        self, env: dict[str, str], tmp_path: Path
+    ) -> None:
+        self._populate(env)
+        old_vkey = run(env, "keys", "list").stdout.split()[2]
+        rotated = run(env, "keys", "rotate")
+        assert "successor" in rotated.stdout
+        run(env, "schools", "add", "later", "Skolan efter bytet")  # signed by the new key
+        assert run(env, "keys", "list").stdout.count("retired") == 1
+        bundle = tmp_path / "bundle.json.gz"
+        run(env, "export", str(bundle))
+        elsewhere = {k: v for k, v in env.items() if k != "CUSTODY_DATA_DIR"}
+        elsewhere["CUSTODY_DATA_DIR"] = str(tmp_path / "auditor-machine")
+        result = run(elsewhere, "verify", "--bundle", str(bundle), "--vkey", old_vkey)
+        assert "intact" in result.stdout, result.stdout
+        assert "successor" in result.stdout + result.stderr
+
     def test_certificate_verifies_offline_with_the_public_keys(self, env: dict[str, str],
                                                               tmp_path: Path) -> None:
         certificate_id = self._populate(env)
