@@ -177,9 +177,7 @@ class TransparencyLog:
         with self._tx() as cur:
             tree = self._bound_tree(cur)
             size = tree.size()
-            cur.execute(f"SELECT size, root, note FROM {self._checkpoints} "
-                        "ORDER BY size DESC LIMIT 1")
-            last = cur.fetchone()
+            last = self._last_checkpoint(cur)
             if last is not None and int(last[0]) >= size:
                 return str(last[2])
             if size == 0:
@@ -187,13 +185,26 @@ class TransparencyLog:
             root = self._consistent_root(tree, size, last)
             note = sign_checkpoint(self.origin, size, root,
                                    [(self.keyring.name, self.keyring.private_key)])
-            cur.execute(
-                f"INSERT INTO {self._checkpoints} (size, root, note, issued_at) "
-                "VALUES (%s, %s, %s, %s)",
-                (size, root, note, datetime.now(UTC).isoformat()),
-            )
-            self._last_checkpoint_at = time.monotonic()
+            self._store_checkpoint(cur, size, root, note)
             return note
+
+    def _last_checkpoint(self, cur: Any) -> Any:
+        cur.execute(f"SELECT size, root, note FROM {self._checkpoints} "
+                    "ORDER BY size DESC LIMIT 1")
+        return cur.fetchone()
+
+    def _store_checkpoint(self, cur: Any, size: int, root: bytes, note: str, *,
+                          replace: bool = False) -> None:
+        """Keep a signed checkpoint. One of the same size (the same tree: the root was
+        checked) is kept, or with ``replace`` (a key hand-over) replaced."""
+        on_conflict = ("DO UPDATE SET note = excluded.note, issued_at = excluded.issued_at"
+                       if replace else "DO NOTHING")
+        cur.execute(
+            f"INSERT INTO {self._checkpoints} (size, root, note, issued_at) "
+            f"VALUES (%s, %s, %s, %s) ON CONFLICT (size) {on_conflict}",
+            (size, root, note, datetime.now(UTC).isoformat()),
+        )
+        self._last_checkpoint_at = time.monotonic()
 
     def _consistent_root(self, tree: MerkleTree, size: int, last: Any) -> bytes:
         """The root of ``size`` leaves, after checking it extends the last checkpoint."""
@@ -212,28 +223,19 @@ class TransparencyLog:
         """Seal what is stored and sign a checkpoint of it with both keys, naming the new
         key as the old one's successor (an extension line ``custody-key-successor
         <vkey>``). An auditor who trusts the old key learns the new one from it
-        (:func:`infrastructure.bundle.successor_keys`); nobody else can name one, since
-        the line is inside what the old key signs. A checkpoint of the same size is
-        replaced by this one (same tree, one more line and signature)."""
+        (:func:`infrastructure.transparency.checkpoint.successor_keys`); nobody else
+        can name one, since the line is inside what the old key signs. A checkpoint of
+        the same size is replaced by this one (same tree, one more line and signature)."""
         self.seal()
         name = self.keyring.name
         successor = f"{SUCCESSOR} {vkey(name, new.public_key())}"
         with self._tx() as cur:
             tree = self._bound_tree(cur)
             size = tree.size()
-            cur.execute(f"SELECT size, root, note FROM {self._checkpoints} "
-                        "ORDER BY size DESC LIMIT 1")
-            last = cur.fetchone()
-            root = self._consistent_root(tree, size, last)
+            root = self._consistent_root(tree, size, self._last_checkpoint(cur))
             note = sign_note(format_checkpoint(self.origin, size, root, [successor]),
                              [(name, old), (name, new)])
-            cur.execute(
-                f"INSERT INTO {self._checkpoints} (size, root, note, issued_at) "
-                "VALUES (%s, %s, %s, %s) ON CONFLICT (size) DO UPDATE SET note = "
-                "excluded.note, issued_at = excluded.issued_at",
-                (size, root, note, datetime.now(UTC).isoformat()),
-            )
-            self._last_checkpoint_at = time.monotonic()
+            self._store_checkpoint(cur, size, root, note, replace=True)
             return note
 
     def seal_and_checkpoint(self) -> str | None:
