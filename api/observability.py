@@ -191,7 +191,7 @@ def install(app: FastAPI, metrics: Metrics) -> None:
         position = rt.views.position()
         body["events"] = last
         body["projection"] = {"position": position, "lag": max(0, last - position),
-                              "error": rt.runner.error}
+                              "follower": rt.runner.follower_name, "error": rt.runner.error}
         body["log"] = {"size": rt.log.size(), "error": rt.log.error}
         if rt.runner.error or rt.log.error:
             body["status"] = "error"

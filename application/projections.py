@@ -440,12 +440,18 @@ class ProjectionRunner:
         self.error: str | None = None
         self._lock = threading.RLock()
         self._follower: LogFollower = Follower(
-            "projection-runner", lambda: self._catch_up_quietly(), interval=0.05,
+            "polling follower (every 50 ms, and after each commit)",
+            lambda: self._catch_up_quietly(), interval=0.05,
             fatal=(ProjectionStoppedError,))
         self._live_previous: int | None = None
         self.live_applied = 0
         """Events applied one by one from a subscription (:meth:`apply_live`)."""
         self.last_lag_seconds: float = 0.0
+
+    @property
+    def follower_name(self) -> str:
+        """What keeps the views following the log in the background (for /healthz)."""
+        return str(getattr(self._follower, "name", type(self._follower).__name__))
 
     def follow_with(self, follower: LogFollower) -> None:
         """Replace the polling follower (before :meth:`start`), e.g. by a subscription."""

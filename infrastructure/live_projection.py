@@ -108,6 +108,8 @@ class LiveProjection:
     """Runs the library's ``ProjectionRunner`` for the views, restarting it after a
     database error and stopping for good on an event that fails its checks."""
 
+    name = "eventsourcing ProjectionRunner (PostgreSQL LISTEN/NOTIFY)"
+
     def __init__(self, runner: ProjectionRunner, mapper: SignedMapper,
                  env: dict[str, str]) -> None:
         self.runner = runner

@@ -11,10 +11,12 @@ from tests.factories import pnr
 
 
 class TestOperations:
-    def test_health_reports_database_and_projection_lag(self, api: Api) -> None:
+    def test_health_reports_database_and_projection_lag(self, api: Api, backend: str) -> None:
         body = api.client.get("/healthz").json()
         assert body["status"] == "ok" and body["database"] == "ok"
-        assert set(body["projection"]) == {"position", "lag", "error"}
+        assert set(body["projection"]) == {"position", "lag", "follower", "error"}
+        expected = "LISTEN/NOTIFY" if backend == "postgres" else "polling"
+        assert expected in body["projection"]["follower"]
 
     def test_metrics_in_prometheus_text(self, api: Api) -> None:
         make_staff(api)
