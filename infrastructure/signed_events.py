@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
@@ -52,6 +53,8 @@ from infrastructure.transparency.merkle import (
     verify_inclusion,
 )
 
+_DECIMAL = re.compile(r"0|[1-9][0-9]{0,9}")
+_HEX64 = re.compile(r"[0-9a-f]{64}")
 MAGIC = b"CSE1 "
 BATCH_MAGIC = b"CSB1 "
 GENESIS = "0" * 64
@@ -132,6 +135,9 @@ class Envelope:
         if len(fields) != 7 or len(fields[0]) != 8 or len(fields[1]) != 64:
             raise ValueError("malformed batch header")
         kid, prev, index, size, root, path, sig = fields
+        if not (_DECIMAL.fullmatch(index) and _DECIMAL.fullmatch(size)
+                and int(index) < int(size) < 2**32 and _HEX64.fullmatch(root)):
+            raise ValueError("malformed batch header (index, size or root)")
         raw_path = b"" if path == "-" else base64.b64decode(path, validate=True)
         if len(raw_path) % 32:
             raise ValueError("malformed batch path")

@@ -147,8 +147,11 @@ class SQLViewStore:
 
     def reset(self) -> None:
         with self.db.transaction() as cur:
-            cur.execute(f"DELETE FROM {self.table}")
+            # The position first, like every apply: an apply in flight (another process)
+            # commits before this goes on, so its rows are deleted too, and the two never
+            # wait for each other's locks in opposite order.
             cur.execute(f"UPDATE {self.tracking} SET position = 0 WHERE name = 'views'")
+            cur.execute(f"DELETE FROM {self.table}")
 
 
 def _column(doc: Doc, column: str) -> str | None:

@@ -5,6 +5,7 @@ forged event stops the follower for good."""
 
 from __future__ import annotations
 
+import base64
 import threading
 import time
 from collections.abc import Callable
@@ -14,8 +15,11 @@ import pytest
 from eventsourcing.projection import ProjectionRunner as LibraryProjectionRunner
 
 from application.follower import Follower
-from infrastructure.bootstrap import Runtime
+from application.projections import ProjectionStoppedError
+from infrastructure.bootstrap import Runtime, bootstrap
 from infrastructure.live_projection import LiveProjection
+from infrastructure.signed_events import Envelope
+from tests.factories import pnr, student
 from tests.integration.tamper import Tamperer
 from tests.integration.test_projections import digests
 from tests.scenario import run_story
@@ -176,3 +180,61 @@ def test_a_database_error_restarts_the_library_runner(runtime: Runtime) -> None:
     assert follower.starts >= 2
     assert runtime.runner.error is None
     assert_each_event_applied_once(runtime)
+
+
+@pytest.mark.parametrize("header", ["0 -1", "0 4294967296", "5 3", "+0 2", "0 1_0"])
+def test_a_batch_header_out_of_range_stops_the_views_as_a_forgery(
+    runtime: Runtime, header: str
+) -> None:
+    story = run_story(runtime)
+    runtime.queries.fresh()
+    anna = story.records["Anna Holm"]
+    tamperer = Tamperer(runtime)
+    topic, state = tamperer.row(anna, 2)
+    env = Envelope.parse(state)
+    forged = (f"CSB1 {env.kid} {env.prev} {header} {'00' * 32} - ".encode()
+              + base64.b64encode(env.signature) + b"\n" + env.payload)
+    tamperer.set_row(anna, 2, topic, forged)
+    runtime.views.reset()
+    with pytest.raises(ProjectionStoppedError, match=f"record={anna.hex} version=2: "
+                                                     "malformed envelope"):
+        runtime.runner.catch_up()
+    assert runtime.runner.error is not None  # for good: not retried as a passing fault
+
+
+def test_a_rebuild_racing_an_apply_in_another_process_keeps_no_stale_rows(
+    runtime: Runtime
+) -> None:
+    other = bootstrap(runtime.settings)  # `custody projections rebuild` elsewhere
+    try:
+        story = run_story(runtime)
+        runtime.queries.fresh()
+        runtime.custody.place_hold(story.staff.archivist, story.records["Anna Holm"],
+                                   reason="Revision")
+        runtime.custody.capture_student(story.staff.archivist,
+                                        student(pnr(2006, 6, 6, 666), "Ny Elev", "holmes"))
+        inside, go = threading.Event(), threading.Event()
+        original = runtime.runner._apply_all
+
+        def paused(w, items):  # type: ignore[no-untyped-def]
+            original(w, items)  # staged, the position already moved: not yet committed
+            inside.set()
+            go.wait(10)
+
+        runtime.runner._apply_all = paused  # type: ignore[method-assign]
+        applying = threading.Thread(target=runtime.runner.catch_up)
+        applying.start()
+        assert inside.wait(10)
+        resetting = threading.Thread(target=other.views.reset)
+        resetting.start()
+        time.sleep(0.5)  # the reset waits for the apply's transaction
+        go.set()
+        applying.join(10)
+        resetting.join(10)
+        assert other.views.position() == 0
+        assert other.views.all("heads") == []  # nothing the apply wrote survived the reset
+        other.runner.catch_up()  # the rebuild replays without a false "chain broken"
+        assert other.runner.error is None
+        assert_each_event_applied_once(other)
+    finally:
+        other.close()
