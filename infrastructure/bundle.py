@@ -52,7 +52,8 @@ def bundle_dict(rt: Any) -> dict[str, Any]:
         "origin": rt.settings.log_origin,
         "exported_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "public_keys": [k.as_dict() for k in rt.keyring.all()],
-        "checkpoints": [note for _, _, note in rt.log.checkpoints()],
+        # The signed checkpoints, then the key hand-overs (checkpoints naming a successor).
+        "checkpoints": [*(note for _, _, note in rt.log.checkpoints()), *rt.log.handovers()],
         "events": events,
         "views": views,
     }

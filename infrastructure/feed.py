@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
@@ -35,6 +36,7 @@ class SignedEventFeed:
         self.recorder = recorder
         self.mapper = mapper
         self._pool: ThreadPoolExecutor | None = None
+        self._pool_lock = threading.Lock()
 
     def read(self, after: int, limit: int) -> list[FeedItem]:
         notifications = self.recorder.select_notifications(after, limit, inclusive_of_start=False)
@@ -53,9 +55,11 @@ class SignedEventFeed:
             for job in jobs:
                 verify(job)
             return
-        if self._pool is None:
-            self._pool = ThreadPoolExecutor(os.cpu_count() or 1, thread_name_prefix="feed")
-        list(self._pool.map(verify, jobs, chunksize=16))
+        with self._pool_lock:  # queries read the feed from several threads
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(os.cpu_count() or 1, thread_name_prefix="feed")
+            pool = self._pool
+        list(pool.map(verify, jobs))
 
     def last_seq(self) -> int:
         return self.recorder.max_notification_id() or 0

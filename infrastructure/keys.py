@@ -171,9 +171,14 @@ class Keyring(PublicKeys):
         If it raises, nothing changes."""
         with self._lock:
             new = Ed25519PrivateKey.generate()
-            if hand_over is not None:
-                hand_over(self._active[1], new)
-            _write_private(self._private_path, new)
+            staged = _stage_private(self._private_path, new)  # on disk before it is named
+            try:
+                if hand_over is not None:
+                    hand_over(self._active[1], new)
+            except BaseException:
+                staged.unlink(missing_ok=True)
+                raise
+            staged.replace(self._private_path)
             self._remember(new.public_key())
             self._active = (key_id(self.name, new.public_key()), new)
             self._keys = self._load_public()
@@ -219,7 +224,8 @@ class Keyring(PublicKeys):
         return keys
 
 
-def _write_private(path: Path, key: Ed25519PrivateKey) -> None:
+def _stage_private(path: Path, key: Ed25519PrivateKey) -> Path:
+    """Write ``key`` (0600, flushed to disk) beside ``path``; return where."""
     path.parent.mkdir(parents=True, exist_ok=True)
     pem = key.private_bytes(
         serialization.Encoding.PEM,
@@ -230,8 +236,14 @@ def _write_private(path: Path, key: Ed25519PrivateKey) -> None:
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "wb") as handle:
         handle.write(pem)
+        handle.flush()
+        os.fsync(handle.fileno())
     os.chmod(tmp, 0o600)
-    tmp.replace(path)
+    return tmp
+
+
+def _write_private(path: Path, key: Ed25519PrivateKey) -> None:
+    _stage_private(path, key).replace(path)
 
 
 def load_or_create_secret(path: Path, size: int = 32) -> bytes:

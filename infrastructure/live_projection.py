@@ -147,7 +147,8 @@ class LiveProjection:
                 self._current.stop()
         if self._thread is not None:
             self._thread.join(timeout=10)
-            self._thread = None
+            if not self._thread.is_alive():  # else a later start() must not run a second
+                self._thread = None
 
     @property
     def running(self) -> bool:

@@ -98,25 +98,39 @@ def successor_keys(notes: Sequence[str | bytes], trusted: Sequence[str], origin:
     found: list[tuple[str, int]] = []
 
     def size_of(note: str | bytes) -> int:
-        lines = _as_text(note).split("\n")
-        return int(lines[1]) if len(lines) > 1 and lines[1].isdigit() else -1
-
-    for note in sorted(notes, key=size_of):
         try:
-            signed = open_note(note, keys, origin=origin)
-        except CheckpointError:
-            continue
-        for line in signed.extensions:
-            name, _, successor = line.partition(" ")
-            if name != SUCCESSOR or successor in keys:
-                continue
+            lines = _as_text(note).split("\n")
+        except (CheckpointError, UnicodeDecodeError, AttributeError, TypeError):
+            return -1
+        return int(lines[1]) if len(lines) > 1 and _DECIMAL.fullmatch(lines[1]) else -1
+
+    # In order of size, again and again until nothing new is learned: a hand-over by a
+    # key learned late may sit at a size already passed (two rotations, no event between).
+    pending = sorted(notes, key=size_of)
+    learned = True
+    while learned:
+        learned = False
+        for note in list(pending):
             try:
-                open_note(note, [successor], origin=origin)  # it signed the hand-over too
-            except CheckpointError:
+                signed = open_note(note, keys, origin=origin)
+            except (CheckpointError, UnicodeDecodeError, AttributeError, TypeError):
                 continue
-            keys.append(successor)
-            found.append((successor, signed.size))
+            pending.remove(note)
+            for line in signed.extensions:
+                name, _, successor = line.partition(" ")
+                if name != SUCCESSOR or successor in keys:
+                    continue
+                try:
+                    open_note(note, [successor], origin=origin)  # it signed the hand-over
+                except (CheckpointError, UnicodeDecodeError, AttributeError, TypeError):
+                    continue
+                keys.append(successor)
+                found.append((successor, signed.size))
+                learned = True
     return found
+
+
+_DECIMAL = re.compile(r"0|[1-9][0-9]*")
 
 
 class CheckpointError(ValueError):

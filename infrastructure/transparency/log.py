@@ -81,6 +81,7 @@ class TransparencyLog:
                                                 schema=pg_schema)
             self._leaves = f'"{pg_schema}".custody_log_leaves'
             self._checkpoints = f'"{pg_schema}".custody_checkpoints'
+            self._handovers = f'"{pg_schema}".custody_key_handovers'
             blob, big = "BYTEA", "BIGINT"
         else:
             if sqlite_path is None:
@@ -91,12 +92,15 @@ class TransparencyLog:
             self._sqlite.execute("PRAGMA journal_mode=WAL")
             self.nodes = SQLiteNodeStore(self._sqlite, table="merkle_nodes")
             self._leaves, self._checkpoints = "log_leaves", "checkpoints"
+            self._handovers = "key_handovers"
             blob, big = "BLOB", "INTEGER"
         with self._tx() as cur:
             cur.execute(f"CREATE TABLE IF NOT EXISTS {self._leaves} (leaf_index {big} PRIMARY "
                         f"KEY, seq {big} NOT NULL UNIQUE, leaf {blob} NOT NULL)")
             cur.execute(f"CREATE TABLE IF NOT EXISTS {self._checkpoints} (size {big} PRIMARY "
                         f"KEY, root {blob} NOT NULL, note TEXT NOT NULL, issued_at TEXT NOT NULL)")
+            cur.execute(f"CREATE TABLE IF NOT EXISTS {self._handovers} (successor TEXT PRIMARY "
+                        f"KEY, size {big} NOT NULL, note TEXT NOT NULL, issued_at TEXT NOT NULL)")
 
     # -- plumbing ------------------------------------------------------------------------
 
@@ -193,15 +197,11 @@ class TransparencyLog:
                     "ORDER BY size DESC LIMIT 1")
         return cur.fetchone()
 
-    def _store_checkpoint(self, cur: Any, size: int, root: bytes, note: str, *,
-                          replace: bool = False) -> None:
-        """Keep a signed checkpoint. One of the same size (the same tree: the root was
-        checked) is kept, or with ``replace`` (a key hand-over) replaced."""
-        on_conflict = ("DO UPDATE SET note = excluded.note, issued_at = excluded.issued_at"
-                       if replace else "DO NOTHING")
+    def _store_checkpoint(self, cur: Any, size: int, root: bytes, note: str) -> None:
+        """Keep a signed checkpoint (one of the same size, the same tree, stays)."""
         cur.execute(
             f"INSERT INTO {self._checkpoints} (size, root, note, issued_at) "
-            f"VALUES (%s, %s, %s, %s) ON CONFLICT (size) {on_conflict}",
+            "VALUES (%s, %s, %s, %s) ON CONFLICT (size) DO NOTHING",
             (size, root, note, datetime.now(UTC).isoformat()),
         )
         self._last_checkpoint_at = time.monotonic()
@@ -224,19 +224,29 @@ class TransparencyLog:
         key as the old one's successor (an extension line ``custody-key-successor
         <vkey>``). An auditor who trusts the old key learns the new one from it
         (:func:`infrastructure.transparency.checkpoint.successor_keys`); nobody else
-        can name one, since the line is inside what the old key signs. A checkpoint of
-        the same size is replaced by this one (same tree, one more line and signature)."""
+        can name one, since the line is inside what the old key signs. Hand-overs are
+        kept apart from the checkpoints (two rotations with no event between them are
+        two hand-overs of the same tree) and exported with them."""
         self.seal()
         name = self.keyring.name
-        successor = f"{SUCCESSOR} {vkey(name, new.public_key())}"
+        successor = vkey(name, new.public_key())
         with self._tx() as cur:
             tree = self._bound_tree(cur)
             size = tree.size()
             root = self._consistent_root(tree, size, self._last_checkpoint(cur))
-            note = sign_note(format_checkpoint(self.origin, size, root, [successor]),
+            note = sign_note(format_checkpoint(self.origin, size, root,
+                                               [f"{SUCCESSOR} {successor}"]),
                              [(name, old), (name, new)])
-            self._store_checkpoint(cur, size, root, note, replace=True)
+            cur.execute(f"INSERT INTO {self._handovers} (successor, size, note, issued_at) "
+                        "VALUES (%s, %s, %s, %s)",
+                        (successor, size, note, datetime.now(UTC).isoformat()))
             return note
+
+    def handovers(self) -> list[str]:
+        """Every key hand-over, oldest first (signed checkpoints naming a successor)."""
+        with self._tx() as cur:
+            cur.execute(f"SELECT note FROM {self._handovers} ORDER BY size, issued_at")
+            return [str(row[0]) for row in cur.fetchall()]
 
     def seal_and_checkpoint(self) -> str | None:
         self.seal()
@@ -319,8 +329,9 @@ class TransparencyLog:
         if len(events) > len(stored):
             report.notes.append(f"{len(events) - len(stored)} newest event(s) not yet sealed "
                                 "into the log")
-        report.check_checkpoints(self.checkpoints(), [k.vkey for k in self.keyring.all()],
-                                 self.origin)
+        report.check_checkpoints(
+            [*self.checkpoints(), *((0, b"", note) for note in self.handovers())],
+            [k.vkey for k in self.keyring.all()], self.origin)
 
     # -- background ---------------------------------------------------------------------------
 

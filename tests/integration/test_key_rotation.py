@@ -39,7 +39,8 @@ def rotate(rt: Runtime) -> tuple[str, str]:
 
 
 def handover_note(rt: Runtime) -> str:
-    return next(note for _, _, note in rt.log.checkpoints() if SUCCESSOR in note)
+    (note,) = rt.log.handovers()
+    return note
 
 
 def test_the_handover_checkpoint_is_signed_by_both_keys_and_names_the_new_one(
@@ -54,7 +55,7 @@ def test_the_handover_checkpoint_is_signed_by_both_keys_and_names_the_new_one(
     by_new = open_note(note, [new], origin=ORIGIN)
     assert by_old.size == by_new.size == size_before  # everything stored before the switch
     assert by_old.extensions == (f"{SUCCESSOR} {new}",)
-    assert runtime.log.latest_checkpoint() == note
+    assert SUCCESSOR not in (runtime.log.latest_checkpoint() or "")  # kept apart
     # Events from now on are signed by the new key, and the log goes on from there.
     runtime.custody.place_hold(story.staff.archivist, story.records["Anna Holm"],
                                reason="Revision")
@@ -80,6 +81,9 @@ def test_an_auditor_who_pinned_only_the_old_key_follows_the_rotation(
     assert report.faults == []
     new_id = parse_verifier_key(new).key_id.hex()
     assert any("successor" in note and new_id in note for note in report.notes), report.notes
+
+    # The live store checks the hand-over against its tree as well.
+    assert runtime.log.handovers()[0] in json.loads(path.read_text())["checkpoints"]
 
     # Without the hand-over the same bundle's later events are by a key nobody trusts.
     bundle = json.loads(path.read_text())
@@ -135,3 +139,46 @@ def test_successors_are_followed_through_a_chain_of_rotations_and_must_sign_too(
     other = sign_note(format_checkpoint("another-log", 5, root, [f"{SUCCESSOR} {v2}"]),
                       [(ORIGIN, first), (ORIGIN, second)])
     assert successor_keys([other], [v1], ORIGIN) == []
+
+
+def test_two_rotations_with_no_event_between_keep_both_hand_overs(
+    runtime: Runtime, tmp_path: Path
+) -> None:
+    story = run_story(runtime)
+    runtime.seal()
+    first, second = rotate(runtime)
+    _, third = rotate(runtime)  # at once, e.g. the new key was mishandled
+    runtime.custody.place_hold(story.staff.archivist, story.records["Anna Holm"],
+                               reason="Revision")
+    runtime.seal()
+    assert len(runtime.log.handovers()) == 2
+    path = tmp_path / "bundle.json"
+    write_bundle(runtime, path)
+    report = verify_bundle(path, trusted_keys=[first], workers=1)
+    assert report.faults == []
+    checkpoints = json.loads(path.read_text())["checkpoints"]
+    assert [k for k, _ in successor_keys(checkpoints, [first], ORIGIN)] == [second, third]
+    # Same size, given in the other order: still both followed.
+    assert [k for k, _ in successor_keys(list(reversed(checkpoints)), [first], ORIGIN)] == [
+        second, third]
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_notes_that_are_not_checkpoints_are_passed_over(runtime: Runtime) -> None:
+    key = Ed25519PrivateKey.generate()
+    trusted = vkey(ORIGIN, key.public_key())
+    junk: list[str] = ["", "not a note", f"{ORIGIN}\n²\nAAAA\n\n— {ORIGIN} AAAA\n"]
+    assert successor_keys(junk, [trusted], ORIGIN) == []
+
+
+def test_a_failed_hand_over_changes_no_key(runtime: Runtime) -> None:
+    before = [(k.key_id, k.active) for k in runtime.keyring.all()]
+
+    def failing(old: Ed25519PrivateKey, new: Ed25519PrivateKey) -> None:
+        raise RuntimeError("the database went away")
+
+    with pytest.raises(RuntimeError):
+        runtime.keyring.rotate(hand_over=failing)
+    assert [(k.key_id, k.active) for k in runtime.keyring.all()] == before
+    assert not list(runtime.settings.signing_key_path.parent.glob("*.tmp"))
+    assert runtime.log.handovers() == []
