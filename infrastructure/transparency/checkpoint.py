@@ -130,8 +130,6 @@ def successor_keys(notes: Sequence[str | bytes], trusted: Sequence[str], origin:
     return found
 
 
-_DECIMAL = re.compile(r"0|[1-9][0-9]*")
-
 
 class CheckpointError(ValueError):
     """A note, key or checkpoint is malformed or its signatures do not check out."""
