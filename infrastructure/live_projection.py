@@ -116,9 +116,12 @@ class LiveProjection:
         self.log_class = type("Custody", (CheckedLog,), {"signed_mapper": mapper})
         self.view_class = type("CustodyViewsRecorder", (CustodyViewsRecorder,),
                                {"runner": runner})
-        # The library's runner opens a connection pool for its view and one for its
-        # application: small ones (the views write through the view store's own).
+        # The library's runner opens a connection pool for its application (reading
+        # the log) and one for its view, which writes through the view store's own
+        # pool instead: a small pool and a single connection.
+        view = CustodyViewsProjection.name.upper()
         self.env = {**env, "POSTGRES_POOL_SIZE": "2", "POSTGRES_MAX_OVERFLOW": "2",
+                    f"{view}_POSTGRES_POOL_SIZE": "1", f"{view}_POSTGRES_MAX_OVERFLOW": "0",
                     "CREATE_TABLE": "n"}
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
