@@ -184,19 +184,22 @@ def check_stored_event(
     problem = None
     if env.kid not in keys:
         problem = f"signed with unknown key {env.kid}"
-    elif env.size == 1:
-        if verify_signature and not _verified(keys, env.kid, env.signature,
-                                              bytes.fromhex(event_hash), message):
-            problem = f"signature does not verify under key {env.kid}"
-    elif not verify_inclusion(leaf_hash(bytes.fromhex(event_hash)), env.index, env.size,
-                              env.path, env.root):
+    elif env.size > 1 and not verify_inclusion(leaf_hash(bytes.fromhex(event_hash)),
+                                               env.index, env.size, env.path, env.root):
         problem = f"signature does not verify under key {env.kid} (not in its signed save)"
-    elif verify_signature and not _verified(
-        keys, env.kid, env.signature, env.root + env.size.to_bytes(4, "big"),
-        batch_input(env.kid, env.size, env.root),
-    ):
+    elif verify_signature and not _verified(keys, *_signed_claim(env, message)):
         problem = f"signature does not verify under key {env.kid}"
     return CheckedEvent(record_id, version, topic, env.kid, env.prev, event_hash, problem)
+
+
+def _signed_claim(env: Envelope, message: bytes) -> tuple[str, bytes, bytes, bytes]:
+    """(key id, signature, what it commits to, the signed message) of an event whose
+    signing input is ``message``: the event's own hash, or for a batch-signed save the
+    root of its events and their number. The same claim is verified once per key set."""
+    if env.size == 1:
+        return env.kid, env.signature, hashlib.sha256(message).digest(), message
+    return (env.kid, env.signature, env.root + env.size.to_bytes(4, "big"),
+            batch_input(env.kid, env.size, env.root))
 
 
 def _cache(keys: Verifier) -> dict[tuple[str, bytes, bytes], bool]:
@@ -245,15 +248,12 @@ def check_signatures(keys: Verifier, stored: Sequence[StoredEvent],
     for item, env in zip(stored, envelopes, strict=True):
         if env is None or env.kid not in keys:
             continue  # the check itself names what is wrong
-        if env.size == 1:
-            message = signing_input(canonical_id(item.originator_id), item.originator_version,
-                                    item.topic, env.kid, env.prev, env.payload)
-            key = (env.kid, env.signature, hashlib.sha256(message).digest())
-        else:
-            message = batch_input(env.kid, env.size, env.root)
-            key = (env.kid, env.signature, env.root + env.size.to_bytes(4, "big"))
-        if key not in cache:
-            todo[key] = message
+        message = b"" if env.size > 1 else signing_input(
+            canonical_id(item.originator_id), item.originator_version, item.topic, env.kid,
+            env.prev, env.payload)
+        kid, signature, what, signed = _signed_claim(env, message)
+        if (kid, signature, what) not in cache:
+            todo[(kid, signature, what)] = signed
     if todo:
         run(lambda job: _verified(keys, job[0][0], job[0][1], job[0][2], job[1]),
             list(todo.items()))
