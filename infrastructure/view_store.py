@@ -41,6 +41,10 @@ class SQLViewStore:
             for column in INDEXED:
                 cur.execute(f"CREATE INDEX IF NOT EXISTS {self.table}_{column} "
                             f"ON {self.table} (view, {column})")
+            # The projector's prefetch asks for every view's documents under a set of keys
+            # (WHERE key IN ...): the (view, key) primary key cannot serve that, so without
+            # this index each batch scanned the whole table and a rebuild grew as O(N^2).
+            cur.execute(f"CREATE INDEX IF NOT EXISTS {self.table}_key ON {self.table} (key)")
             cur.execute(f"CREATE TABLE IF NOT EXISTS {self.tracking} "
                         f"(name TEXT PRIMARY KEY, position {big} NOT NULL)")
             cur.execute(f"INSERT INTO {self.tracking} (name, position) VALUES ('views', 0) "
