@@ -193,6 +193,7 @@ def install(app: FastAPI, metrics: Metrics) -> None:
         body["projection"] = {"position": position, "lag": max(0, last - position),
                               "follower": rt.runner.follower_name, "error": rt.runner.error}
         body["log"] = {"size": rt.log.size(), "error": rt.log.error}
+        body["leader"] = rt.leads
         if rt.runner.error or rt.log.error:
             body["status"] = "error"
             return JSONResponse(body, status_code=503)

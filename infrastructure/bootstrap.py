@@ -21,6 +21,7 @@ from application.queries import CustodyQueries
 from application.service import Custody
 from infrastructure.feed import SignedEventFeed, SignedHistory
 from infrastructure.keys import Keyring, load_or_create_secret
+from infrastructure.leadership import Leadership
 from infrastructure.live_projection import LiveProjection
 from infrastructure.settings import Settings
 from infrastructure.signed_events import SignedEventStore, SignedMapper
@@ -84,11 +85,34 @@ class Runtime:
     extras: dict[str, Any] = field(default_factory=dict)
     log: TransparencyLog = field(init=False)
 
+    leadership: Leadership | None = field(default=None, init=False)
+
     def start_background(self) -> None:
-        """The server's followers: projections and log sealing with checkpoints."""
+        """The server's followers: projections and log sealing with checkpoints. On
+        PostgreSQL only the instance holding the lease runs them (see ``leadership``)."""
         self.shred_pending()
+        if not self.settings.uses_postgres:
+            self._start_followers()
+            return
+        self.leadership = Leadership(self.settings.database_url or "",
+                                     self.settings.database_schema,
+                                     on_gain=self._start_followers,
+                                     on_loss=self._stop_followers,
+                                     interval=self.settings.lease_interval)
+        self.leadership.start()
+
+    def _start_followers(self) -> None:
         self.runner.start()
         self.log.start()
+
+    def _stop_followers(self) -> None:
+        self.runner.stop()
+        self.log.stop()
+
+    @property
+    def leads(self) -> bool:
+        """Whether this process runs the followers (always, on SQLite)."""
+        return self.leadership.leader if self.leadership is not None else True
 
     def shred_pending(self) -> int:
         """Destroy the data key of every cull whose key survived (a crash between the
@@ -108,6 +132,8 @@ class Runtime:
         return str(self.settings.data_dir / "events.sqlite")
 
     def close(self) -> None:
+        if self.leadership is not None:
+            self.leadership.stop()
         for closer in self.extras.get("closers", []):
             closer()
         self.custody.close()
