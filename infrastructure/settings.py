@@ -27,6 +27,8 @@ class Settings(BaseSettings):
     """Seconds between checkpoints while events are being stored."""
     projection_wait_timeout: float = 5.0
     """How long a query waits for the views to reach the caller's last write."""
+    worker_threads: int = 12
+    """Requests handled at once by one process (the rest wait in line)."""
     lease_interval: float = 1.0
     """PostgreSQL: seconds between attempts to take the followers' lease (and checks that
     the connection holding it lives); a dead leader is replaced within about this time."""
