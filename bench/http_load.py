@@ -2,8 +2,8 @@
 doing the same database round trips — service and bare phases alternating, medians of 3.
 
 Why not the Python client of ``bench/api.py``: on 2 cores a Python client takes the CPU the
-server needs and holds the bare baseline back (it measured the bare app at 760–950 req/s,
-wrk at 1,320–1,490). wrk is installed from Debian's packages if it is missing.
+server needs and holds the bare baseline back (it measured the bare app at 760-950 req/s,
+wrk at 1,320-1,490). wrk is installed from Debian's packages if it is missing.
 
 For each backend (SQLite in a temporary directory, PostgreSQL in a throwaway database):
 1. the real service (``uvicorn --factory api.app:create_app``) and the bare app below run
@@ -185,7 +185,8 @@ def lua_script(path: Path, requests: Sequence[tuple[str, str, dict[str, str], st
               "  for _, t in ipairs(threads) do",
               "    for code, n in pairs(t:get('statuses')) do",
               "      sums[code] = (sums[code] or 0) + n end end",
-              "  for code, n in pairs(sums) do io.write(string.format('STATUS %d %d\\n', code, n)) end",
+              "  for code, n in pairs(sums) do",
+              "    io.write(string.format('STATUS %d %d\\n', code, n)) end",
               "end"]
     if delay_ms is not None:
         lines += ["delay = function()", f"  return {delay_ms:.1f}", "end"]
