@@ -45,8 +45,7 @@ class SignedEventFeed:
         # core first; a page of batch-signed saves needs only one per save, and then
         # threads would cost more than they save.
         check_signatures(self.mapper.signer, notifications, envelopes, self._run)
-        opened = [self.mapper.open(n, env)  # raises on a forgery
-                  for n, env in zip(notifications, envelopes, strict=True)]
+        opened = self.mapper.open_many(notifications, envelopes)  # raises on a forgery
         return [FeedItem(n.id, event, checked.prev, checked.event_hash)
                 for n, (event, checked) in zip(notifications, opened, strict=True)]
 

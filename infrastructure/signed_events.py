@@ -31,7 +31,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 from uuid import UUID
 
 from eventsourcing.domain import DomainEventProtocol
@@ -333,6 +333,36 @@ class SignedMapper(Mapper[UUID]):
              ) -> tuple[DomainEventProtocol[UUID], CheckedEvent]:
         """The domain event of a stored one, after checking its envelope and signature
         (raises :class:`TamperedEventError`). ``envelope``: its state, parsed already."""
+        state, checked = self._checked_state(stored, envelope)
+        return self._event(stored, state, checked), checked
+
+    def open_many(self, stored: Sequence[StoredEvent], envelopes: Sequence[Envelope | None]
+                  ) -> list[tuple[DomainEventProtocol[UUID], CheckedEvent]]:
+        """Like :meth:`open` for a page of events, with the page's data keys fetched in
+        one query first (one round trip per event was most of the cost of opening)."""
+        checked = [self._checked_state(s, e) for s, e in zip(stored, envelopes, strict=True)]
+        prefetch = getattr(self.sealer, "prefetch", None)
+        if prefetch is not None:
+            prefetch({state["subject"] for state, _ in checked
+                      if isinstance(state.get("personal"), dict)
+                      and "sealed" in state["personal"]})
+        return [(self._event(s, state, c), c)
+                for s, (state, c) in zip(stored, checked, strict=True)]
+
+    def _event(self, stored: StoredEvent, state: dict[str, Any],
+               checked: CheckedEvent) -> DomainEventProtocol[UUID]:
+        sealed = state.get("personal")
+        if isinstance(sealed, dict) and "sealed" in sealed:
+            state["personal"] = self.sealer.open(state["subject"], sealed)
+        cls = resolve_topic(stored.topic)
+        state["originator_id"] = UUID(checked.record_id)
+        state["originator_version"] = stored.originator_version
+        event = object.__new__(cls)
+        object.__setattr__(event, "__dict__", state)
+        return cast(DomainEventProtocol[UUID], event)
+
+    def _checked_state(self, stored: StoredEvent, envelope: Envelope | None
+                       ) -> tuple[dict[str, Any], CheckedEvent]:
         if envelope is None:
             try:
                 envelope = Envelope.parse(bytes(stored.state))
@@ -346,17 +376,8 @@ class SignedMapper(Mapper[UUID]):
         if checked.problem or envelope is None:
             raise TamperedEventError(checked.record_id, stored.originator_version,
                                      checked.problem or "malformed envelope", seq)
-        payload = envelope.payload
-        state: dict[str, Any] = self.transcoder.decode(payload)
-        sealed = state.get("personal")
-        if isinstance(sealed, dict) and "sealed" in sealed:
-            state["personal"] = self.sealer.open(state["subject"], sealed)
-        cls = resolve_topic(stored.topic)
-        state["originator_id"] = UUID(checked.record_id)
-        state["originator_version"] = stored.originator_version
-        event = object.__new__(cls)
-        object.__setattr__(event, "__dict__", state)
-        return event, checked
+        state: dict[str, Any] = self.transcoder.decode(envelope.payload)
+        return state, checked
 
     def to_domain_event(self, stored_event: StoredEvent) -> DomainEventProtocol[UUID]:
         return self.open(stored_event)[0]

@@ -71,6 +71,8 @@ class SubjectKeyVault:
         # rollover, another worker) must blank the data here too within CACHE_SECONDS.
         self._cache: OrderedDict[UUID, tuple[AESGCM, float]] = OrderedDict()
         self._cache_size = cache_size
+        # A destroyed key never comes back, so knowing it is gone may be kept for good.
+        self._destroyed: OrderedDict[UUID, None] = OrderedDict()
         self._lock = threading.Lock()
         self._reserve: list[UUID] = []
         self._reserve_lock = threading.Lock()
@@ -125,6 +127,7 @@ class SubjectKeyVault:
             changed = bool(cur.rowcount > 0)
         with self._lock:
             self._cache.pop(subject, None)
+            self._forget(subject)
         if changed and self._db.dialect == "sqlite":
             # Push the change out of the write-ahead log, so the old wrapped key is gone
             # from the files on disk too.
@@ -164,8 +167,37 @@ class SubjectKeyVault:
         opened: dict[str, Any] = json.loads(aead.decrypt(data[:12], data[12:], subject.bytes))
         return opened
 
+    def prefetch(self, subjects: Iterable[UUID]) -> None:
+        """Unwrap the keys of these subjects that are not cached, in one query per 500."""
+        now = time.monotonic()
+        with self._lock:
+            missing = [s for s in set(subjects) if s not in self._destroyed
+                       and ((cached := self._cache.get(s)) is None or cached[1] <= now)]
+        for start in range(0, len(missing), 500):
+            chunk = missing[start : start + 500]
+            marks = ", ".join(["%s"] * len(chunk))
+            with self._db.reading() as cur:
+                cur.execute(f"SELECT subject, wrapped FROM {self._table} "
+                            f"WHERE subject IN ({marks})", [s.hex for s in chunk])
+                rows = cur.fetchall()
+            opened = []
+            for hex_subject, wrapped in rows:
+                subject = UUID(hex_subject)
+                if wrapped is None:
+                    with self._lock:
+                        self._forget(subject)
+                    continue
+                raw = bytes(wrapped)
+                opened.append((subject, AESGCM(self._kek.decrypt(raw[:12], raw[12:],
+                                                                 subject.bytes))))
+            with self._lock:
+                for subject, aead in opened:
+                    self._remember(subject, aead)
+
     def _aead(self, subject: UUID) -> AESGCM | None:
         with self._lock:
+            if subject in self._destroyed:
+                return None
             cached = self._cache.get(subject)
             if cached is not None and cached[1] > time.monotonic():
                 self._cache.move_to_end(subject)
@@ -173,13 +205,23 @@ class SubjectKeyVault:
         with self._db.reading() as cur:
             cur.execute(f"SELECT wrapped FROM {self._table} WHERE subject = %s", (subject.hex,))
             row = cur.fetchone()
-        if row is None or row[0] is None:
+        if row is None:
+            return None
+        if row[0] is None:
+            with self._lock:
+                self._forget(subject)
             return None
         wrapped = bytes(row[0])
         aead = AESGCM(self._kek.decrypt(wrapped[:12], wrapped[12:], subject.bytes))
         with self._lock:
             self._remember(subject, aead)
         return aead
+
+    def _forget(self, subject: UUID) -> None:
+        """Remember that this subject's key was destroyed (under ``_lock``)."""
+        self._destroyed[subject] = None
+        if len(self._destroyed) > self._cache_size:
+            self._destroyed.popitem(last=False)
 
     def _remember(self, subject: UUID, aead: AESGCM) -> None:
         self._cache[subject] = (aead, time.monotonic() + self.CACHE_SECONDS)
