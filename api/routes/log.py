@@ -11,6 +11,7 @@ from fastapi.responses import PlainTextResponse, Response
 from api.deps import CurrentActor
 from api.schemas import BIGINT, SeqPath, TreeSizeQuery
 from application.policy import require
+from application.ports import StoreExports
 from domain.actor import Role
 from domain.errors import NotFoundError
 
@@ -69,8 +70,7 @@ def keys(request: Request, actor: CurrentActor) -> Doc:
 @router.get("/export")
 def export(request: Request, actor: CurrentActor) -> Response:
     require(actor, *AUDIT, doing="export the store")
-    from infrastructure.bundle import bundle_bytes
-
-    data = bundle_bytes(request.app.state.runtime)
+    exports: StoreExports = request.app.state.runtime
+    data = exports.export_bundle()
     return Response(data, media_type="application/json",
                     headers={"Content-Disposition": 'attachment; filename="custody-bundle.json"'})

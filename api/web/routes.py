@@ -438,11 +438,9 @@ def certificate(request: Request, certificate_id: UUID, principal: WebUser) -> R
 
 @router.get("/gallring/{certificate_id}/intyg")
 def certificate_download(request: Request, certificate_id: UUID, principal: WebUser) -> Response:
-    from infrastructure.certificates import certificate_text
-
     rt = runtime(request)
     rt.queries.cull(principal, certificate_id)  # the same access as the register
-    return Response(certificate_text(rt, certificate_id), media_type="application/json",
+    return Response(rt.certificate_text(certificate_id), media_type="application/json",
                     headers={"Content-Disposition":
                              f'attachment; filename="gallringsbevis-{certificate_id}.json"',
                              "Cache-Control": "no-store"})
@@ -472,25 +470,21 @@ def audit(request: Request, principal: WebUser) -> Response:
 
 @router.post("/granskning", dependencies=CSRF)
 def run_verification(request: Request, principal: WebUser) -> Response:
-    from infrastructure.audit import verify_live
-
     require(principal, *AUDIT, doing="verify the store")
     rt = runtime(request)
     events = rt.custody.recorder.max_notification_id() or 0
     started = time.monotonic()
     # In-process for everyday stores: a process pool forked from a threaded server is
     # fragile, and small stores verify in well under a second anyway.
-    report = verify_live(rt, workers=1 if events < 50_000 else None)
+    report = rt.verify(workers=1 if events < 50_000 else None)
     return _audit_page(request, principal, report=report,
                        seconds=time.monotonic() - started)
 
 
 @router.get("/granskning/export")
 def export(request: Request, principal: WebUser) -> Response:
-    from infrastructure.bundle import bundle_bytes
-
     require(principal, *AUDIT, doing="export the store")
-    data = bundle_bytes(runtime(request))
+    data = runtime(request).export_bundle()
     return Response(data, media_type="application/json",
                     headers={"Content-Disposition": 'attachment; filename="custody-bundle.json"',
                              "Cache-Control": "no-store"})
