@@ -7,7 +7,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 export HOST PORT
 
-.PHONY: run test bench lint typecheck install postgres browser clean demo
+.PHONY: run test bench lint typecheck install postgres browser clean demo docs
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -38,8 +38,12 @@ demo: $(STAMP)
 	$(BIN)/custody demo
 
 lint: $(STAMP)
-	$(BIN)/ruff check domain application infrastructure api tests bench
+	$(BIN)/ruff check domain application infrastructure api tests bench scripts
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
+
+docs: $(STAMP)
+	$(BIN)/python scripts/gen-api-docs.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache *.egg-info

@@ -21,8 +21,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.deps import CurrentActor
-from application.policy import require
-from domain.actor import Role
+from application.policy import require_metrics
 
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 
@@ -172,7 +171,7 @@ def install(app: FastAPI, metrics: Metrics) -> None:
 
     @app.get("/metrics", include_in_schema=False)
     def prometheus(request: Request, actor: CurrentActor) -> PlainTextResponse:
-        require(actor, Role.ADMIN, Role.AUDITOR, Role.ARCHIVIST, doing="read the metrics")
+        require_metrics(actor)
         rt = request.app.state.runtime
         text = metrics.render(rt.runner.lag(), rt.views.position(), rt.log.size(),
                               rt.runner.error is not None)

@@ -15,6 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from application.ports import TransparencyLogError
 from application.projections import ProjectionLagError, ProjectionStoppedError
 from domain.errors import (
     AgreementNotReadyError,
@@ -27,7 +28,6 @@ from domain.errors import (
     NotAuthorisedError,
     NotFoundError,
 )
-from infrastructure.transparency.log import LogError
 
 log = logging.getLogger("custody.api")
 PROBLEM = "application/problem+json"
@@ -121,8 +121,8 @@ def install(app: FastAPI) -> None:
         return problem(503, "integrity-failure", "The views stopped at a forged or broken event",
                        str(error))
 
-    @app.exception_handler(LogError)
-    def on_log(request: Request, error: LogError) -> JSONResponse:
+    @app.exception_handler(TransparencyLogError)
+    def on_log(request: Request, error: TransparencyLogError) -> JSONResponse:
         return problem(404, "not-in-log", "Not in the log", str(error))
 
     @app.exception_handler(sqlite3.OperationalError)

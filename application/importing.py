@@ -73,7 +73,7 @@ from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError
 
-from application.policy import SYSTEM, Principal, require
+from application.policy import SYSTEM, Principal, require_capture
 from application.service import (
     Custody,
     DocumentIn,
@@ -793,7 +793,7 @@ def import_inventory(custody: Custody, principal: Principal, source: InventorySo
     Raises :class:`InvalidInputError` when the file as a whole cannot be read (no or a
     wrong header, broken quoting, not UTF-8); bad rows are reported, not raised.
     """
-    require(principal, Role.ARCHIVIST, doing="import the Unikum inventory")
+    require_capture(principal, doing="import the Unikum inventory")
     if batch_size < 1:
         raise InvalidInputError("the batch size must be at least 1", field="batch_size")
     inventory = Inventory(source, school_exists=registered_schools(custody))

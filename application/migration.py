@@ -6,10 +6,13 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from application.policy import Principal, require
+from application.policy import (
+    Principal,
+    require_agreement_termination,
+    require_school_year_closing,
+)
 from application.queries import CustodyQueries
 from application.service import Custody
-from domain.actor import Role
 from domain.agreement import AGREEMENT_ID, ArchiveAgreement, Readiness, SchoolYear, school_year_id
 from domain.culling import DECISION_ID, POINT_SCHOOL_COPY_AT_ROLLOVER
 from domain.errors import DomainError, IllegalTransitionError
@@ -24,10 +27,10 @@ class Migration:
         self.queries = queries
 
     def terminate_agreement(self, principal: Principal) -> Doc:
-        require(principal, Role.ARCHIVIST, doing="terminate the archive agreement")
+        require_agreement_termination(principal)
         if self.custody.exists(AGREEMENT_ID):
             raise IllegalTransitionError("the archive agreement was already terminated")
-        report = self.queries.readiness()
+        report = self.queries.readiness(principal)
         readiness = Readiness(report["students"], report["printed"], report["archived"],
                               report["verified"], report["missing"])
         if readiness.students == 0:
@@ -35,11 +38,11 @@ class Migration:
         agreement = ArchiveAgreement.terminate(readiness, actor=principal.id)
         seq = self.custody.commit(agreement)
         self.queries.fresh(seq)
-        return self.queries.readiness()
+        return self.queries.readiness(principal)
 
     def close_school_year(self, principal: Principal, year: int) -> Doc:
         """Hand over or cull the school copies of students who left; runs once per year."""
-        require(principal, Role.ARCHIVIST, doing="close a school year")
+        require_school_year_closing(principal)
         if self.custody.exists(school_year_id(year)):
             closed = self.custody.load(SchoolYear, school_year_id(year), "school year")
             return {"year": year, "already_closed": True, "transferred": closed.transferred,
@@ -49,7 +52,7 @@ class Migration:
         culled: list[Doc] = []
         for_archivist: list[Doc] = []
         blocked: list[Doc] = []
-        for candidate in self.queries.rollover_candidates(year):
+        for candidate in self.queries.rollover_candidates(principal, year):
             record = self.custody.record(UUID(candidate["record_id"]))
             departure = record.departure
             copy = record.school_copy

@@ -1,18 +1,25 @@
 """Who may do what: roles, school units and assignments.
 
-Decided here, never in routes, so the API, the CLI and the web pages enforce the same
-rules. Every check raises :class:`NotAuthorisedError` with a sentence a person can act on.
+Every rights rule of the service is here, one function per decision, taking the
+principal and what is decided about; use cases, queries, routes and web pages call them
+and never compare roles themselves (``tests/unit/test_policy_room.py`` fails on a rule
+written anywhere else). So the API, the CLI and the web pages enforce the same rules.
+Every check raises :class:`NotAuthorisedError` with a sentence a person can act on.
+
+May import the domain only.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 from uuid import UUID
 
 from domain.actor import Actor, Role
 from domain.errors import NotAuthorisedError
 from domain.record import Copy, Purpose, Record
+from domain.request import DocumentRequest
 from domain.school import ARCHIVE
 
 SYSTEM = "system:cli"
@@ -106,3 +113,195 @@ def request_refusal(
             return None
         return "the student does not attend the principal's school unit"
     return f"a {principal.role.value} does not order documents; teachers, mentors and principals do"
+
+
+# -- the roles that read reports -----------------------------------------------------------
+
+READERS = (Role.ADMIN, Role.ARCHIVIST, Role.AUDITOR, Role.CUSTODIAN)
+"""Who reads the registers and reports: the admin, the archivist, auditors, custodians."""
+ARCHIVE_READERS = (Role.ADMIN, Role.ARCHIVIST, Role.AUDITOR)
+"""Who reads the whole archive's shelf list (with the archive's custodian)."""
+AUDITORS = (Role.AUDITOR, Role.ARCHIVIST, Role.ADMIN)
+"""Who audits the store: verification, the export, proofs."""
+
+
+# -- set-up: the admin ---------------------------------------------------------------------
+
+def require_set_up(principal: Principal, *, doing: str) -> None:
+    """School units, staff, assignments and tokens are set up by the admin."""
+    require(principal, Role.ADMIN, doing=doing)
+
+
+# -- the archivist's work ------------------------------------------------------------------
+
+def require_capture(principal: Principal, *, doing: str = "capture records") -> None:
+    """Capture from Unikum (one record or the whole inventory) is the archivist's."""
+    require(principal, Role.ARCHIVIST, doing=doing)
+
+
+def require_archive_copy_work(principal: Principal, *, doing: str) -> None:
+    """Printing, reprinting, filing and verifying copies is the archivist's."""
+    require(principal, Role.ARCHIVIST, doing=doing)
+
+
+def require_cull_general_information(principal: Principal) -> None:
+    """General information (point 1) is deleted by the system at the archivist's command."""
+    require(principal, Role.ARCHIVIST, doing="cull general information")
+
+
+def require_hold_work(principal: Principal, *, doing: str) -> None:
+    """Holds (a record that must not be culled) are placed and lifted by the archivist."""
+    require(principal, Role.ARCHIVIST, doing=doing)
+
+
+def require_agreement_termination(principal: Principal) -> None:
+    require(principal, Role.ARCHIVIST, doing="terminate the archive agreement")
+
+
+def require_school_year_closing(principal: Principal) -> None:
+    require(principal, Role.ARCHIVIST, doing="close a school year")
+
+
+# -- a school unit's work -----------------------------------------------------------------
+
+def require_school_staff(principal: Principal, record: Record, *, doing: str) -> None:
+    """The record's school unit's custodian (or the archivist) records what happens to a
+    student there: the entry into IST-lärande, a departure."""
+    if principal.role is Role.ARCHIVIST:
+        return
+    if principal.role is Role.CUSTODIAN and principal.school_id == record.school_id:
+        return
+    raise NotAuthorisedError(
+        f"only the custodian of {record.school_id}, or the archivist, may {doing}"
+    )
+
+
+def require_departure_recording(principal: Principal) -> None:
+    """Departures are recorded by custodians and the archivist (decided before the record
+    is looked up, so nobody learns who was captured); then :func:`require_school_staff`."""
+    require(principal, Role.CUSTODIAN, Role.ARCHIVIST, doing="record a student's departure")
+
+
+# -- document requests --------------------------------------------------------------------
+
+def assignments_count_at_request(principal: Principal) -> bool:
+    """Teachers and mentors are authorised by their assignments *at the time of the
+    request*: read them anew, not from the session."""
+    return principal.role in (Role.TEACHER, Role.MENTOR)
+
+
+def require_deciding_custodian(principal: Principal, request: DocumentRequest) -> None:
+    """Only the designated custodian where the copy is decides, hands out, takes back."""
+    if principal.role is Role.CUSTODIAN and principal.location == request.custodian_location:
+        return
+    raise NotAuthorisedError(
+        f"only the designated custodian of {request.custodian_location} decides and hands "
+        "out this request"
+    )
+
+
+def refused_request(refusal: str, *, logged_request_id: str) -> NotAuthorisedError:
+    """The error for a request refused under :func:`request_refusal` (and logged)."""
+    return NotAuthorisedError(f"request refused and logged: {refusal}",
+                              logged_request_id=logged_request_id)
+
+
+@dataclass(frozen=True)
+class RequestLogScope:
+    """The part of the request log a principal sees: ``actor_id`` and ``school_id``
+    replace the caller's filters when set; ``student_school_id`` (with
+    ``by_student_school``) keeps only requests about students of that school unit."""
+
+    actor_id: str | None = None
+    school_id: str | None = None
+    by_student_school: bool = False
+    student_school_id: str | None = None
+
+
+def request_log_scope(principal: Principal) -> RequestLogScope:
+    """Staff see their own requests; a principal those about their unit's students; a
+    custodian those for their own copies; the others everything."""
+    if principal.role in (Role.TEACHER, Role.MENTOR):
+        return RequestLogScope(actor_id=principal.id)
+    if principal.role is Role.PRINCIPAL:
+        return RequestLogScope(by_student_school=True, student_school_id=principal.school_id)
+    if principal.role is Role.CUSTODIAN:
+        return RequestLogScope(school_id=principal.location)
+    return RequestLogScope()
+
+
+def require_read_request(principal: Principal, request: Mapping[str, Any]) -> None:
+    """One request from the log (its view row: ``actor``, ``school_id``,
+    ``student_school_id``)."""
+    if principal.role in (Role.TEACHER, Role.MENTOR, Role.PRINCIPAL) and (
+        request["actor"] != principal.id
+    ):
+        raise NotAuthorisedError("staff see their own requests only")
+    if principal.role is Role.CUSTODIAN and not (
+        request.get("school_id") == principal.location
+        or (request.get("school_id") is None and principal.school_id is not None
+            and request.get("student_school_id") == principal.school_id)
+    ):
+        raise NotAuthorisedError("a custodian sees the requests for their own copies")
+
+
+# -- reading records and reports ----------------------------------------------------------
+
+def require_record_lookup(principal: Principal) -> None:
+    """Finding a record by personnummer: decided on the role first, so nobody learns which
+    students the archive holds."""
+    require(principal, *READERS, doing="look up student records")
+
+
+def require_shelf_list(principal: Principal) -> None:
+    if not (principal.role in ARCHIVE_READERS or (
+            principal.role is Role.CUSTODIAN and principal.school_id is None)):
+        raise NotAuthorisedError(
+            "the shelf list is for the archive's custodian, the archivist, the admin and "
+            "auditors")
+
+
+def require_holdings(principal: Principal, school_id: str) -> None:
+    if principal.role not in ARCHIVE_READERS and not (
+        principal.role in (Role.CUSTODIAN, Role.PRINCIPAL) and principal.school_id == school_id
+    ):
+        raise NotAuthorisedError(f"only the custodian or principal of {school_id}, the "
+                                 "archivist, the admin and auditors see its holdings")
+
+
+def require_culling_register(principal: Principal, *,
+                             doing: str = "read the culling register") -> None:
+    require(principal, *READERS, doing=doing)
+
+
+def may_read_agreement(principal: Principal) -> bool:
+    """Whether the agreement's readiness is shown (a page that shows more than it)."""
+    return principal.role in READERS
+
+
+def require_agreement_reader(principal: Principal) -> None:
+    require(principal, *READERS, doing="read the agreement's readiness")
+
+
+def require_progress_reader(principal: Principal) -> None:
+    require(principal, *READERS, Role.PRINCIPAL, doing="read the migration progress")
+
+
+def require_rollover_reader(principal: Principal) -> None:
+    require(principal, *READERS, doing="read the rollover candidates")
+
+
+# -- auditing and operations --------------------------------------------------------------
+
+def require_log_proofs(principal: Principal, *, doing: str = "read inclusion proofs") -> None:
+    """Proofs from the transparency log: auditors, and custodians who show one."""
+    require(principal, *AUDITORS, Role.CUSTODIAN, doing=doing)
+
+
+def require_audit(principal: Principal, *, doing: str = "audit the store") -> None:
+    """Verifying and exporting the whole store."""
+    require(principal, *AUDITORS, doing=doing)
+
+
+def require_metrics(principal: Principal) -> None:
+    require(principal, Role.ADMIN, Role.AUDITOR, Role.ARCHIVIST, doing="read the metrics")

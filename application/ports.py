@@ -112,3 +112,19 @@ class HistoryEntry:
 
 class EventHistory(Protocol):
     def history(self, record_id: UUID) -> list[HistoryEntry]: ...
+
+
+class TransparencyLogError(RuntimeError):
+    """The transparency log cannot answer (unknown seq, a size beyond the tree...): the
+    API answers 404. Raised by the log's implementation, caught by the outer layer."""
+
+
+class StoreExports(Protocol):
+    """What the outer layer asks of the composed service beyond the use cases: the export
+    bundle, a culling certificate's signed text, and a verification of the live store.
+    The composition root's runtime implements it; routes reach it without importing
+    infrastructure."""
+
+    def export_bundle(self) -> bytes: ...
+    def certificate_text(self, certificate_id: UUID) -> str: ...
+    def verify(self, *, workers: int | None = None) -> Any: ...

@@ -10,16 +10,27 @@ import datetime as dt
 from typing import Any
 from uuid import UUID
 
-from application.policy import Principal, require, require_read
+from application.policy import (
+    ARCHIVE_READERS,
+    READERS,
+    Principal,
+    request_log_scope,
+    require_agreement_reader,
+    require_culling_register,
+    require_holdings,
+    require_progress_reader,
+    require_read,
+    require_read_request,
+    require_record_lookup,
+    require_rollover_reader,
+    require_shelf_list,
+)
 from application.ports import Doc, EventFeed, EventHistory, FeedItem, ViewStore, ViewWriter
 from application.projections import MemoryViewStore, ProjectionRunner
-from domain.actor import Role
-from domain.errors import InvalidInputError, NotAuthorisedError, NotFoundError
+from domain.errors import InvalidInputError, NotFoundError
 from domain.personnummer import InvalidPersonnummerError, Personnummer
 
-READERS = (Role.ADMIN, Role.ARCHIVIST, Role.AUDITOR, Role.CUSTODIAN)
-ARCHIVE_READERS = (Role.ADMIN, Role.ARCHIVIST, Role.AUDITOR)
-"""Who reads the whole archive's shelf list (with the archive's custodian)."""
+__all__ = ["ARCHIVE_READERS", "READERS", "CustodyQueries"]  # the roles: application.policy
 HELD = ("printed", "at_school", "in_transit")
 
 
@@ -140,8 +151,7 @@ class CustodyQueries:
         return self.public_record(record, copies)
 
     def records_by_personnummer(self, principal: Principal, record_id: UUID) -> list[Doc]:
-        # Decide on the role first, so nobody learns which students the archive holds.
-        require(principal, *READERS, doing="look up student records")
+        require_record_lookup(principal)
         self.fresh()
         record = self.views.get("records", str(record_id))
         if record is None:
@@ -226,11 +236,7 @@ class CustodyQueries:
     # -- reports ------------------------------------------------------------------------
 
     def shelf_list(self, principal: Principal, as_of: dt.datetime | None = None) -> list[Doc]:
-        if not (principal.role in ARCHIVE_READERS or (
-                principal.role is Role.CUSTODIAN and principal.school_id is None)):
-            raise NotAuthorisedError(
-                "the shelf list is for the archive's custodian, the archivist, the admin and "
-                "auditors")
+        require_shelf_list(principal)
         self.fresh()
         store: ViewStore = self.replay(as_of) if as_of else self.views
         rows = []
@@ -259,11 +265,7 @@ class CustodyQueries:
 
     def holdings(self, principal: Principal, school_id: str,
                  as_of: dt.datetime | None = None) -> Doc:
-        if principal.role not in (Role.ADMIN, Role.ARCHIVIST, Role.AUDITOR) and not (
-            principal.role in (Role.CUSTODIAN, Role.PRINCIPAL) and principal.school_id == school_id
-        ):
-            raise NotAuthorisedError(f"only the custodian or principal of {school_id}, the "
-                                     "archivist, the admin and auditors see its holdings")
+        require_holdings(principal, school_id)
         self.fresh()
         store: ViewStore = self.replay(as_of) if as_of else self.views
         if store.get("schools", school_id) is None:
@@ -289,14 +291,13 @@ class CustodyQueries:
     def request_log(self, principal: Principal, *, school_id: str | None = None,
                     status: str | None = None, actor_id: str | None = None) -> list[Doc]:
         self.fresh()
-        if principal.role in (Role.TEACHER, Role.MENTOR):
-            actor_id = principal.id  # staff see their own requests only
-        elif principal.role is Role.PRINCIPAL:
+        scope = request_log_scope(principal)
+        actor_id = scope.actor_id or actor_id
+        if scope.by_student_school:
             rows = [r for r in self._requests(None, status, actor_id)
-                    if r.get("student_school_id") == principal.school_id]
+                    if r.get("student_school_id") == scope.student_school_id]
             return rows
-        elif principal.role is Role.CUSTODIAN:
-            school_id = principal.location
+        school_id = scope.school_id or school_id
         where: dict[str, str | None] = {}
         return self._requests(school_id, status, actor_id, where)
 
@@ -321,27 +322,18 @@ class CustodyQueries:
         doc = self.views.get("requests", str(request_id))
         if doc is None:
             raise NotFoundError(f"request {request_id} does not exist")
-        if principal.role in (Role.TEACHER, Role.MENTOR, Role.PRINCIPAL) and (
-            doc["actor"] != principal.id
-        ):
-            raise NotAuthorisedError("staff see their own requests only")
-        if principal.role is Role.CUSTODIAN and not (
-            doc.get("school_id") == principal.location
-            or (doc.get("school_id") is None and principal.school_id is not None
-                and doc.get("student_school_id") == principal.school_id)
-        ):
-            raise NotAuthorisedError("a custodian sees the requests for their own copies")
+        require_read_request(principal, doc)
         return doc
 
     def culls(self, principal: Principal) -> list[Doc]:
-        require(principal, *READERS, doing="read the culling register")
+        require_culling_register(principal)
         self.fresh()
         rows = self.views.all("culls")
         rows.sort(key=lambda r: r["seq"])
         return rows
 
     def cull(self, principal: Principal, certificate_id: UUID) -> Doc:
-        require(principal, *READERS, doing="read culling certificates")
+        require_culling_register(principal, doing="read culling certificates")
         self.fresh()
         doc = self.views.get("culls", str(certificate_id))
         if doc is None:
@@ -351,8 +343,9 @@ class CustodyQueries:
     def students(self) -> list[Doc]:
         return [r for r in self.views.all("records") if r["kind"] == "student_documentation"]
 
-    def readiness(self) -> Doc:
+    def readiness(self, principal: Principal) -> Doc:
         """Every captured student needs an archive copy printed, archived and verified."""
+        require_agreement_reader(principal)
         self.fresh()
         copies = {c["id"]: c for c in self.views.all("copies") if c["purpose"] == "archive"}
         students = self.students()
@@ -385,8 +378,9 @@ class CustodyQueries:
             "verified": verified, "missing": missing,
         }
 
-    def progress(self) -> list[Doc]:
+    def progress(self, principal: Principal) -> list[Doc]:
         """Migration progress per school unit."""
+        require_progress_reader(principal)
         self.fresh()
         copies = {c["id"]: c for c in self.views.all("copies")}
         schools = {s["id"]: {"school_id": s["id"], "name": s["name"], "captured": 0,
@@ -413,7 +407,8 @@ class CustodyQueries:
             row["ist_entered"] += record.get("ist_entered") is not None
         return sorted(schools.values(), key=lambda r: r["school_id"])
 
-    def rollover_candidates(self, year: int | None = None) -> list[Doc]:
+    def rollover_candidates(self, principal: Principal, year: int | None = None) -> list[Doc]:
+        require_rollover_reader(principal)
         self.fresh()
         rows = self.views.all("departures")
         if year is not None:

@@ -31,20 +31,28 @@ from eventsourcing.persistence import (
 
 from application.policy import (
     Principal,
+    assignments_count_at_request,
     copy_location,
+    refused_request,
     request_refusal,
-    require,
+    require_archive_copy_work,
+    require_capture,
+    require_cull_general_information,
     require_custody_of,
+    require_deciding_custodian,
+    require_departure_recording,
+    require_hold_work,
+    require_school_staff,
+    require_set_up,
 )
 from application.ports import StorePorts
-from domain.actor import Actor, Role, parse_role
+from domain.actor import Actor, parse_role
 from domain.errors import (
     AlreadyExistsError,
     ConcurrentChangeError,
     IllegalTransitionError,
     InvalidInputError,
     NotAuthenticatedError,
-    NotAuthorisedError,
     NotFoundError,
 )
 from domain.personnummer import InvalidPersonnummerError, Personnummer
@@ -186,7 +194,7 @@ class Custody(Application[UUID]):
     # -- set-up (admin) ---------------------------------------------------------------
 
     def register_school(self, principal: Principal, code: str, name: str) -> UUID:
-        require(principal, Role.ADMIN, doing="register school units")
+        require_set_up(principal, doing="register school units")
         check_school_code(code)
         if self.exists(school_unit_id(code)):
             raise AlreadyExistsError(f"school unit {code} exists already", existing_id=code)
@@ -214,7 +222,7 @@ class Custody(Application[UUID]):
     def register_actor(self, principal: Principal, name: str, role: str,
                        school_id: str | None) -> tuple[UUID, str]:
         """A staff member and their bearer token (256 random bits), shown only now."""
-        require(principal, Role.ADMIN, doing="register staff")
+        require_set_up(principal, doing="register staff")
         parsed = parse_role(role)
         if school_id is not None:
             self.require_school(school_id)
@@ -273,7 +281,7 @@ class Custody(Application[UUID]):
         return actor
 
     def assign(self, principal: Principal, actor_id: UUID, personnummer: str) -> UUID:
-        require(principal, Role.ADMIN, doing="assign staff to students")
+        require_set_up(principal, doing="assign staff to students")
         pnr = parse_personnummer(personnummer)
         actor = self.actor(actor_id)
         record_id = self.blind.student_record_id(pnr.normalized)
@@ -283,7 +291,7 @@ class Custody(Application[UUID]):
         return record_id
 
     def end_assignment(self, principal: Principal, actor_id: UUID, personnummer: str) -> None:
-        require(principal, Role.ADMIN, doing="end assignments")
+        require_set_up(principal, doing="end assignments")
         pnr = parse_personnummer(personnummer)
         actor = self.actor(actor_id)
         actor.end_assignment(self.blind.student_record_id(pnr.normalized), actor=principal.id)
@@ -291,7 +299,7 @@ class Custody(Application[UUID]):
         self._principals.clear()
 
     def revoke_token(self, principal: Principal, actor_id: UUID, reason: str) -> None:
-        require(principal, Role.ADMIN, doing="revoke tokens")
+        require_set_up(principal, doing="revoke tokens")
         actor = self.actor(actor_id)
         actor.revoke(reason, actor=principal.id)
         self.commit(actor)
@@ -303,7 +311,7 @@ class Custody(Application[UUID]):
         return self.blind.student_record_id(parse_personnummer(personnummer).normalized)
 
     def capture_student(self, principal: Principal, capture: StudentCapture) -> UUID:
-        require(principal, Role.ARCHIVIST, doing="capture records")
+        require_capture(principal)
         record = self.prepare_student(principal, capture)
         try:
             self.save(record)
@@ -337,7 +345,7 @@ class Custody(Application[UUID]):
 
     def capture_general(self, principal: Principal, *, category: str, title: str,
                         school_id: str, sha256: str) -> UUID:
-        require(principal, Role.ARCHIVIST, doing="capture records")
+        require_capture(principal)
         record = self.prepare_general(principal, category=category, title=title,
                                       school_id=school_id, sha256=sha256)
         self.commit(record)
@@ -365,7 +373,7 @@ class Custody(Application[UUID]):
 
     def print_copy(self, principal: Principal, record_id: UUID, purpose: str,
                    school_id: str | None) -> UUID:
-        require(principal, Role.ARCHIVIST, doing="print copies")
+        require_archive_copy_work(principal, doing="print copies")
         try:
             parsed = Purpose(purpose)
         except ValueError:
@@ -381,7 +389,7 @@ class Custody(Application[UUID]):
         return copy_id
 
     def reprint(self, principal: Principal, record_id: UUID, copy_id: UUID) -> UUID:
-        require(principal, Role.ARCHIVIST, doing="reprint copies")
+        require_archive_copy_work(principal, doing="reprint copies")
         record = self.record(record_id)
         new_id = uuid4()
         record.reprint(copy_id, new_copy_id=new_id, subject=self.keys.new_subject(),
@@ -391,14 +399,14 @@ class Custody(Application[UUID]):
 
     def archive_copy(self, principal: Principal, record_id: UUID, copy_id: UUID, *,
                      box: str, shelf: str | None) -> None:
-        require(principal, Role.ARCHIVIST, doing="file copies in the archive")
+        require_archive_copy_work(principal, doing="file copies in the archive")
         record = self.record(record_id)
         record.archive(copy_id, box=box, shelf=shelf, actor=principal.id)
         self.commit(record)
 
     def verify_copy(self, principal: Principal, record_id: UUID, copy_id: UUID, *,
                     outcome: str, note: str | None) -> None:
-        require(principal, Role.ARCHIVIST, doing="verify copies")
+        require_archive_copy_work(principal, doing="verify copies")
         record = self.record(record_id)
         record.verify(copy_id, outcome=outcome, note=note, actor=principal.id)
         self.commit(record)
@@ -453,7 +461,7 @@ class Custody(Application[UUID]):
 
     def cull_record(self, principal: Principal, record_id: UUID, *, decision: str, point: int,
                     method: str, witness: str | None = None) -> CullResult:
-        require(principal, Role.ARCHIVIST, doing="cull general information")
+        require_cull_general_information(principal)
         record = self.record(record_id)
         certificate_id = uuid4()
         record.cull(decision=decision, point=point, method=method, witness=witness,
@@ -465,26 +473,17 @@ class Custody(Application[UUID]):
 
     # -- students: IST-lärande, departures, holds -------------------------------------
 
-    def _require_school_staff(self, principal: Principal, record: Record, doing: str) -> None:
-        if principal.role is Role.ARCHIVIST:
-            return
-        if principal.role is Role.CUSTODIAN and principal.school_id == record.school_id:
-            return
-        raise NotAuthorisedError(
-            f"only the custodian of {record.school_id}, or the archivist, may {doing}"
-        )
-
     def enter_into_ist(self, principal: Principal, record_id: UUID, note: str | None) -> None:
         record = self.record(record_id)
-        self._require_school_staff(principal, record, "record the entry into IST-lärande")
+        require_school_staff(principal, record, doing="record the entry into IST-lärande")
         record.enter_into_ist(note=note, actor=principal.id)
         self.commit(record)
 
     def record_departure(self, principal: Principal, personnummer: str, *, reason: str,
                          to_school_id: str | None, date: str) -> UUID:
-        require(principal, Role.CUSTODIAN, Role.ARCHIVIST, doing="record a student's departure")
+        require_departure_recording(principal)
         record = self.record(self.student_record_id(personnummer))
-        self._require_school_staff(principal, record, "record a student's departure")
+        require_school_staff(principal, record, doing="record a student's departure")
         try:
             parsed = DepartureReason(reason)
         except ValueError:
@@ -500,7 +499,7 @@ class Custody(Application[UUID]):
         return record.id
 
     def place_hold(self, principal: Principal, record_id: UUID, reason: str) -> UUID:
-        require(principal, Role.ARCHIVIST, doing="place holds")
+        require_hold_work(principal, doing="place holds")
         record = self.record(record_id)
         hold_id = uuid4()
         record.place_hold(hold_id=hold_id, reason=reason, actor=principal.id)
@@ -509,7 +508,7 @@ class Custody(Application[UUID]):
 
     def lift_hold(self, principal: Principal, record_id: UUID, hold_id: UUID,
                   reason: str) -> None:
-        require(principal, Role.ARCHIVIST, doing="lift holds")
+        require_hold_work(principal, doing="lift holds")
         record = self.record(record_id)
         record.lift_hold(hold_id, reason=reason, actor=principal.id)
         self.commit(record)
@@ -532,8 +531,7 @@ class Custody(Application[UUID]):
         """A request; an unauthorised one is stored as refused, then NotAuthorisedError."""
         record = self.record(record_id)
         assignments = principal.assignments
-        if principal.role in (Role.TEACHER, Role.MENTOR):
-            # Authorisation "at the time of the request": read the assignments now.
+        if assignments_count_at_request(principal):
             assignments = frozenset(self.actor_now(UUID(principal.id)).assignments)
         refusal = request_refusal(principal, record, assignments)
         copy = self.serving_copy(record) if refusal is None else None
@@ -553,32 +551,23 @@ class Custody(Application[UUID]):
         )
         self.commit(request)
         if refusal is not None:
-            raise NotAuthorisedError(f"request refused and logged: {refusal}",
-                                     logged_request_id=str(request.id))
+            raise refused_request(refusal, logged_request_id=str(request.id))
         return request
 
     def request(self, request_id: UUID) -> DocumentRequest:
         return self.load(DocumentRequest, request_id, "request")
 
-    def _require_deciding_custodian(self, principal: Principal, request: DocumentRequest) -> None:
-        if principal.role is Role.CUSTODIAN and principal.location == request.custodian_location:
-            return
-        raise NotAuthorisedError(
-            f"only the designated custodian of {request.custodian_location} decides and hands "
-            "out this request"
-        )
-
     def decide_request(self, principal: Principal, request_id: UUID, *, granted: bool,
                        reason: str) -> DocumentRequest:
         request = self.request(request_id)
-        self._require_deciding_custodian(principal, request)
+        require_deciding_custodian(principal, request)
         request.decide(granted=granted, reason=reason, actor=principal.id)
         self.commit(request)
         return request
 
     def hand_out(self, principal: Principal, request_id: UUID) -> DocumentRequest:
         request = self.request(request_id)
-        self._require_deciding_custodian(principal, request)
+        require_deciding_custodian(principal, request)
         request.hand_out(actor=principal.id)
         record = self.record(request.record_id)
         if request.copy_id is None:
@@ -590,7 +579,7 @@ class Custody(Application[UUID]):
 
     def take_back(self, principal: Principal, request_id: UUID) -> DocumentRequest:
         request = self.request(request_id)
-        self._require_deciding_custodian(principal, request)
+        require_deciding_custodian(principal, request)
         request.take_back(actor=principal.id)
         record = self.record(request.record_id)
         if request.copy_id is None:

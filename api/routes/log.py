@@ -10,13 +10,12 @@ from fastapi.responses import PlainTextResponse, Response
 
 from api.deps import CurrentActor
 from api.schemas import BIGINT, SeqPath, TreeSizeQuery
-from application.policy import require
-from domain.actor import Role
+from application.policy import require_audit, require_log_proofs
+from application.ports import StoreExports
 from domain.errors import NotFoundError
 
 router = APIRouter(prefix="/api/v1", tags=["transparency log"])
 Doc = dict[str, Any]
-AUDIT = (Role.AUDITOR, Role.ARCHIVIST, Role.ADMIN)
 
 
 def _log(request: Request) -> Any:
@@ -36,7 +35,7 @@ def checkpoint(request: Request, actor: CurrentActor) -> PlainTextResponse:
 @router.get("/log/entries/{seq}/inclusion")
 def inclusion(seq: SeqPath, request: Request, actor: CurrentActor,
               tree_size: TreeSizeQuery = None) -> Doc:
-    require(actor, *AUDIT, Role.CUSTODIAN, doing="read inclusion proofs")
+    require_log_proofs(actor)
     log = _log(request)
     log.seal()
     result: Doc = log.inclusion(seq, tree_size)
@@ -46,7 +45,7 @@ def inclusion(seq: SeqPath, request: Request, actor: CurrentActor,
 @router.get("/log/entries/{seq}/proof", response_class=PlainTextResponse)
 def proof_text(seq: SeqPath, request: Request, actor: CurrentActor) -> PlainTextResponse:
     """A self-contained tlog-proof (inclusion under the newest signed checkpoint)."""
-    require(actor, *AUDIT, Role.CUSTODIAN, doing="read inclusion proofs")
+    require_log_proofs(actor)
     log = _log(request)
     log.seal_and_checkpoint()
     return PlainTextResponse(log.proof_text(seq))
@@ -55,7 +54,7 @@ def proof_text(seq: SeqPath, request: Request, actor: CurrentActor) -> PlainText
 @router.get("/log/consistency")
 def consistency(request: Request, actor: CurrentActor, first: int = Query(ge=0, le=BIGINT),
                 second: int = Query(ge=1, le=BIGINT)) -> Doc:
-    require(actor, *AUDIT, Role.CUSTODIAN, doing="read consistency proofs")
+    require_log_proofs(actor, doing="read consistency proofs")
     result: Doc = _log(request).consistency(first, second)
     return result
 
@@ -68,9 +67,8 @@ def keys(request: Request, actor: CurrentActor) -> Doc:
 
 @router.get("/export")
 def export(request: Request, actor: CurrentActor) -> Response:
-    require(actor, *AUDIT, doing="export the store")
-    from infrastructure.bundle import bundle_bytes
-
-    data = bundle_bytes(request.app.state.runtime)
+    require_audit(actor, doing="export the store")
+    exports: StoreExports = request.app.state.runtime
+    data = exports.export_bundle()
     return Response(data, media_type="application/json",
                     headers={"Content-Disposition": 'attachment; filename="custody-bundle.json"'})

@@ -43,12 +43,12 @@ from api.web.session import (
     remember_language,
 )
 from application.policy import Principal
+from application.ports import TransparencyLogError
 from application.projections import ProjectionLagError
 from domain.errors import (
     DomainError,
     NotAuthenticatedError,
 )
-from infrastructure.transparency.log import LogError
 
 log = logging.getLogger("custody.web")
 TEMPLATES: Final = Path(__file__).parent / "templates"
@@ -188,7 +188,7 @@ def redirect(path: str) -> RedirectResponse:
 
 WEB_ERRORS: Final[list[tuple[type[Exception], int, str]]] = [
     (CsrfRejectedError, 403, "csrf"),
-    (LogError, 404, "not_in_log"),
+    (TransparencyLogError, 404, "not_in_log"),
     (ProjectionLagError, 503, "lagging"),
     (RequestValidationError, 404, "not_found"),
 ]
@@ -245,7 +245,7 @@ class WebRoute(APIRoute):
                 response = sign_in_redirect(request, error.expired)
             except NotAuthenticatedError:
                 response = sign_in_redirect(request, True)
-            except (CsrfRejectedError, DomainError, RequestValidationError, LogError,
+            except (CsrfRejectedError, DomainError, RequestValidationError, TransparencyLogError,
                     ProjectionLagError) as error:
                 response = error_page(request, error)
             requested = request.query_params.get("lang")

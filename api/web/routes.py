@@ -58,9 +58,13 @@ from api.web.session import (
     session_token,
     start_session,
 )
-from application.policy import Principal, require
-from application.queries import READERS
-from domain.actor import Role
+from application.policy import (
+    Principal,
+    may_read_agreement,
+    require_audit,
+    require_capture,
+    require_log_proofs,
+)
 from domain.culling import POINTS
 from domain.errors import (
     IllegalTransitionError,
@@ -73,7 +77,6 @@ from domain.errors import (
 router = APIRouter(include_in_schema=False, route_class=WebRoute)
 
 STATIC: Final = Path(__file__).parent / "static"
-AUDIT: Final = (Role.AUDITOR, Role.ARCHIVIST, Role.ADMIN)
 MAX_INVENTORY_BYTES: Final = 100 * 1024 * 1024
 MISSING_SHOWN: Final = 50
 REQUEST_STATUSES: Final = ("pending", "granted", "refused", "handed_out", "returned")
@@ -195,12 +198,11 @@ def logout(request: Request) -> Response:
 @router.get("/oversikt")
 def overview(request: Request, principal: WebUser) -> Response:
     queries = runtime(request).queries
-    require(principal, *READERS, Role.PRINCIPAL, doing="read the migration progress")
-    schools = presenters.school_progress(queries.progress())
+    schools = presenters.school_progress(queries.progress(principal))
     readiness = missing = None
     more = 0
-    if principal.role in READERS:
-        readiness = queries.readiness()
+    if may_read_agreement(principal):
+        readiness = queries.readiness(principal)
 
         def student(record_id: str) -> dict[str, Any] | None:
             try:
@@ -262,7 +264,7 @@ def record_page(request: Request, record_id: UUID, principal: WebUser) -> Respon
 @router.get("/logg/{seq}")
 def proof_page(request: Request, seq: int, principal: WebUser,
                post: UUID | None = None) -> Response:
-    require(principal, *AUDIT, Role.CUSTODIAN, doing="read inclusion proofs")
+    require_log_proofs(principal)
     log = runtime(request).log
     log.seal_and_checkpoint()
     proof = log.proof_text(seq)
@@ -438,11 +440,9 @@ def certificate(request: Request, certificate_id: UUID, principal: WebUser) -> R
 
 @router.get("/gallring/{certificate_id}/intyg")
 def certificate_download(request: Request, certificate_id: UUID, principal: WebUser) -> Response:
-    from infrastructure.certificates import certificate_text
-
     rt = runtime(request)
     rt.queries.cull(principal, certificate_id)  # the same access as the register
-    return Response(certificate_text(rt, certificate_id), media_type="application/json",
+    return Response(rt.certificate_text(certificate_id), media_type="application/json",
                     headers={"Content-Disposition":
                              f'attachment; filename="gallringsbevis-{certificate_id}.json"',
                              "Cache-Control": "no-store"})
@@ -466,31 +466,27 @@ def _audit_page(request: Request, principal: Principal, report: Any = None,
 
 @router.get("/granskning")
 def audit(request: Request, principal: WebUser) -> Response:
-    require(principal, *AUDIT, doing="audit the store")
+    require_audit(principal)
     return _audit_page(request, principal)
 
 
 @router.post("/granskning", dependencies=CSRF)
 def run_verification(request: Request, principal: WebUser) -> Response:
-    from infrastructure.audit import verify_live
-
-    require(principal, *AUDIT, doing="verify the store")
+    require_audit(principal, doing="verify the store")
     rt = runtime(request)
     events = rt.custody.recorder.max_notification_id() or 0
     started = time.monotonic()
     # In-process for everyday stores: a process pool forked from a threaded server is
     # fragile, and small stores verify in well under a second anyway.
-    report = verify_live(rt, workers=1 if events < 50_000 else None)
+    report = rt.verify(workers=1 if events < 50_000 else None)
     return _audit_page(request, principal, report=report,
                        seconds=time.monotonic() - started)
 
 
 @router.get("/granskning/export")
 def export(request: Request, principal: WebUser) -> Response:
-    from infrastructure.bundle import bundle_bytes
-
-    require(principal, *AUDIT, doing="export the store")
-    data = bundle_bytes(runtime(request))
+    require_audit(principal, doing="export the store")
+    data = runtime(request).export_bundle()
     return Response(data, media_type="application/json",
                     headers={"Content-Disposition": 'attachment; filename="custody-bundle.json"',
                              "Cache-Control": "no-store"})
@@ -509,7 +505,7 @@ def _importer() -> Any:
 
 @router.get("/inventering")
 def inventory_form(request: Request, principal: WebUser) -> Response:
-    require(principal, Role.ARCHIVIST, doing="import the Unikum inventory")
+    require_capture(principal, doing="import the Unikum inventory")
     return render(request, "inventory.html", principal=principal, errors={}, report=None,
                   available=_importer() is not None, filename="", title_key="inventory.title")
 
@@ -517,7 +513,7 @@ def inventory_form(request: Request, principal: WebUser) -> Response:
 @router.post("/inventering", dependencies=CSRF)
 async def upload_inventory(request: Request, principal: WebUser,
                            file: Annotated[UploadFile | None, File()] = None) -> Response:
-    require(principal, Role.ARCHIVIST, doing="import the Unikum inventory")
+    require_capture(principal, doing="import the Unikum inventory")
     t = translator(request)
     importer = _importer()
     errors: Errors = {}

@@ -30,6 +30,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from eventsourcing.persistence import ApplicationRecorder
 
 from application.follower import Follower
+from application.ports import TransparencyLogError
 from infrastructure.keys import Keyring, vkey
 from infrastructure.signed_events import check_stored_event
 from infrastructure.store_rows import iter_rows
@@ -55,7 +56,7 @@ from infrastructure.verification import Fault, VerifyReport, leaf_entry, leaf_ha
 log = logging.getLogger("custody.log")
 
 
-class LogError(RuntimeError):
+class LogError(TransparencyLogError):
     """The log cannot answer (unknown seq, size beyond the tree...)."""
 
 

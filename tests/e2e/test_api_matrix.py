@@ -1,9 +1,9 @@
-"""Who may do what, over HTTP: every role against every endpoint of API.md, on SQLite and
+"""Who may do what, over HTTP: every role against every endpoint of the API, on SQLite and
 PostgreSQL; then 401, cross-unit 403, 404, 409 and 422, each refusal changing nothing.
 
 The expectations are one table (``MATRIX``), derived from ``application/policy.py``,
 ``application/service.py``, ``application/queries.py`` and ``application/migration.py`` and
-checked against API.md and the issue that allocates the duties::
+checked against ``docs/http-api.md`` and the duties ``docs/domain.md`` allocates::
 
     admin: schools, staff, assignments. archivist: capture, archive copies, verification,
     culls, the agreement. custodian of a school unit: that unit's school copies (delivery,
@@ -674,7 +674,7 @@ DUMMY_PATH_VALUES = {"personnummer": pnr(2004, 3, 15, 123), "school_id": "holmes
 
 
 def every_operation(world: World) -> list[tuple[str, str]]:
-    """Every operation the app publishes (API.md's and the extras), with dummy path values."""
+    """Every operation the app publishes (its OpenAPI schema), with dummy path values."""
     operations: list[tuple[str, str]] = []
     for path, methods in world.api.client.get("/openapi.json").json()["paths"].items():
         if path == "/healthz":

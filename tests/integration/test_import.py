@@ -308,7 +308,7 @@ class TestTheSeedStory:
         culls = runtime.queries.culls(archivist)
         assert sum(c["point"] == 1 for c in culls) == 5
         assert sum(c["point"] == 4 for c in culls) == 10
-        assert runtime.queries.readiness()["terminated"] is True
+        assert runtime.queries.readiness(Principal.system())["terminated"] is True
         coordination = [r for r in shelf if int(r["personnummer"][6:8]) > 60]
         assert len(coordination) == 1
         holdings = [runtime.queries.holdings(archivist, code) for code in SCHOOLS]
@@ -327,7 +327,8 @@ class TestAtFullSize:
         assert (report.captured_students, report.captured_general) == (10_000, 3)
         assert report.rejected == []
         assert students_in_views(schools_registered) == 10_000
-        progress = {p["school_id"]: p["captured"] for p in schools_registered.queries.progress()}
+        progress = {p["school_id"]: p["captured"]
+                    for p in schools_registered.queries.progress(Principal.system())}
         assert sum(progress.values()) == 10_000
         again = import_inventory(schools_registered.custody, ARCHIVIST, text)
         assert (again.captured, again.already_captured) == (0, 10_003)

@@ -8,6 +8,7 @@ import time
 
 import pytest
 
+from application.policy import Principal
 from application.projections import VIEWS, ProjectionStoppedError, view_digest
 from infrastructure.bootstrap import Runtime
 from tests.integration.tamper import Tamperer
@@ -38,12 +39,12 @@ class TestViewsHoldWhatTheEventsSay:
         culls = q.culls(auditor)
         assert {(c["point"], c["kind"]) for c in culls} == {
             (4, "student_documentation"), (1, "general_information")}
-        readiness = q.readiness()
+        readiness = q.readiness(Principal.system())
         assert readiness["students"] == 5 and readiness["verified"] == 5
         assert readiness["ready"] is True
         kvistberg = q.holdings(auditor, "kvistberg")
         assert [c["record_id"] for c in kvistberg["incoming"]] == [str(story.records["Anna Holm"])]
-        progress = {p["school_id"]: p for p in q.progress()}
+        progress = {p["school_id"]: p for p in q.progress(Principal.system())}
         assert progress["fryken"]["captured"] == 2 and progress["fryken"]["ist_entered"] == 1
         assert progress["holmes"]["general_information"] == 1
 
@@ -145,7 +146,7 @@ class TestForgedEventsStopTheProjection:
             runtime.runner.catch_up()
         assert runtime.runner.error is not None
         with pytest.raises(ProjectionStoppedError):
-            runtime.queries.readiness()
+            runtime.queries.readiness(Principal.system())
 
 
 class TestViewStore:
