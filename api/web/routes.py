@@ -13,7 +13,7 @@ its refusals become error pages in :class:`api.web.rendering.WebRoute`.
 | ``/login``, ``/logout`` | everyone | sign in with the staff token; sign out |
 | ``/oversikt`` | readers, principals | migration progress per school unit; readiness |
 | ``/elev`` | readers | find a student's record by personnummer |
-| ``/post/{id}`` | readers | a record: documents, copies, provenance timeline |
+| ``/post/{id}`` | readers | a record and its lifecycle forms (:mod:`api.web.work`) |
 | ``/logg/{seq}`` | readers | an event's inclusion proof in the transparency log |
 | ``/bestall`` | teachers, mentors, principals | order a document; own requests |
 | ``/inkorg`` | custodians | decide requests, hand out, take back, receive transfers |
@@ -39,7 +39,6 @@ from api.web import navigation, presenters
 from api.web.i18n import Translator
 from api.web.rendering import (
     SECURITY_HEADERS,
-    Directory,
     SignInRequiredError,
     WebRoute,
     redirect,
@@ -244,19 +243,6 @@ def find_student(request: Request, principal: WebUser,
     return render(request, "find_student.html", principal=principal, errors=errors,
                   personnummer=personnummer, not_found=not errors,
                   status=422 if errors else 404, canonical="/elev", title_key="find.title")
-
-
-@router.get("/post/{record_id}")
-def record_page(request: Request, record_id: UUID, principal: WebUser) -> Response:
-    queries = runtime(request).queries
-    record = queries.record(principal, record_id)
-    history = queries.history(principal, record_id)
-    t = translator(request)
-    names = Directory(request, t)
-    copies = presenters.copy_rows(record, t, names.place, names.person)
-    entries = presenters.timeline(history, record, t, names.place, names.person)
-    return render(request, "record.html", principal=principal, record=record, copies=copies,
-                  timeline=entries, title_key="record.title")
 
 
 @router.get("/logg/{seq}")

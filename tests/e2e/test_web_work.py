@@ -1,0 +1,200 @@
+"""Every lifecycle step through the web forms, on SQLite and PostgreSQL: the archivist
+prints, files, verifies (a discrepancy, a reprint); a school's custodian records the
+delivery, the IST entry, a departure and a hand-over, and the next school its receipt;
+holds are placed and lifted. Over HTTP through the browser's own doors (session cookie,
+CSRF token, forms); the application is only read back to assert.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from infrastructure.bootstrap import Runtime
+from tests.factories import Staff, pnr, seed_staff, student
+
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+class Browser:
+    """One signed-in person's forms: a cookie session and its CSRF token."""
+
+    def __init__(self, app: Any, token: str) -> None:
+        self.client = TestClient(app, raise_server_exceptions=True, follow_redirects=False)
+        found = CSRF.search(self.client.get("/login").text)
+        assert found
+        response = self.client.post("/login", data={"token": token,
+                                                     "csrf_token": found.group(1)})
+        assert response.status_code == 303, response.text
+        found = CSRF.search(self.client.get("/logout").text)
+        assert found
+        self.csrf = found.group(1)
+
+    def get(self, path: str, **params: Any) -> httpx.Response:
+        return self.client.get(path, params=params or None)
+
+    def post(self, path: str, **data: str) -> httpx.Response:
+        return self.client.post(path, data={**data, "csrf_token": self.csrf})
+
+
+@dataclass
+class Desk:
+    rt: Runtime
+    staff: Staff
+    app: Any
+
+    def as_(self, who: str) -> Browser:
+        return Browser(self.app, self.staff.tokens[who])
+
+    def record(self, record_id: UUID) -> dict[str, Any]:
+        found: dict[str, Any] = self.rt.queries.record(self.staff.admin, record_id)
+        return found
+
+    def copy(self, record_id: UUID, purpose: str) -> dict[str, Any]:
+        return next(c for c in self.record(record_id)["copies"]
+                    if c["purpose"] == purpose and c["status"] != "replaced")
+
+
+@pytest.fixture
+def desk(runtime: Runtime) -> Iterator[Desk]:
+    staff = seed_staff(runtime.custody)
+    with TestClient(create_app(runtime=runtime)) as client:
+        yield Desk(runtime, staff, client.app)
+
+
+ALVA = pnr(2004, 3, 15, 123)
+
+
+def captured(desk: Desk, number: str = ALVA, name: str = "Alva Andersson",
+             school: str = "holmes") -> UUID:
+    return desk.rt.custody.capture_student(desk.staff.archivist, student(number, name, school))
+
+
+class TestArchiveCopyThroughTheForms:
+    def test_archivist_prints_files_and_verifies_the_archive_copy(self, desk: Desk) -> None:
+        record_id = captured(desk)
+        web = desk.as_("archivist")
+        page = web.get(f"/post/{record_id}")
+        assert "Skriv ut arkivexemplaret" in page.text
+
+        done = web.post(f"/post/{record_id}/utskrift", purpose="archive")
+        assert done.status_code == 303
+        assert done.headers["location"].startswith(f"/post/{record_id}?klart=printed")
+        copy_id = desk.copy(record_id, "archive")["id"]
+
+        web.post(f"/post/{record_id}/exemplar/{copy_id}/arkivering", box="A001", shelf="3")
+        assert desk.copy(record_id, "archive")["location"] == {"box": "A001", "shelf": "3"}
+        web.post(f"/post/{record_id}/exemplar/{copy_id}/kontroll", outcome="ok")
+        assert desk.copy(record_id, "archive")["status"] == "verified"
+        page = web.get(f"/post/{record_id}", klart="verified")
+        assert "Kontrollen är registrerad" in page.text
+
+    def test_discrepancy_without_a_note_is_shown_beside_the_field_in_swedish(
+        self, desk: Desk
+    ) -> None:
+        record_id = captured(desk)
+        web = desk.as_("archivist")
+        web.post(f"/post/{record_id}/utskrift", purpose="archive")
+        copy_id = desk.copy(record_id, "archive")["id"]
+        web.post(f"/post/{record_id}/exemplar/{copy_id}/arkivering", box="A001")
+
+        refused = web.post(f"/post/{record_id}/exemplar/{copy_id}/kontroll",
+                           outcome="discrepancy", note="")
+        assert refused.status_code == 422
+        assert 'id="verify-note-error"' in refused.text
+        assert "Beskriv avvikelsen" in refused.text
+        assert "på engelska" not in refused.text
+        assert desk.copy(record_id, "archive")["status"] == "archived"
+
+    def test_discrepancy_then_reprint_replaces_the_archive_copy(self, desk: Desk) -> None:
+        record_id = captured(desk)
+        web = desk.as_("archivist")
+        web.post(f"/post/{record_id}/utskrift", purpose="archive")
+        first = desk.copy(record_id, "archive")["id"]
+        web.post(f"/post/{record_id}/exemplar/{first}/arkivering", box="A001")
+        web.post(f"/post/{record_id}/exemplar/{first}/kontroll", outcome="discrepancy",
+                 note="Sidan 3 saknas")
+        assert desk.copy(record_id, "archive")["status"] == "discrepancy"
+        assert "Skriv ut på nytt" in web.get(f"/post/{record_id}").text
+
+        assert web.post(f"/post/{record_id}/exemplar/{first}/nyutskrift").status_code == 303
+        again = desk.copy(record_id, "archive")
+        assert again["id"] != first and again["status"] == "printed"
+
+    def test_filing_a_copy_twice_is_refused_with_a_conflict(self, desk: Desk) -> None:
+        record_id = captured(desk)
+        web = desk.as_("archivist")
+        web.post(f"/post/{record_id}/utskrift", purpose="archive")
+        copy_id = desk.copy(record_id, "archive")["id"]
+        web.post(f"/post/{record_id}/exemplar/{copy_id}/arkivering", box="A001")
+        again = web.post(f"/post/{record_id}/exemplar/{copy_id}/arkivering", box="A002")
+        assert again.status_code == 409
+        assert desk.copy(record_id, "archive")["location"]["box"] == "A001"
+
+
+class TestSchoolCopyThroughTheForms:
+    def test_custodian_records_delivery_ist_departure_and_the_next_school_its_receipt(
+        self, desk: Desk
+    ) -> None:
+        record_id = captured(desk)
+        desk.as_("archivist").post(f"/post/{record_id}/utskrift", purpose="school",
+                                   school_id="holmes")
+        copy_id = desk.copy(record_id, "school")["id"]
+        holmes = desk.as_("custodian_holmes")
+        assert "Registrera leverans" in holmes.get(f"/post/{record_id}").text
+        assert holmes.post(f"/post/{record_id}/exemplar/{copy_id}/leverans").status_code == 303
+        assert desk.copy(record_id, "school")["status"] == "at_school"
+
+        holmes.post(f"/post/{record_id}/ist", note="Anpassningar i matte")
+        assert desk.record(record_id)["ist_entered"] is not None
+        holmes.post(f"/post/{record_id}/avgang", reason="moved_within_municipality",
+                    date="2018-06-15", to_school_id="kvistberg")
+        assert desk.record(record_id)["departure"]["to_school_id"] == "kvistberg"
+
+        holmes.post(f"/post/{record_id}/exemplar/{copy_id}/overlamning",
+                    to_school_id="kvistberg")
+        assert desk.copy(record_id, "school")["status"] == "in_transit"
+        kvistberg = desk.as_("custodian_kvistberg")
+        assert "Bekräfta mottagande" in kvistberg.get(f"/post/{record_id}").text
+        kvistberg.post(f"/post/{record_id}/exemplar/{copy_id}/mottagen")
+        moved = desk.copy(record_id, "school")
+        assert (moved["status"], moved["school_id"]) == ("at_school", "kvistberg")
+
+    def test_departure_without_reason_or_date_names_both_fields(self, desk: Desk) -> None:
+        record_id = captured(desk)
+        refused = desk.as_("custodian_holmes").post(f"/post/{record_id}/avgang")
+        assert refused.status_code == 422
+        assert 'id="departure-reason-error"' in refused.text
+        assert 'id="departure-date-error"' in refused.text
+        assert desk.record(record_id)["departure"] is None
+
+    def test_custodian_of_another_school_may_not_deliver(self, desk: Desk) -> None:
+        record_id = captured(desk)
+        desk.as_("archivist").post(f"/post/{record_id}/utskrift", purpose="school",
+                                   school_id="holmes")
+        copy_id = desk.copy(record_id, "school")["id"]
+        refused = desk.as_("custodian_fryken").post(
+            f"/post/{record_id}/exemplar/{copy_id}/leverans")
+        assert refused.status_code == 403
+        assert desk.copy(record_id, "school")["status"] == "printed"
+
+
+class TestHolds:
+    def test_archivist_places_and_lifts_a_hold(self, desk: Desk) -> None:
+        record_id = captured(desk)
+        web = desk.as_("archivist")
+        web.post(f"/post/{record_id}/sparr", reason="Begäran om utlämnande")
+        holds = desk.record(record_id)["holds"]
+        assert [h["reason"] for h in holds] == ["Begäran om utlämnande"]
+        empty = web.post(f"/post/{record_id}/sparr/{holds[0]['id']}/havning", reason=" ")
+        assert empty.status_code == 422
+        web.post(f"/post/{record_id}/sparr/{holds[0]['id']}/havning", reason="Utlämnat")
+        assert desk.record(record_id)["holds"] == []
