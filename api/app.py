@@ -11,6 +11,7 @@ from api import observability, problems
 from api.observability import Metrics, configure_logging
 from api.routes import inventory, log, records, reports, requests, setup
 from api.web import routes as web
+from api.web import sessions as web_sessions
 from api.web import work as web_work
 from infrastructure.bootstrap import Runtime, bootstrap
 from infrastructure.settings import Settings
@@ -47,7 +48,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     observability.install(app, metrics)
     problems.install(app)
     for router in (setup.router, records.router, inventory.router, requests.router,
-                   reports.router, log.router, web_work.router, web.router):
+                   reports.router, log.router, web_work.router,
+                   web_sessions.router, web.router):
         app.include_router(router)
 
     return app

@@ -77,7 +77,7 @@ MAX_INVENTORY_BYTES: Final = 100 * 1024 * 1024
 MISSING_SHOWN: Final = 50
 REQUEST_STATUSES: Final = ("pending", "granted", "refused", "handed_out", "returned")
 DONE: Final = frozenset({"ordered", "granted", "refused", "handed_out", "returned",
-                         "received", "signed_out"})
+                         "received", "signed_out", "terminated"})
 Errors = dict[str, str]
 
 
@@ -211,7 +211,8 @@ def overview(request: Request, principal: WebUser) -> Response:
         missing, more = presenters.missing_items(readiness, MISSING_SHOWN, student)
     return render(request, "overview.html", principal=principal, schools=schools,
                   totals=presenters.totals(schools), readiness=readiness, missing=missing,
-                  more_missing=more, stages=presenters.STAGES, title_key="overview.title")
+                  more_missing=more, stages=presenters.STAGES, done=done_message(request),
+                  title_key="overview.title")
 
 
 # -- finding a student and reading a record ------------------------------------------------------

@@ -198,3 +198,87 @@ class TestHolds:
         assert empty.status_code == 422
         web.post(f"/post/{record_id}/sparr/{holds[0]['id']}/havning", reason="Utlämnat")
         assert desk.record(record_id)["holds"] == []
+
+
+class TestBoxSession:
+    def test_scans_file_each_student_show_the_range_and_warn_out_of_order(
+        self, desk: Desk
+    ) -> None:
+        numbers = [pnr(2004, 1, 1 + i, 100 + i) for i in range(4)]
+        ids = [captured(desk, n, f"Elev {i}") for i, n in enumerate(numbers)]
+        for record_id in ids:
+            desk.rt.custody.print_copy(desk.staff.archivist, record_id, "archive", None)
+        web = desk.as_("archivist")
+        for number in (numbers[0], numbers[2], numbers[1]):
+            response = web.post("/arkiv/kartong", box="A001", shelf="3", personnummer=number)
+            assert response.status_code == 303
+        page = web.get(response.headers["location"])
+        assert 'role="alert"' in page.text and "kommer före" in page.text
+        assert f"Från {numbers[0]} till {numbers[2]}" in page.text
+        assert "autofocus" in page.text
+        assert desk.copy(ids[1], "archive")["location"] == {"box": "A001", "shelf": "3"}
+
+        again = web.post("/arkiv/kartong", box="A002", personnummer=numbers[0])
+        assert again.status_code == 409
+        assert "Redan placerad i kartong A001" in again.text
+        assert desk.copy(ids[0], "archive")["location"]["box"] == "A001"
+
+    def test_unknown_and_malformed_personnummer_are_named_in_swedish(self, desk: Desk) -> None:
+        web = desk.as_("archivist")
+        unknown = web.post("/arkiv/kartong", box="A001", personnummer=pnr(2001, 1, 1, 111))
+        assert unknown.status_code == 422
+        assert "Ingen elevdokumentation finns" in unknown.text
+        bad = web.post("/arkiv/kartong", box="A001", personnummer="20010101-0000")
+        assert bad.status_code == 422 and "Kontrollsiffran" in bad.text
+
+
+class TestVerificationSessionAndDeliveries:
+    def test_verification_session_and_a_schools_deliveries_at_once(self, desk: Desk) -> None:
+        custody, archivist = desk.rt.custody, desk.staff.archivist
+        numbers = [pnr(2005, 2, 1 + i, 200 + i) for i in range(3)]
+        ids = [captured(desk, n, f"Elev {i}") for i, n in enumerate(numbers)]
+        for record_id in ids:
+            copy_id = custody.print_copy(archivist, record_id, "archive", None)
+            custody.archive_copy(archivist, record_id, copy_id, box="A001", shelf=None)
+            custody.print_copy(archivist, record_id, "school", "holmes")
+        web = desk.as_("archivist")
+        web.post("/arkiv/kontroll", personnummer=numbers[0], outcome="ok")
+        web.post("/arkiv/kontroll", personnummer=numbers[1], outcome="discrepancy",
+                 note="Sida saknas")
+        twice = web.post("/arkiv/kontroll", personnummer=numbers[0], outcome="ok")
+        assert twice.status_code == 409 and "redan kontrollerat" in twice.text
+        assert [desk.copy(i, "archive")["status"] for i in ids] == [
+            "verified", "discrepancy", "archived"]
+
+        holmes = desk.as_("custodian_holmes")
+        assert "Registrera leverans av alla 3" in holmes.get("/skola/leverans").text
+        done = holmes.post("/skola/leverans", alla="1")
+        assert done.headers["location"].endswith("antal=3")
+        assert {desk.copy(i, "school")["status"] for i in ids} == {"at_school"}
+
+
+class TestYearAndAgreement:
+    def test_archivist_closes_the_year_and_terminates_the_agreement(self, desk: Desk) -> None:
+        custody, archivist = desk.rt.custody, desk.staff.archivist
+        record_id = captured(desk)
+        copy_id = custody.print_copy(archivist, record_id, "archive", None)
+        custody.archive_copy(archivist, record_id, copy_id, box="A001", shelf=None)
+        school_copy = custody.print_copy(archivist, record_id, "school", "holmes")
+        custody.deliver_copy(desk.staff.custodians["holmes"], record_id, school_copy, "holmes")
+        custody.record_departure(desk.staff.custodians["holmes"], ALVA,
+                                 reason="moved_within_municipality",
+                                 to_school_id="kvistberg", date="2018-06-10")
+        web = desk.as_("archivist")
+        assert "Säg upp arkiveringsavtalet" not in web.get("/oversikt").text
+        closed = web.post("/lasar", year="2018")
+        assert closed.status_code == 200 and "Överlämnade skolexemplar: 1" in closed.text
+        assert desk.copy(record_id, "school")["status"] == "in_transit"
+        assert web.post("/lasar", year="två").status_code == 422
+
+        early = web.post("/avtal/uppsagning")
+        assert early.status_code == 409
+        custody.verify_copy(archivist, record_id, copy_id, outcome="ok", note=None)
+        assert "Säg upp arkiveringsavtalet" in web.get("/oversikt").text
+        done = web.post("/avtal/uppsagning")
+        assert done.headers["location"] == "/oversikt?klart=terminated"
+        assert desk.rt.queries.readiness()["terminated"]
