@@ -61,6 +61,54 @@ SWEDISH: Final[list[tuple[re.Pattern[str], str]]] = [(re.compile(p), s) for p, s
     (r"^(\d+) checkpoint\(s\) checked against the events$",
      r"\1 kontrollpunkt(er) jämförda med händelserna"),
     (r"^school unit '([^']+)' is not registered$", r"skolenheten '\1' är inte registrerad"),
+    # -- import rejections (application/importing.py), one problem at a time --
+    (r"^not captured: a student's rows are captured together, and lines? ([\d, …]+) of this "
+     r"student (?:is|are) rejected$",
+     r"inte inläst: en elevs rader läses in tillsammans, och rad \1 för eleven är avvisad"),
+    (r"^expected (\d+) fields, found (\d+).*$",
+     r"raden ska ha \1 fält men har \2 (ett skiljetecken inuti ett värde kräver citattecken)"),
+    (r"^kind '([^']*)' is unknown.*$",
+     r"typen '\1' är okänd; använd student_documentation eller general_information"),
+    (r"^kind is missing.*$", "typ saknas (student_documentation eller general_information)"),
+    (r"^personnummer is missing$", "personnummer saknas"),
+    (r"^name is missing$", "namn saknas"),
+    (r"^school_id is missing$", "skolenhet (school_id) saknas"),
+    (r"^category is missing$", "kategori saknas"),
+    (r"^title is missing$", "titel saknas"),
+    (r"^sha256 is missing$", "kontrollsumma (sha256) saknas"),
+    (r"^sha256 must be 64 hexadecimal digits.*$",
+     "kontrollsumman (sha256) ska vara 64 hexadecimala tecken"),
+    (r"^pages is missing$", "antal sidor saknas"),
+    (r"^pages must be a positive whole number.*$", "antal sidor ska vara ett positivt heltal"),
+    (r"^name differs from line (\d+) of this student$",
+     r"namnet skiljer sig från rad \1 för samma elev"),
+    (r"^school_id differs from line (\d+) of this .*$",
+     r"skolenheten skiljer sig från rad \1 för samma elev"),
+    (r"^class differs from the class on this student's earlier rows.*$",
+     "klassen skiljer sig från elevens tidigare rader"),
+    (r"^general information leaves personnummer, name, class and pages empty.*$",
+     "allmän information ska ha tomma fält för personnummer, namn, klass och sidor"),
+    (r"^category '([^']*)' is not general information.*$",
+     r"kategorin '\1' är inte allmän information"),
+    (r"^category is missing \(.*$", "kategori saknas"),
+    (r"^the same general information \(school unit, title, sha256\) as line (\d+)$",
+     r"samma allmänna information (skolenhet, titel, kontrollsumma) som rad \1"),
+    (r"^the same document \(sha256\) as line (\d+) of this student$",
+     r"samma handling (kontrollsumma) som rad \1 för samma elev"),
+    (r"^this student was captured already with other documents.*$",
+     "eleven är redan inläst med andra handlingar; en ny inläsning ändrar inte en inläst "
+     "elevs dokumentation – rätta den manuellt tillsammans med arkivarien"),
+    (r"^the file changed while it was being imported.*$",
+     "filen ändrades medan den lästes in; läs in den igen"),
+    (r"^the inventory is empty.*$", "inventeringen är tom: den behöver en rubrikrad"),
+    (r"^line (\d+): the CSV cannot be read.*$", r"rad \1: CSV-filen kan inte läsas"),
+    (r"^the file is not UTF-8.*$", "filen är inte kodad som UTF-8"),
+    (r"^line (\d+): the header must name the columns ([^ ]+) .*$",
+     r"rad \1: rubrikraden ska namnge kolumnerna \2 (med semikolon eller komma)"),
+    (r"^personnummer: not a personnummer.*$",
+     "personnummer: skriv som ÅÅÅÅMMDD-NNNN eller ÅÅMMDD-NNNN"),
+    (r"^personnummer: (?:day|year) .* does not exist$",
+     "personnummer: födelsedatumet finns inte"),
     # -- the lifecycle forms (api/web/work.py) --
     (r"^say what the discrepancy is$", "Beskriv avvikelsen."),
     (r"^the archive box is missing$", "Ange arkivkartongen."),
@@ -140,7 +188,18 @@ def swedish(text: str, lang: str) -> Message:
     """The message in the page's language when a rendering is known, else as written."""
     if lang != "sv" or not text:
         return Message(text, "en" if text else lang)
+    whole = _one(text)
+    if whole is not None:
+        return Message(whole, "sv")
+    # Several problems of one row come joined by "; ": render each one.
+    parts = [_one(part) for part in text.split("; ")]
+    if len(parts) > 1 and all(p is not None for p in parts):
+        return Message("; ".join(p for p in parts if p), "sv")
+    return Message(text, "en")
+
+
+def _one(text: str) -> str | None:
     for pattern, replacement in SWEDISH:
         if pattern.search(text):
-            return Message(pattern.sub(replacement, text), "sv")
-    return Message(text, "en")
+            return pattern.sub(replacement, text)
+    return None

@@ -530,7 +530,7 @@ async def upload_inventory(request: Request, principal: WebUser,
                     report = await run_in_threadpool(importer, runtime(request).custody,
                                                      principal, text)
                 except InvalidInputError as error:
-                    errors["file"] = t("errors.file_unreadable", detail=str(error))
+                    errors["file"] = t("errors.file_unreadable", detail=t.message(str(error)).text)
     status = 422 if errors else (200 if report is None or report.ok else 422)
     return render(request, "inventory.html", principal=principal, errors=errors, report=report,
                   available=importer is not None, filename=filename, status=status,

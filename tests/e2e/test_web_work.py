@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
@@ -18,6 +19,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from application.student_search import find_students
 from infrastructure.bootstrap import Runtime
 from tests.factories import Staff, pnr, seed_staff, student
 
@@ -282,3 +284,34 @@ class TestYearAndAgreement:
         done = web.post("/avtal/uppsagning")
         assert done.headers["location"] == "/oversikt?klart=terminated"
         assert desk.rt.queries.readiness()["terminated"]
+
+
+SAMPLE = Path(__file__).resolve().parents[2] / "docs" / "samples" / "inventory-sv.csv"
+
+
+class TestSwedishExcelInventory:
+    def test_the_shipped_sample_with_semicolons_bom_and_crlf_imports_through_the_page(
+        self, desk: Desk
+    ) -> None:
+        raw = SAMPLE.read_bytes()
+        assert raw.startswith(b"\xef\xbb\xbf") and b"\r\n" in raw and b";" in raw
+        web = desk.as_("archivist")
+        response = web.client.post("/inventering", data={"csrf_token": web.csrf},
+                                   files={"file": ("inventering.csv", raw, "text/csv")})
+        assert response.status_code == 200, response.text
+        assert "<dt>Avvisade rader</dt><dd>0</dd>" in response.text
+        names = {hit.name for hit in find_students(desk.rt.queries, desk.staff.archivist)}
+        assert names == {"Astrid Lindqvist", "Björn Åkesson", "Örjan Ström"}
+
+    def test_a_semicolon_file_with_a_bad_row_names_it_in_swedish(self, desk: Desk) -> None:
+        good, bad = pnr(2006, 8, 8, 808), pnr(2006, 9, 9, 909)
+        wrong = bad[:-1] + str((int(bad[-1]) + 1) % 10)
+        text = ("\ufeffkind;personnummer;name;school_id;class;title;category;sha256;pages\r\n"
+                f"student_documentation;{good};Siri Svensson;holmes;8B;IUP;iup;{'a' * 64};3\r\n"
+                f"student_documentation;{wrong};Tage Tall;holmes;8B;IUP;iup;{'b' * 64};2\r\n")
+        web = desk.as_("archivist")
+        response = web.client.post("/inventering", data={"csrf_token": web.csrf},
+                                   files={"file": ("x.csv", text.encode(), "text/csv")})
+        assert response.status_code == 422
+        assert "kontrollsiffran ska vara" in response.text
+        assert desk.rt.custody.exists(desk.rt.custody.student_record_id(good))
