@@ -97,7 +97,7 @@ SWEDISH: Final[list[tuple[re.Pattern[str], str]]] = [(re.compile(p), s) for p, s
      r"samma handling (kontrollsumma) som rad \1 för samma elev"),
     (r"^this student was captured already with other documents.*$",
      "eleven är redan inläst med andra handlingar; en ny inläsning ändrar inte en inläst "
-     "elevs dokumentation – rätta den manuellt tillsammans med arkivarien"),
+     "elevs dokumentation; rätta den manuellt tillsammans med arkivarien"),
     (r"^the file changed while it was being imported.*$",
      "filen ändrades medan den lästes in; läs in den igen"),
     (r"^the inventory is empty.*$", "inventeringen är tom: den behöver en rubrikrad"),
