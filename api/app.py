@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from api import observability, problems
 from api.observability import Metrics, configure_logging
 from api.routes import inventory, log, records, reports, requests, setup
+from api.web import lists as web_lists
 from api.web import routes as web
 from api.web import sessions as web_sessions
 from api.web import work as web_work
@@ -49,7 +50,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     problems.install(app)
     for router in (setup.router, records.router, inventory.router, requests.router,
                    reports.router, log.router, web_work.router,
-                   web_sessions.router, web.router):
+                   web_sessions.router, web_lists.router, web.router):
         app.include_router(router)
 
     return app

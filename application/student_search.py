@@ -82,3 +82,26 @@ def find_students(queries: CustodyQueries, principal: Principal, text: str = "",
                                personal.get("class"), str(record.get("school_id"))))
     hits.sort(key=lambda h: sort_key(h.personnummer))
     return hits
+
+
+def student_labels(queries: CustodyQueries, principal: Principal,
+                   rows: list[dict[str, Any]]) -> dict[str, StudentHit]:
+    """The student (personnummer, name) behind each request row the caller was given.
+
+    The rows come from :meth:`CustodyQueries.request_log`, which already limited them to
+    what this caller may see: staff see their own requests (they named the student when
+    ordering), a principal those about their school unit's students, a custodian those
+    for their own copies. Nothing else is read."""
+    labels: dict[str, StudentHit] = {}
+    for row in rows:
+        record_id = str(row.get("record_id") or "")
+        if not record_id or record_id in labels:
+            continue
+        record = queries.views.get("records", record_id)
+        personal: dict[str, Any] = (record or {}).get("personal") or {}
+        if record is None or not personal:
+            continue
+        labels[record_id] = StudentHit(record_id, str(personal.get("personnummer") or ""),
+                                       str(personal.get("name") or ""), personal.get("class"),
+                                       str(record.get("school_id")))
+    return labels

@@ -41,6 +41,7 @@ NAV: Final = (
     NavItem("verify_session", "/arkiv/kontroll", frozenset({R})),
     NavItem("school_year", "/lasar", frozenset({R})),
     NavItem("deliveries", "/skola/leverans", frozenset({C}), school_custodian_only=True),
+    NavItem("holdings", "/skola/innehav", frozenset({C, P}), school_custodian_only=True),
     NavItem("assignments", "/personal/kopplingar", frozenset({A})),
     NavItem("shelf_list", "/arkiv/hyllforteckning", frozenset({A, R, C, U}),
             archive_custodian_only=True),

@@ -26,7 +26,6 @@ its refusals become error pages in :class:`api.web.rendering.WebRoute`.
 
 from __future__ import annotations
 
-import datetime as dt
 import time
 from pathlib import Path
 from typing import Annotated, Any, Final
@@ -74,7 +73,7 @@ router = APIRouter(include_in_schema=False, route_class=WebRoute)
 STATIC: Final = Path(__file__).parent / "static"
 AUDIT: Final = (Role.AUDITOR, Role.ARCHIVIST, Role.ADMIN)
 MAX_INVENTORY_BYTES: Final = 100 * 1024 * 1024
-MISSING_SHOWN: Final = 50
+MISSING_SHOWN: Final = 10
 REQUEST_STATUSES: Final = ("pending", "granted", "refused", "handed_out", "returned")
 DONE: Final = frozenset({"ordered", "granted", "refused", "handed_out", "returned",
                          "received", "signed_out", "terminated"})
@@ -218,12 +217,6 @@ def overview(request: Request, principal: WebUser) -> Response:
 # -- finding a student and reading a record ------------------------------------------------------
 
 
-@router.get("/elev")
-def find_student_form(request: Request, principal: WebUser) -> Response:
-    return render(request, "find_student.html", principal=principal, errors={},
-                  personnummer="", not_found=False, title_key="find.title")
-
-
 @router.post("/elev", dependencies=CSRF)
 def find_student(request: Request, principal: WebUser,
                  personnummer: Annotated[str, Form()] = "") -> Response:
@@ -242,8 +235,9 @@ def find_student(request: Request, principal: WebUser,
             if found:
                 return redirect(f"/post/{found[0]['id']}")
     return render(request, "find_student.html", principal=principal, errors=errors,
-                  personnummer=personnummer, not_found=not errors,
-                  status=422 if errors else 404, canonical="/elev", title_key="find.title")
+                  personnummer=personnummer, not_found=not errors, q="", searched=False,
+                  paged=None, status=422 if errors else 404, canonical="/elev",
+                  title_key="find.title")
 
 
 @router.get("/logg/{seq}")
@@ -263,9 +257,15 @@ def proof_page(request: Request, seq: int, principal: WebUser,
 def _order_page(request: Request, principal: Principal, *, errors: Errors, values: dict[str, str],
                 refusal: str | None = None, problem: str | None = None,
                 status: int = 200) -> Response:
-    mine = runtime(request).queries.request_log(principal, actor_id=principal.id)
+    from api.web.paging import paginate
+    from application.student_search import student_labels
+
+    queries = runtime(request).queries
+    mine = list(reversed(queries.request_log(principal, actor_id=principal.id)))
+    paged = paginate(mine, request.query_params.get("sida"), {})
     return render(request, "order.html", principal=principal, errors=errors, values=values,
-                  refusal=refusal, problem=problem, requests=list(reversed(mine)),
+                  refusal=refusal, problem=problem, requests=paged.items, paged=paged,
+                  students=student_labels(queries, principal, paged.items),
                   done=done_message(request), status=status, canonical="/bestall",
                   title_key="order.title")
 
@@ -381,22 +381,7 @@ def receive(request: Request, record_id: UUID, copy_id: UUID, principal: WebUser
 # -- the request log ----------------------------------------------------------------------------
 
 
-@router.get("/bestallningar")
-def request_log(request: Request, principal: WebUser, status: str | None = None) -> Response:
-    chosen = status if status in REQUEST_STATUSES else None
-    rows = runtime(request).queries.request_log(principal, status=chosen)
-    return render(request, "request_log.html", principal=principal, rows=list(reversed(rows)),
-                  statuses=REQUEST_STATUSES, chosen=chosen or "", title_key="log.title")
-
-
 # -- the archive: shelf list and box labels -------------------------------------------------------
-
-
-@router.get("/arkiv/hyllforteckning")
-def shelf_list(request: Request, principal: WebUser) -> Response:
-    rows = runtime(request).queries.shelf_list(principal)
-    return render(request, "shelf_list.html", principal=principal, rows=rows,
-                  printed_at_iso=dt.datetime.now(dt.UTC).isoformat(), title_key="shelf.title")
 
 
 @router.get("/arkiv/hyllforteckning/etiketter")
@@ -407,13 +392,6 @@ def box_labels(request: Request, principal: WebUser) -> Response:
 
 
 # -- culling --------------------------------------------------------------------------------------
-
-
-@router.get("/gallring")
-def culls(request: Request, principal: WebUser) -> Response:
-    rows = runtime(request).queries.culls(principal)
-    return render(request, "culls.html", principal=principal, rows=list(reversed(rows)),
-                  title_key="culls.title")
 
 
 @router.get("/gallring/{certificate_id}")

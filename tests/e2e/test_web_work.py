@@ -315,3 +315,51 @@ class TestSwedishExcelInventory:
         assert response.status_code == 422
         assert "kontrollsiffran ska vara" in response.text
         assert desk.rt.custody.exists(desk.rt.custody.student_record_id(good))
+
+
+class TestListsAtScale:
+    def test_shelf_list_is_paged_searchable_by_name_and_filtered_by_box(
+        self, desk: Desk
+    ) -> None:
+        custody, archivist = desk.rt.custody, desk.staff.archivist
+        for i in range(105):
+            record_id = captured(desk, pnr(2004, 1 + i % 12, 1 + i % 28, 100 + i), f"Elev {i}")
+            copy_id = custody.print_copy(archivist, record_id, "archive", None)
+            if i < 3:
+                custody.archive_copy(archivist, record_id, copy_id, box="A007", shelf="1")
+        web = desk.as_("archivist")
+        first = web.get("/arkiv/hyllforteckning")
+        assert first.text.count('<tr>') - 1 == 100
+        assert "Visar 1\u2013100 av 105" in first.text
+        second = web.get("/arkiv/hyllforteckning", sida="2")
+        assert second.text.count('<tr>') - 1 == 5
+        found = web.get("/arkiv/hyllforteckning", q="elev 42")
+        assert ">Elev 42<" in found.text and ">Elev 41<" not in found.text
+        boxed = web.get("/arkiv/hyllforteckning", kartong="A007")
+        assert boxed.text.count('<tr>') - 1 == 3
+
+    def test_find_student_by_part_of_the_name(self, desk: Desk) -> None:
+        captured(desk, ALVA, "Alva Åström")
+        captured(desk, pnr(2005, 5, 5, 555), "Bo Berg")
+        page = desk.as_("archivist").get("/elev", q="astrom")
+        assert "Alva Åström" in page.text and "Bo Berg" not in page.text
+        assert ALVA in page.text
+
+    def test_request_log_and_own_orders_have_a_student_column(self, desk: Desk) -> None:
+        custody, archivist = desk.rt.custody, desk.staff.archivist
+        record_id = captured(desk)
+        copy_id = custody.print_copy(archivist, record_id, "archive", None)
+        custody.archive_copy(archivist, record_id, copy_id, box="A001", shelf=None)
+        custody.assign(desk.staff.admin, desk.staff.teacher_id, ALVA)
+        desk.as_("teacher").post("/bestall", personnummer=ALVA, purpose="Utvecklingssamtal")
+        mine = desk.as_("teacher").get("/bestall")
+        assert "Alva Andersson" in mine.text
+        log = desk.as_("archive_custodian").get("/bestallningar", q="alva")
+        assert "Alva Andersson" in log.text and "Utvecklingssamtal" in log.text
+
+    def test_the_whole_missing_list_is_paged_with_students(self, desk: Desk) -> None:
+        for i in range(3):
+            captured(desk, pnr(2003, 3, 3 + i, 300 + i), f"Saknas {i}")
+        page = desk.as_("archivist").get("/oversikt/saknas", orsak="not_printed")
+        assert all(f"Saknas {i}" in page.text for i in range(3))
+        assert "Arkivexemplaret är inte utskrivet" in page.text
