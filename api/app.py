@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from api import observability, problems
 from api.observability import Metrics, configure_logging
 from api.routes import inventory, log, records, reports, requests, setup
+from api.web import fallback as web_fallback
 from api.web import lists as web_lists
 from api.web import routes as web
 from api.web import sessions as web_sessions
@@ -48,6 +49,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.state.metrics = metrics
     observability.install(app, metrics)
     problems.install(app)
+    web_fallback.install(app)
     for router in (setup.router, records.router, inventory.router, requests.router,
                    reports.router, log.router, web_work.router,
                    web_sessions.router, web_lists.router, web.router):

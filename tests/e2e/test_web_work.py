@@ -363,3 +363,23 @@ class TestListsAtScale:
         page = desk.as_("archivist").get("/oversikt/saknas", orsak="not_printed")
         assert all(f"Saknas {i}" in page.text for i in range(3))
         assert "Arkivexemplaret är inte utskrivet" in page.text
+
+
+class TestSwedishEverywhere:
+    def test_a_mistyped_web_address_gets_a_swedish_page_and_the_api_keeps_json(
+        self, desk: Desk
+    ) -> None:
+        web = desk.as_("archivist")
+        page = web.get("/ui/hyllforteckning")
+        assert page.status_code == 404
+        assert page.headers["content-type"].startswith("text/html")
+        assert "Sidan eller posten finns inte" in page.text
+        api = web.get("/api/v1/finns-inte")
+        assert api.status_code == 404
+        assert api.headers["content-type"].startswith("application/problem+json")
+
+    def test_a_refused_page_is_swedish_without_an_english_label(self, desk: Desk) -> None:
+        page = desk.as_("teacher").get("/arkiv/kartong")
+        assert page.status_code == 403
+        assert "Du har inte behörighet" in page.text
+        assert "engelska" not in page.text and "may not" not in page.text
