@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from api import observability, problems
 from api.observability import Metrics, configure_logging
 from api.routes import inventory, log, records, reports, requests, setup
+from api.web import assignments as web_assignments
 from api.web import fallback as web_fallback
 from api.web import lists as web_lists
 from api.web import routes as web
@@ -52,7 +53,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     web_fallback.install(app)
     for router in (setup.router, records.router, inventory.router, requests.router,
                    reports.router, log.router, web_work.router,
-                   web_sessions.router, web_lists.router, web.router):
+                   web_sessions.router, web_lists.router,
+                   web_assignments.router, web.router):
         app.include_router(router)
 
     return app

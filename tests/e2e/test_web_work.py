@@ -383,3 +383,36 @@ class TestSwedishEverywhere:
         assert page.status_code == 403
         assert "Du har inte behörighet" in page.text
         assert "engelska" not in page.text and "may not" not in page.text
+
+
+class TestAssignments:
+    def test_admin_links_a_whole_class_and_the_teacher_may_then_order(
+        self, desk: Desk
+    ) -> None:
+        custody, archivist = desk.rt.custody, desk.staff.archivist
+        ids = [captured(desk, pnr(2004, 4, 1 + i, 400 + i), f"Sjua {i}") for i in range(3)]
+        other = captured(desk, pnr(2004, 5, 5, 500), "Annan Klass")
+        for record_id in ids:
+            copy_id = custody.print_copy(archivist, record_id, "archive", None)
+            custody.archive_copy(archivist, record_id, copy_id, box="A001", shelf=None)
+        admin = desk.as_("admin")
+        done = admin.post("/personal/kopplingar", actor_id=str(desk.staff.teacher_id),
+                          school_id="holmes", class_name="7a")
+        assert done.headers["location"].endswith("antal=4")  # the factory's class is 7A
+        teacher = desk.rt.custody.actor_now(desk.staff.teacher_id)
+        assert set(ids) | {other} == set(teacher.assignments)
+        ordered = desk.as_("teacher").post("/bestall", personnummer=pnr(2004, 4, 1, 400),
+                                           purpose="Utvecklingssamtal")
+        assert ordered.status_code == 303
+
+        page = admin.get("/personal/kopplingar")
+        assert "Sjua 0" in page.text
+        admin.post(f"/personal/kopplingar/{desk.staff.teacher_id}/{other}/slut")
+        assert other not in desk.rt.custody.actor_now(desk.staff.teacher_id).assignments
+
+    def test_a_wrong_personnummer_is_named_beside_the_field(self, desk: Desk) -> None:
+        refused = desk.as_("admin").post("/personal/kopplingar",
+                                         actor_id=str(desk.staff.teacher_id),
+                                         personnummer="20040101-0000")
+        assert refused.status_code == 422
+        assert "Kontrollsiffran" in refused.text
