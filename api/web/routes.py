@@ -385,10 +385,15 @@ def receive(request: Request, record_id: UUID, copy_id: UUID, principal: WebUser
 
 
 @router.get("/arkiv/hyllforteckning/etiketter")
-def box_labels(request: Request, principal: WebUser) -> Response:
+def box_labels(request: Request, principal: WebUser, kartong: str = "") -> Response:
+    from api.web.barcodes import code128_data_uri
+
     rows = runtime(request).queries.shelf_list(principal)
+    if kartong.strip():
+        rows = [r for r in rows if r.get("box") == kartong.strip()]
     return render(request, "box_labels.html", principal=principal,
-                  labels=presenters.box_labels(rows), title_key="labels.title")
+                  labels=presenters.box_labels(rows), barcode=code128_data_uri,
+                  title_key="labels.title")
 
 
 # -- culling --------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ CSRF token, forms); the application is only read back to assert.
 
 from __future__ import annotations
 
+import base64
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -416,3 +417,16 @@ class TestAssignments:
                                          personnummer="20040101-0000")
         assert refused.status_code == 422
         assert "Kontrollsiffran" in refused.text
+
+
+class TestBoxLabels:
+    def test_a_box_label_carries_a_code128_barcode_of_the_box(self, desk: Desk) -> None:
+        record_id = captured(desk)
+        custody = desk.rt.custody
+        copy_id = custody.print_copy(desk.staff.archivist, record_id, "archive", None)
+        custody.archive_copy(desk.staff.archivist, record_id, copy_id, box="A001", shelf="2")
+        page = desk.as_("archivist").get("/arkiv/hyllforteckning/etiketter", kartong="A001")
+        found = re.search(r'<img src="data:image/svg\+xml;base64,([^"]+)" alt="([^"]+)"',
+                          page.text)
+        assert found and found.group(2) == "Streckkod för kartong A001"
+        assert b"<svg" in base64.b64decode(found.group(1))
