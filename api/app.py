@@ -11,7 +11,12 @@ from fastapi import FastAPI
 from api import observability, problems
 from api.observability import Metrics, configure_logging
 from api.routes import inventory, log, records, reports, requests, setup
+from api.web import assignments as web_assignments
+from api.web import fallback as web_fallback
+from api.web import lists as web_lists
 from api.web import routes as web
+from api.web import sessions as web_sessions
+from api.web import work as web_work
 from infrastructure.bootstrap import Runtime, bootstrap
 from infrastructure.settings import Settings
 
@@ -50,8 +55,11 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.state.metrics = metrics
     observability.install(app, metrics)
     problems.install(app)
+    web_fallback.install(app)
     for router in (setup.router, records.router, inventory.router, requests.router,
-                   reports.router, log.router, web.router):
+                   reports.router, log.router, web_work.router,
+                   web_sessions.router, web_lists.router,
+                   web_assignments.router, web.router):
         app.include_router(router)
 
     return app

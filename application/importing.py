@@ -225,6 +225,20 @@ def _check_document(title: str, sha256: str, pages: str | None) -> list[str]:
     return problems
 
 
+def sniff_delimiter(lines: Iterable[str]) -> tuple[Iterator[str], str]:
+    """The file's lines again and its delimiter: ``;`` when the header line has more
+    semicolons than commas (what Swedish Excel writes for "CSV UTF-8"), else ``,``."""
+    iterator = iter(lines)
+    first: list[str] = []
+    for line in iterator:
+        first.append(line)
+        if line.strip():
+            break
+    header = first[-1] if first else ""
+    delimiter = ";" if header.count(";") > header.count(",") else ","
+    return itertools.chain(first, iterator), delimiter
+
+
 class Inventory:
     """The inventory file, checked: the first pass runs on construction, the second in
     :meth:`items`. Needs no database: ``school_exists`` says which school units exist."""
@@ -288,8 +302,9 @@ class Inventory:
         """(first line of the row, fields) for every data row; checks the header."""
         line = 0
         try:
-            with self._open() as lines:
-                reader = csv.reader(lines, strict=True)
+            with self._open() as opened:
+                lines, delimiter = sniff_delimiter(opened)
+                reader = csv.reader(lines, delimiter=delimiter, strict=True)
                 header: list[str] | None = None
                 for fields in reader:
                     start, line = line + 1, reader.line_num

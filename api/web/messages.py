@@ -1,7 +1,8 @@
 """Swedish renderings of the messages other layers write in English (domain rules,
 policy refusals, import rejections, verification faults), matched by pattern.
 
-A message with no pattern here is shown as it is, marked ``lang="en"``.
+A message with no pattern here is shown as it is, marked ``lang="en"`` (never with a
+label saying it is English: the page simply shows what the service said).
 """
 
 from __future__ import annotations
@@ -60,6 +61,124 @@ SWEDISH: Final[list[tuple[re.Pattern[str], str]]] = [(re.compile(p), s) for p, s
     (r"^(\d+) checkpoint\(s\) checked against the events$",
      r"\1 kontrollpunkt(er) jämförda med händelserna"),
     (r"^school unit '([^']+)' is not registered$", r"skolenheten '\1' är inte registrerad"),
+    # -- import rejections (application/importing.py), one problem at a time --
+    (r"^not captured: a student's rows are captured together, and lines? ([\d, …]+) of this "
+     r"student (?:is|are) rejected$",
+     r"inte inläst: en elevs rader läses in tillsammans, och rad \1 för eleven är avvisad"),
+    (r"^expected (\d+) fields, found (\d+).*$",
+     r"raden ska ha \1 fält men har \2 (ett skiljetecken inuti ett värde kräver citattecken)"),
+    (r"^kind '([^']*)' is unknown.*$",
+     r"typen '\1' är okänd; använd student_documentation eller general_information"),
+    (r"^kind is missing.*$", "typ saknas (student_documentation eller general_information)"),
+    (r"^personnummer is missing$", "personnummer saknas"),
+    (r"^name is missing$", "namn saknas"),
+    (r"^school_id is missing$", "skolenhet (school_id) saknas"),
+    (r"^category is missing$", "kategori saknas"),
+    (r"^title is missing$", "titel saknas"),
+    (r"^sha256 is missing$", "kontrollsumma (sha256) saknas"),
+    (r"^sha256 must be 64 hexadecimal digits.*$",
+     "kontrollsumman (sha256) ska vara 64 hexadecimala tecken"),
+    (r"^pages is missing$", "antal sidor saknas"),
+    (r"^pages must be a positive whole number.*$", "antal sidor ska vara ett positivt heltal"),
+    (r"^name differs from line (\d+) of this student$",
+     r"namnet skiljer sig från rad \1 för samma elev"),
+    (r"^school_id differs from line (\d+) of this .*$",
+     r"skolenheten skiljer sig från rad \1 för samma elev"),
+    (r"^class differs from the class on this student's earlier rows.*$",
+     "klassen skiljer sig från elevens tidigare rader"),
+    (r"^general information leaves personnummer, name, class and pages empty.*$",
+     "allmän information ska ha tomma fält för personnummer, namn, klass och sidor"),
+    (r"^category '([^']*)' is not general information.*$",
+     r"kategorin '\1' är inte allmän information"),
+    (r"^category is missing \(.*$", "kategori saknas"),
+    (r"^the same general information \(school unit, title, sha256\) as line (\d+)$",
+     r"samma allmänna information (skolenhet, titel, kontrollsumma) som rad \1"),
+    (r"^the same document \(sha256\) as line (\d+) of this student$",
+     r"samma handling (kontrollsumma) som rad \1 för samma elev"),
+    (r"^this student was captured already with other documents.*$",
+     "eleven är redan inläst med andra handlingar; en ny inläsning ändrar inte en inläst "
+     "elevs dokumentation; rätta den manuellt tillsammans med arkivarien"),
+    (r"^the file changed while it was being imported.*$",
+     "filen ändrades medan den lästes in; läs in den igen"),
+    (r"^the inventory is empty.*$", "inventeringen är tom: den behöver en rubrikrad"),
+    (r"^line (\d+): the CSV cannot be read.*$", r"rad \1: CSV-filen kan inte läsas"),
+    (r"^the file is not UTF-8.*$", "filen är inte kodad som UTF-8"),
+    (r"^line (\d+): the header must name the columns ([^ ]+) .*$",
+     r"rad \1: rubrikraden ska namnge kolumnerna \2 (med semikolon eller komma)"),
+    (r"^personnummer: not a personnummer.*$",
+     "personnummer: skriv som ÅÅÅÅMMDD-NNNN eller ÅÅMMDD-NNNN"),
+    (r"^personnummer: (?:day|year) .* does not exist$",
+     "personnummer: födelsedatumet finns inte"),
+    # -- the lifecycle forms (api/web/work.py) --
+    (r"^say what the discrepancy is$", "Beskriv avvikelsen."),
+    (r"^the archive box is missing$", "Ange arkivkartongen."),
+    (r"^outcome must be 'ok' or 'discrepancy'$", "Välj om exemplaret stämmer eller avviker."),
+    (r"^purpose must be 'archive' or 'school'$", "Välj arkivexemplar eller skolexemplar."),
+    (r"^a hold states its reason$", "Skriv skälet till spärren."),
+    (r"^a school copy names its school unit$", "Välj skolenheten som skolexemplaret är till."),
+    (r"^a school unit id is required$", "Välj en skolenhet."),
+    (r"^'archive' is the municipal archive, not a school unit$",
+     "Kommunarkivet är ingen skolenhet; välj en skolenhet."),
+    (r"^only the archive copy is filed in the archive$",
+     "Bara arkivexemplaret placeras i arkivet."),
+    (r"^copy \S+ is \w+; only a printed copy is filed$",
+     "Exemplaret är redan placerat i arkivet eller inte utskrivet; bara ett utskrivet "
+     "exemplar placeras."),
+    (r"^copy \S+ was already verified$", "Exemplaret är redan kontrollerat."),
+    (r"^the archive copy is checked once it is filed; it is \w+$",
+     "Arkivexemplaret kontrolleras när det är placerat i arkivet."),
+    (r"^copy \S+ is \w+; only a copy held at a school unit .*$",
+     "Bara ett skolexemplar som finns på skolenheten kan lämnas över."),
+    (r"^only a copy whose verification found a discrepancy is reprinted.*$",
+     "Bara ett exemplar där kontrollen visade en avvikelse skrivs ut på nytt."),
+    (r"^the student's documentation already has an archive copy.*$",
+     "Eleven har redan ett arkivexemplar; det ersätts bara genom en ny utskrift efter en "
+     "avvikelse."),
+    (r"^the student already has a school copy.*$", "Eleven har redan ett skolexemplar."),
+    (r"^an archive copy is not printed for a school unit$",
+     "Ett arkivexemplar skrivs inte ut för en skolenhet."),
+    (r"^the archive copy stays in the archive$", "Arkivexemplaret stannar i arkivet."),
+    (r"^the archive copy is never transferred$", "Arkivexemplaret lämnas aldrig över."),
+    (r"^copy \S+ is \w+; only a printed copy is delivered$",
+     "Skolexemplaret är redan levererat; bara ett utskrivet exemplar levereras."),
+    (r"^copy \S+ was printed for (\S+), not (\S+)$",
+     r"Skolexemplaret skrevs ut för \1, inte för \2."),
+    (r"^copy \S+ is already at (\S+)$", r"Skolexemplaret finns redan på \1."),
+    (r"^copy \S+ is not on its way to (\S+)$",
+     r"Skolexemplaret är inte på väg till \1."),
+    (r"^copy \S+ is already on loan$", "Exemplaret är redan utlånat."),
+    (r"^cannot [^:]+: copy \S+ was culled$", "Exemplaret är gallrat."),
+    (r"^copy \S+ was already culled$", "Exemplaret är redan gallrat."),
+    (r"^record \S+ was already culled$", "Posten är redan gallrad."),
+    (r"^the student was already entered into IST-lärande$",
+     "Eleven är redan inlagd i IST-lärande."),
+    (r"^the student has already finished compulsory school$",
+     "Eleven har redan gått ut grundskolan."),
+    (r"^a move within the municipality names the next school unit$",
+     "Vid flytt inom kommunen: välj den nya skolenheten."),
+    (r"^the student already attends (\S+)$", r"Eleven går redan på \1."),
+    (r"^no next school unit within the municipality when the reason is .*$",
+     "Ny skolenhet anges bara vid flytt inom kommunen."),
+    (r"^(\w+) must be a date YYYY-MM-DD, not .*$", "Skriv datumet som ÅÅÅÅ-MM-DD."),
+    (r"^record \S+ has no hold \S+$", "Spärren finns inte (längre)."),
+    (r"^record \S+ has no copy \S+$", "Exemplaret finns inte."),
+    (r"^(?:record|request|staff member|school unit) \S+ does not exist$",
+     "Det finns inte."),
+    (r"^the archive agreement was already terminated$",
+     "Arkiveringsavtalet är redan uppsagt."),
+    (r"^no student has been captured from Unikum yet$",
+     "Ingen elev har hämtats ur Unikum ännu."),
+    (r"^school year (\d+) is out of range$", r"Läsåret \1 går inte att avsluta."),
+    (r"^only the custodian of (\S+)(?: or the archivist)? may .*$",
+     r"Bara den utpekade personen för \1 får göra det här."),
+    (r"^only the custodian of (\S+), or the archivist, may .*$",
+     r"Bara den utpekade personen för \1, eller arkivarien, får göra det här."),
+    (r"^a (\w+) may not .*; that is for: .*$",
+     "Din roll får inte göra det här."),
+    (r"^(.+) applies to student documentation only$",
+     "Det gäller bara elevdokumentation."),
+    (r"^the student's name is missing$", "Elevens namn saknas."),
+    (r"^the title is missing$", "Titeln saknas."),
     (r"^a student with a bad row is not captured.*$",
      "eleven läses inte in eftersom en annan rad för eleven är felaktig"),
 ]]
@@ -69,7 +188,18 @@ def swedish(text: str, lang: str) -> Message:
     """The message in the page's language when a rendering is known, else as written."""
     if lang != "sv" or not text:
         return Message(text, "en" if text else lang)
+    whole = _one(text)
+    if whole is not None:
+        return Message(whole, "sv")
+    # Several problems of one row come joined by "; ": render each one.
+    parts = [_one(part) for part in text.split("; ")]
+    if len(parts) > 1 and all(p is not None for p in parts):
+        return Message("; ".join(p for p in parts if p), "sv")
+    return Message(text, "en")
+
+
+def _one(text: str) -> str | None:
     for pattern, replacement in SWEDISH:
         if pattern.search(text):
-            return Message(pattern.sub(replacement, text), "sv")
-    return Message(text, "en")
+            return pattern.sub(replacement, text)
+    return None

@@ -27,6 +27,8 @@ class NavItem:
     roles: frozenset[Role]
     archive_custodian_only: bool = False
     """For custodians: only the archive's (the shelf list is the archive's own list)."""
+    school_custodian_only: bool = False
+    """For custodians: only a school unit's (deliveries to a school)."""
 
 
 NAV: Final = (
@@ -35,6 +37,12 @@ NAV: Final = (
     NavItem("overview", "/oversikt", frozenset({A, R, C, U, P})),
     NavItem("find_student", "/elev", frozenset({A, R, C, U})),
     NavItem("inventory", "/inventering", frozenset({R})),
+    NavItem("box_session", "/arkiv/kartong", frozenset({R})),
+    NavItem("verify_session", "/arkiv/kontroll", frozenset({R})),
+    NavItem("school_year", "/lasar", frozenset({R})),
+    NavItem("deliveries", "/skola/leverans", frozenset({C}), school_custodian_only=True),
+    NavItem("holdings", "/skola/innehav", frozenset({C, P}), school_custodian_only=True),
+    NavItem("assignments", "/personal/kopplingar", frozenset({A})),
     NavItem("shelf_list", "/arkiv/hyllforteckning", frozenset({A, R, C, U}),
             archive_custodian_only=True),
     NavItem("culls", "/gallring", frozenset({A, R, C, U})),
@@ -55,7 +63,8 @@ HOME: Final = {
 
 def menu(role: Role, school_id: str | None = None) -> list[NavItem]:
     return [item for item in NAV if role in item.roles and not (
-        item.archive_custodian_only and role is C and school_id is not None)]
+        item.archive_custodian_only and role is C and school_id is not None) and not (
+        item.school_custodian_only and role is C and school_id is None)]
 
 
 def home(role: Role) -> str:

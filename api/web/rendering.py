@@ -214,7 +214,8 @@ def error_page(request: Request, error: Exception) -> HTMLResponse:
         if isinstance(error, DomainError):
             status, problem_kind = status_of(error)
             kind = PAGE_KINDS.get(problem_kind, "illegal_transition")
-    detail = "" if isinstance(error, CsrfRejectedError | RequestValidationError) else str(error)
+    detail = "" if kind == "unexpected" or isinstance(
+        error, CsrfRejectedError | RequestValidationError) else str(error)
     return render(request, "error.html", status=status, kind=kind, detail=detail, code=status,
                   title_key=f"error.{kind}.title")
 
@@ -247,6 +248,9 @@ class WebRoute(APIRoute):
                 response = sign_in_redirect(request, True)
             except (CsrfRejectedError, DomainError, RequestValidationError, TransparencyLogError,
                     ProjectionLagError) as error:
+                response = error_page(request, error)
+            except Exception as error:  # a page, never a stack trace or JSON, for people
+                log.exception("web page %s failed", request.url.path)
                 response = error_page(request, error)
             requested = request.query_params.get("lang")
             if requested in LANGUAGES and request.cookies.get(LANGUAGE_COOKIE) != requested:

@@ -13,7 +13,7 @@ its refusals become error pages in :class:`api.web.rendering.WebRoute`.
 | ``/login``, ``/logout`` | everyone | sign in with the staff token; sign out |
 | ``/oversikt`` | readers, principals | migration progress per school unit; readiness |
 | ``/elev`` | readers | find a student's record by personnummer |
-| ``/post/{id}`` | readers | a record: documents, copies, provenance timeline |
+| ``/post/{id}`` | readers | a record and its lifecycle forms (:mod:`api.web.work`) |
 | ``/logg/{seq}`` | readers | an event's inclusion proof in the transparency log |
 | ``/bestall`` | teachers, mentors, principals | order a document; own requests |
 | ``/inkorg`` | custodians | decide requests, hand out, take back, receive transfers |
@@ -26,7 +26,6 @@ its refusals become error pages in :class:`api.web.rendering.WebRoute`.
 
 from __future__ import annotations
 
-import datetime as dt
 import time
 from pathlib import Path
 from typing import Annotated, Any, Final
@@ -39,7 +38,6 @@ from api.web import navigation, presenters
 from api.web.i18n import Translator
 from api.web.rendering import (
     SECURITY_HEADERS,
-    Directory,
     SignInRequiredError,
     WebRoute,
     redirect,
@@ -78,10 +76,10 @@ router = APIRouter(include_in_schema=False, route_class=WebRoute)
 
 STATIC: Final = Path(__file__).parent / "static"
 MAX_INVENTORY_BYTES: Final = 100 * 1024 * 1024
-MISSING_SHOWN: Final = 50
+MISSING_SHOWN: Final = 10
 REQUEST_STATUSES: Final = ("pending", "granted", "refused", "handed_out", "returned")
 DONE: Final = frozenset({"ordered", "granted", "refused", "handed_out", "returned",
-                         "received", "signed_out"})
+                         "received", "signed_out", "terminated"})
 Errors = dict[str, str]
 
 
@@ -214,16 +212,11 @@ def overview(request: Request, principal: WebUser) -> Response:
         missing, more = presenters.missing_items(readiness, MISSING_SHOWN, student)
     return render(request, "overview.html", principal=principal, schools=schools,
                   totals=presenters.totals(schools), readiness=readiness, missing=missing,
-                  more_missing=more, stages=presenters.STAGES, title_key="overview.title")
+                  more_missing=more, stages=presenters.STAGES, done=done_message(request),
+                  title_key="overview.title")
 
 
 # -- finding a student and reading a record ------------------------------------------------------
-
-
-@router.get("/elev")
-def find_student_form(request: Request, principal: WebUser) -> Response:
-    return render(request, "find_student.html", principal=principal, errors={},
-                  personnummer="", not_found=False, title_key="find.title")
 
 
 @router.post("/elev", dependencies=CSRF)
@@ -244,21 +237,9 @@ def find_student(request: Request, principal: WebUser,
             if found:
                 return redirect(f"/post/{found[0]['id']}")
     return render(request, "find_student.html", principal=principal, errors=errors,
-                  personnummer=personnummer, not_found=not errors,
-                  status=422 if errors else 404, canonical="/elev", title_key="find.title")
-
-
-@router.get("/post/{record_id}")
-def record_page(request: Request, record_id: UUID, principal: WebUser) -> Response:
-    queries = runtime(request).queries
-    record = queries.record(principal, record_id)
-    history = queries.history(principal, record_id)
-    t = translator(request)
-    names = Directory(request, t)
-    copies = presenters.copy_rows(record, t, names.place, names.person)
-    entries = presenters.timeline(history, record, t, names.place, names.person)
-    return render(request, "record.html", principal=principal, record=record, copies=copies,
-                  timeline=entries, title_key="record.title")
+                  personnummer=personnummer, not_found=not errors, q="", searched=False,
+                  paged=None, status=422 if errors else 404, canonical="/elev",
+                  title_key="find.title")
 
 
 @router.get("/logg/{seq}")
@@ -278,9 +259,15 @@ def proof_page(request: Request, seq: int, principal: WebUser,
 def _order_page(request: Request, principal: Principal, *, errors: Errors, values: dict[str, str],
                 refusal: str | None = None, problem: str | None = None,
                 status: int = 200) -> Response:
-    mine = runtime(request).queries.request_log(principal, actor_id=principal.id)
+    from api.web.paging import paginate
+    from application.student_search import student_labels
+
+    queries = runtime(request).queries
+    mine = list(reversed(queries.request_log(principal, actor_id=principal.id)))
+    paged = paginate(mine, request.query_params.get("sida"), {})
     return render(request, "order.html", principal=principal, errors=errors, values=values,
-                  refusal=refusal, problem=problem, requests=list(reversed(mine)),
+                  refusal=refusal, problem=problem, requests=paged.items, paged=paged,
+                  students=student_labels(queries, principal, paged.items),
                   done=done_message(request), status=status, canonical="/bestall",
                   title_key="order.title")
 
@@ -396,39 +383,22 @@ def receive(request: Request, record_id: UUID, copy_id: UUID, principal: WebUser
 # -- the request log ----------------------------------------------------------------------------
 
 
-@router.get("/bestallningar")
-def request_log(request: Request, principal: WebUser, status: str | None = None) -> Response:
-    chosen = status if status in REQUEST_STATUSES else None
-    rows = runtime(request).queries.request_log(principal, status=chosen)
-    return render(request, "request_log.html", principal=principal, rows=list(reversed(rows)),
-                  statuses=REQUEST_STATUSES, chosen=chosen or "", title_key="log.title")
-
-
 # -- the archive: shelf list and box labels -------------------------------------------------------
 
 
-@router.get("/arkiv/hyllforteckning")
-def shelf_list(request: Request, principal: WebUser) -> Response:
-    rows = runtime(request).queries.shelf_list(principal)
-    return render(request, "shelf_list.html", principal=principal, rows=rows,
-                  printed_at_iso=dt.datetime.now(dt.UTC).isoformat(), title_key="shelf.title")
-
-
 @router.get("/arkiv/hyllforteckning/etiketter")
-def box_labels(request: Request, principal: WebUser) -> Response:
+def box_labels(request: Request, principal: WebUser, kartong: str = "") -> Response:
+    from api.web.barcodes import code128_data_uri
+
     rows = runtime(request).queries.shelf_list(principal)
+    if kartong.strip():
+        rows = [r for r in rows if r.get("box") == kartong.strip()]
     return render(request, "box_labels.html", principal=principal,
-                  labels=presenters.box_labels(rows), title_key="labels.title")
+                  labels=presenters.box_labels(rows), barcode=code128_data_uri,
+                  title_key="labels.title")
 
 
 # -- culling --------------------------------------------------------------------------------------
-
-
-@router.get("/gallring")
-def culls(request: Request, principal: WebUser) -> Response:
-    rows = runtime(request).queries.culls(principal)
-    return render(request, "culls.html", principal=principal, rows=list(reversed(rows)),
-                  title_key="culls.title")
 
 
 @router.get("/gallring/{certificate_id}")
@@ -539,7 +509,7 @@ async def upload_inventory(request: Request, principal: WebUser,
                     report = await run_in_threadpool(importer, runtime(request).custody,
                                                      principal, text)
                 except InvalidInputError as error:
-                    errors["file"] = t("errors.file_unreadable", detail=str(error))
+                    errors["file"] = t("errors.file_unreadable", detail=t.message(str(error)).text)
     status = 422 if errors else (200 if report is None or report.ok else 422)
     return render(request, "inventory.html", principal=principal, errors=errors, report=report,
                   available=importer is not None, filename=filename, status=status,
