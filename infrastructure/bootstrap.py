@@ -19,6 +19,7 @@ from application.ports import StorePorts
 from application.projections import ProjectionRunner
 from application.queries import CustodyQueries
 from application.service import Custody
+from infrastructure.agreement_gate import FileAgreementGate, PostgresAgreementGate
 from infrastructure.feed import SignedEventFeed, SignedHistory
 from infrastructure.keys import Keyring, load_or_create_secret
 from infrastructure.live_projection import LiveProjection
@@ -87,6 +88,7 @@ class Runtime:
     def start_background(self) -> None:
         """The server's followers: projections and log sealing with checkpoints."""
         self.shred_pending()
+        self.custody.ensure_seed_decision()
         self.runner.start()
         self.log.start()
 
@@ -136,8 +138,13 @@ def bootstrap(settings: Settings | None = None) -> Runtime:
             raise TypeError("the custody store needs the signing mapper")
         return SignedEventStore(m, recorder)
 
+    gate: PostgresAgreementGate | FileAgreementGate
+    if settings.uses_postgres:
+        gate = PostgresAgreementGate(settings.database_url or "", settings.database_schema)
+    else:
+        gate = FileAgreementGate(settings.data_dir / "agreement.lock")
     ports = StorePorts(mapper=mapper, event_store=event_store, key_vault=vault,
-                       blind_index=blind)
+                       blind_index=blind, agreement_gate=gate)
     custody = Custody(eventsourcing_env(settings), ports)
     views_db = open_database(settings, "views.sqlite")
     views = SQLViewStore(views_db, vault)
@@ -165,4 +172,6 @@ def bootstrap(settings: Settings | None = None) -> Runtime:
     custody.listeners.append(lambda _seq, _n: tlog.notify())
     rt.extras["check_log"] = tlog.check
     rt.extras["closers"] = [runner.stop, tlog.close]
+    if isinstance(gate, PostgresAgreementGate):
+        rt.extras["closers"].append(gate.close)
     return rt
