@@ -203,3 +203,16 @@ def printable(document: dict[str, Any]) -> Printable:
                        "metod", "datum", "vittne / entreprenör / skäl"], rows)],
         footer="Kontrollera offline: custody verify-certificate protokoll.json --keys keys.json",
     )
+
+
+def issue_and_check(rt: Any, list_id: UUID) -> tuple[dict[str, Any], list[str]]:
+    """The protocol as issued, and what an auditor's offline check of its JSON finds with
+    the service's public keys (the demo shows both)."""
+    import json
+
+    from infrastructure.certificates import verify_certificate
+
+    document = build_protocol(rt, list_id)
+    rt.seal()
+    vkeys = [k.vkey for k in rt.keyring.all()]
+    return document, verify_certificate(json.dumps(document), vkeys)
