@@ -249,6 +249,7 @@ def demo(
     from application.demo import run_demo
     from infrastructure.audit import verify_live
     from infrastructure.bootstrap import bootstrap
+    from infrastructure.culling_protocol import issue_and_check
     from infrastructure.settings import Settings
 
     with tempfile.TemporaryDirectory(prefix="custody-demo-") as tmp:
@@ -259,7 +260,8 @@ def demo(
                 rt.seal()
                 return [fault.line() for fault in verify_live(rt).faults]
 
-            code = run_demo(rt, print, verify)
+            code = run_demo(rt, print, verify,
+                            protocol=lambda list_id: issue_and_check(rt, list_id))
         finally:
             rt.close()
     raise typer.Exit(code)

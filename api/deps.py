@@ -8,6 +8,8 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from application.culling import Culling
+from application.deliveries import ArchiveDeliveries
 from application.migration import Migration
 from application.policy import Principal
 from application.queries import CustodyQueries
@@ -31,6 +33,16 @@ def get_queries(request: Request) -> CustodyQueries:
 def get_migration(request: Request) -> Migration:
     rt = request.app.state.runtime
     return Migration(rt.custody, rt.queries)
+
+
+def get_culling(request: Request) -> Culling:
+    rt = request.app.state.runtime
+    return Culling(rt.custody, rt.queries)
+
+
+def get_deliveries(request: Request) -> ArchiveDeliveries:
+    rt = request.app.state.runtime
+    return ArchiveDeliveries(rt.custody, rt.queries)
 
 
 def get_principal(
@@ -57,4 +69,6 @@ def get_principal(
 CustodyDep = Annotated[Custody, Depends(get_custody)]
 QueriesDep = Annotated[CustodyQueries, Depends(get_queries)]
 MigrationDep = Annotated[Migration, Depends(get_migration)]
+CullingDep = Annotated[Culling, Depends(get_culling)]
+DeliveriesDep = Annotated[ArchiveDeliveries, Depends(get_deliveries)]
 CurrentActor = Annotated[Principal, Depends(get_principal)]

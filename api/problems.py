@@ -15,6 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from application.culling import ItemsNotCullableError
 from application.ports import TransparencyLogError
 from application.projections import ProjectionLagError, ProjectionStoppedError
 from domain.errors import (
@@ -71,6 +72,8 @@ def domain_problem(error: DomainError) -> JSONResponse:
                 extra["id"] = error.existing_id
             if isinstance(error, AgreementNotReadyError):
                 extra["missing"] = error.missing
+            if isinstance(error, ItemsNotCullableError):
+                extra["items"] = error.items
             if isinstance(error, NotAuthorisedError) and error.logged_request_id:
                 extra["request_id"] = error.logged_request_id
             if isinstance(error, InvalidInputError) and error.field:

@@ -6,6 +6,7 @@ Each request body carries an example for the OpenAPI page at ``/docs``.
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
+from uuid import UUID
 
 from fastapi import Path, Query
 from pydantic import BaseModel, ConfigDict, Field
@@ -199,3 +200,87 @@ class DecisionIn(BaseModel):
     model_config = example({"granted": True, "reason": "Mentor för eleven"})
     granted: bool
     reason: Text
+
+
+# -- culling decisions, culling lists, deliveries, external handover ---------------------
+
+class DecisionPointIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    point: Annotated[int, Field(ge=1, le=99)]
+    text: Annotated[str, Field(min_length=1, max_length=2000)]
+    allows: Literal["nothing", "general_information", "school_copy_after_finishing",
+                    "school_copy_after_moving_away"]
+
+
+class CullingDecisionCreate(BaseModel):
+    model_config = example({
+        "id": "UN 2019/77 § 12", "body": "Utbildningsnämnden", "date": "2019-03-20",
+        "points": [{"point": 1, "text": "Skolexemplar för elever som flyttat från kommunen "
+                    "gallras när överlämningen är kvitterad.",
+                    "allows": "school_copy_after_moving_away"}]})
+    id: ShortText
+    body: ShortText
+    date: Annotated[str, Field(pattern=r"^\d{4}-\d{2}-\d{2}$")]
+    points: Annotated[list[DecisionPointIn], Field(min_length=1, max_length=99)]
+
+
+class CullingItemIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    record_id: UUID
+    copy_id: UUID | None = None
+
+
+class CullingListCreate(BaseModel):
+    model_config = example({
+        "decision": "BU 2017/503 § 88", "point": 4,
+        "items": [{"record_id": "3fa85f64-5717-4562-b3fc-2c963f66afa6",
+                   "copy_id": "6fa459ea-ee8a-3ca4-894e-db77e160355e"}],
+        "note": "Elever som slutat årskurs 9 vt 2018"})
+    decision: ShortText
+    point: Annotated[int, Field(ge=1, le=99)]
+    items: Annotated[list[CullingItemIn], Field(min_length=1, max_length=10_000)]
+    note: Annotated[str | None, Field(max_length=2000)] = None
+
+
+class ApprovalIn(BaseModel):
+    model_config = example({"approved": True, "reason": "Kontrollerad mot elevregistret"})
+    approved: bool
+    reason: Annotated[str | None, Field(max_length=2000)] = None
+
+
+class DestructionIn(BaseModel):
+    model_config = example({"method": "shredding", "date": "2018-08-20",
+                            "witness": "Greta Granskare", "contractor_reference": None})
+    method: Literal["shredding", "incineration", "secure_disposal_bin", "deletion"]
+    date: Annotated[str, Field(pattern=r"^\d{4}-\d{2}-\d{2}$")]
+    witness: Annotated[str | None, Field(max_length=200)] = None
+    contractor_reference: Annotated[str | None, Field(max_length=200)] = None
+
+
+class WithdrawalIn(BaseModel):
+    model_config = example({"reason": "Eleven går kvar ett år till"})
+    reason: Annotated[str | None, Field(max_length=2000)] = None
+
+
+class DeliveryCreate(BaseModel):
+    model_config = example({"boxes": ["A001", "A002"]})
+    boxes: Annotated[list[Annotated[str, Field(min_length=1, max_length=200)]],
+                     Field(min_length=1, max_length=10_000)]
+
+
+class DeliveryReceiptIn(BaseModel):
+    model_config = example({"note": "Mottaget i närarkivet, hylla H3"})
+    note: Annotated[str | None, Field(max_length=2000)] = None
+
+
+class ExternalHandoverIn(BaseModel):
+    model_config = example({"organiser": "Karlstads kommun", "school": "Västerstrandskolan",
+                            "receipt_reference": "KS 2018/1234"})
+    organiser: ShortText
+    school: ShortText
+    receipt_reference: Annotated[str | None, Field(max_length=200)] = None
+
+
+class ExternalReceiptIn(BaseModel):
+    model_config = example({"receipt_reference": "KS 2018/1234"})
+    receipt_reference: ShortText

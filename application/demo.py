@@ -8,8 +8,11 @@ the 2000s, one coordination number) captured by importing an inventory, general
 information culled under point 1, archive and school copies printed, filed in boxes in
 personnummer order and checked (one discrepancy, fixed by a reprint), school copies
 delivered, one granted and one refused document request, entries into IST-lärande, the
-archive agreement terminated, departures and the year-end rollover (transfers and culls
-under point 4), then the reports.
+archive agreement terminated, departures and the year-end rollover: transfers confirmed
+by the receiving custodians, a culling list under point 4 proposed by the archivist and
+approved by a second archivist, each school copy destroyed by the custodian who holds it,
+the signed culling protocol checked offline; a copy handed over to another organiser; the
+boxes delivered to the archive and countersigned; then the reports.
 
 The caller owns the store: :func:`run_demo` takes anything with ``custody`` and
 ``queries`` (the CLI's runtime) and a ``verify`` function returning the verifier's fault
@@ -28,6 +31,8 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 from uuid import UUID
 
+from application.culling import Culling, Destruction
+from application.deliveries import ArchiveDeliveries
 from application.importing import (
     COLUMNS,
     GENERAL,
@@ -204,12 +209,15 @@ class DemoRuntime(Protocol):
 
 
 Output = Callable[[str], None]
+ProtocolCheck = Callable[[UUID], tuple[dict[str, Any], list[str]]]
+"""Issues a culling list's signed protocol and checks it offline: (document, problems)."""
 
 
 @dataclass
 class _Cast:
     admin: Principal
     archivist: Principal
+    archive_head: Principal
     archive_custodian: Principal
     custodians: dict[str, Principal]
     principals: dict[str, Principal]
@@ -272,6 +280,7 @@ class _Story:
         cast = _Cast(
             admin=staff("Ada Administratör", "admin", None),
             archivist=staff("Arne Arkivarie", "archivist", None),
+            archive_head=staff("Berit Arkivchef", "archivist", None),
             archive_custodian=staff("Asta Arkivet", "custodian", None),
             custodians={c: staff(f"Cecilia Utpekad ({n})", "custodian", c)
                         for c, n in SCHOOLS.items()},
@@ -281,7 +290,7 @@ class _Story:
         )
         self.heading("Skolenheter och personal")
         self.emit(table(["Skolenhet", "Namn"], SCHOOLS.items()))
-        self.out(f"{3 + 2 * len(SCHOOLS) + 2} personer registrerade (arkivarie, utpekade "
+        self.out(f"{4 + 2 * len(SCHOOLS) + 2} personer registrerade (arkivarie, utpekade "
                  "personer, rektorer, lärare)")
         return cast
 
@@ -409,14 +418,78 @@ class _Story:
 
     def rollover(self, cast: _Cast) -> dict[str, Any]:
         result = self.migration.close_school_year(cast.archivist, SCHOOL_YEAR)
-        for moved in result["transferred"]:
+        for moved in result["transfers"]:
             self.custody.receive_copy(cast.custodians[moved["to_school_id"]],
                                       UUID(moved["record_id"]), UUID(moved["copy_id"]))
+        proposed = (Culling(self.custody, self.queries).culling_list(
+            cast.archivist, UUID(result["culling_list_id"]))["items"]
+            if result["culling_list_id"] else [])
         self.heading(f"Läsårsskifte {SCHOOL_YEAR - 1}/{SCHOOL_YEAR % 100:02d}")
-        self.emit(table(["Överlämnade", "Gallrade", "Till arkivarien", "Blockerade"],
-                        [[len(result["transferred"]), len(result["culled"]),
+        self.out("Skolavslutningen föreslår, människor utför: inget gallras av avslutningen")
+        self.emit(table(["Överlämnade (kvitterade)", "Föreslagna för gallring",
+                         "Till arkivarien", "Blockerade"],
+                        [[len(result["transfers"]), len(proposed),
                           len(result["for_archivist"]), len(result["blocked"])]]))
         return result
+
+    def culling_list(self, cast: _Cast, list_id: UUID,
+                     protocol: ProtocolCheck | None) -> bool:
+        culling = Culling(self.custody, self.queries)
+        listed = culling.decide(cast.archive_head, list_id, approved=True,
+                                reason="kontrollerad mot elevregistret: eleverna har slutat "
+                                "grundskolan")
+        today = self.custody.today().isoformat()
+        for item in listed["items"]:
+            school = item["location"]
+            culling.destroy(cast.custodians[school], list_id, UUID(item["copy_id"]),
+                            Destruction("shredding", today, f"Rektor {SCHOOLS[school]}"))
+        done = culling.culling_list(cast.archivist, list_id)
+        self.heading("Gallringslista (läsårsskiftet)")
+        self.out(f"Föreslagen av Arne Arkivarie, attesterad av Berit Arkivchef; "
+                 f"{len(done['items'])} skolexemplar förstörda av de utpekade personerna "
+                 "som förvarar dem (strimling, med vittne)")
+        self.emit(table(["Exemplar", "Skolenhet", "Status", "Gallringsbevis"],
+                        [[i["copy_id"][:8], i["location"], _STATUS.get(i["status"],
+                                                                         i["status"]),
+                          (i["certificate_id"] or "")[:8]] for i in done["items"]]))
+        if protocol is None:
+            return bool(done["status"] == "executed")
+        document, problems = protocol(list_id)
+        self.heading("Gallringsprotokoll")
+        body = document["protocol"]
+        self.out(f"{body['legal_basis']['decision']} p. {body['legal_basis']['point']}: "
+                 f"{len(body['certificates'])} gallringsbevis, signerat med nyckel "
+                 f"{document['signature']['key_id']}")
+        self.out("kontrollerat offline: " + ("ja" if not problems else "; ".join(problems)))
+        return not problems and bool(done["status"] == "executed")
+
+    def handover_away(self, cast: _Cast, result: dict[str, Any]) -> int:
+        for item in result["for_archivist"]:
+            custodian = cast.custodians[item["school_id"]]
+            self.custody.hand_over_externally(
+                custodian, UUID(item["record_id"]), UUID(item["copy_id"]),
+                organiser="Karlstads kommun", school="Västerstrandskolan",
+                receipt_reference=None)
+            self.custody.record_external_receipt(custodian, UUID(item["record_id"]),
+                                                 UUID(item["copy_id"]), "KS 2018/1234")
+        self.out(f"{len(result['for_archivist'])} skolexemplar överlämnat till annan huvudman "
+                 "(skollagen 3 kap. 12 j §), kvitterat")
+        return len(result["for_archivist"])
+
+    def delivery(self, cast: _Cast) -> bool:
+        deliveries = ArchiveDeliveries(self.custody, self.queries)
+        boxes = sorted(deliveries.boxes())
+        delivered = deliveries.deliver(cast.archivist, boxes)
+        received = deliveries.receive(cast.archive_custodian, UUID(delivered["id"]),
+                                      "mottaget i kommunarkivet")
+        self.heading("Leveransreversal till kommunarkivet")
+        self.emit(table(["Kartong", "Hylla", "Första personnummer", "Sista personnummer",
+                         "Antal"],
+                        [[b["box"], b["shelf"], b["first_personnummer"],
+                          b["last_personnummer"], b["copies"]] for b in received["boxes"]]))
+        self.out(f"signerad av {received['delivered_by_name']}, kontrasignerad av "
+                 f"{received['received_by_name']}")
+        return bool(received["status"] == "received")
 
     # -- reports ---------------------------------------------------------------------
 
@@ -471,7 +544,9 @@ _STATUS = {
     "discrepancy": "avvikelse", "at_school": "på skolenheten", "in_transit": "på väg",
     "culled": "gallrat", "replaced": "ersatt", "returned": "återlämnad",
     "refused": "avslagen", "granted": "beviljad", "handed_out": "utlämnad",
-    "pending": "väntar",
+    "pending": "väntar", "proposed": "föreslaget", "approved": "attesterat",
+    "destroyed": "förstört", "withdrawn": "återtaget",
+    "handed_over_externally": "överlämnat till annan huvudman",
 }
 
 
@@ -499,9 +574,11 @@ def _actor_id(principal: Principal) -> UUID:
     return UUID(principal.id)
 
 
-def run_demo(rt: DemoRuntime, out: Output, verify: Callable[[], Sequence[str]]) -> int:
+def run_demo(rt: DemoRuntime, out: Output, verify: Callable[[], Sequence[str]],
+             protocol: ProtocolCheck | None = None) -> int:
     """Run the seed story on a fresh store; 0 when every step and the verification are
-    clean, 1 otherwise. ``verify`` checks the live store and returns its fault lines."""
+    clean, 1 otherwise. ``verify`` checks the live store and returns its fault lines;
+    ``protocol`` issues and checks the culling list's signed protocol."""
     story = _Story(rt, out)
     out(f"Unikum avvecklas — gallringsbeslut {DECISION_ID} (Barn- och utbildningsnämnden "
         "2017-12-14)")
@@ -519,10 +596,13 @@ def run_demo(rt: DemoRuntime, out: Output, verify: Callable[[], Sequence[str]]) 
         story.ist_entries(cast, students)
         story.terminate(cast)
         story.departures(cast, students)
-        story.rollover(cast)
+        result = story.rollover(cast)
+        executed = story.culling_list(cast, UUID(result["culling_list_id"]), protocol)
+        story.handover_away(cast, result)
+        delivered = story.delivery(cast)
         story.reports(cast)
     except DomainError as error:
         out(f"FEL: demonstrationen stannade: {error}")
         return 1
     intact = story.verification(verify)
-    return 0 if intact and refused and report.ok else 1
+    return 0 if intact and refused and report.ok and executed and delivered else 1

@@ -671,7 +671,9 @@ class _BatchSaver:
                 outcome.rejected += [RowError(n, str(error)) for n in _lines_of(pending.item)]
                 outcome.rows += _rows_of(pending.item)
         try:
-            self.custody.save(*(record for _, record, _ in built))
+            with self.custody.gate.capturing():
+                self.custody.require_agreement_open()
+                self.custody.save(*(record for _, record, _ in built))
         except IntegrityError:
             self._save_one_by_one(built, outcome)
         else:
@@ -711,7 +713,9 @@ class _BatchSaver:
                 outcome.skipped(pending.item)
                 continue
             try:
-                self.custody.save(self._record(pending, subject))
+                with self.custody.gate.capturing():
+                    self.custody.require_agreement_open()
+                    self.custody.save(self._record(pending, subject))
             except IntegrityError:
                 outcome.skipped(pending.item)  # captured by someone else this very moment
             else:

@@ -305,3 +305,74 @@ def require_audit(principal: Principal, *, doing: str = "audit the store") -> No
 
 def require_metrics(principal: Principal) -> None:
     require(principal, Role.ADMIN, Role.AUDITOR, Role.ARCHIVIST, doing="read the metrics")
+# -- culling lists: propose, approve (four eyes), destroy, withdraw ---------------------
+
+SYSTEM_HELD = "system"
+"""The location of an item with no paper (general information deleted by the system)."""
+
+
+def require_list_proposer(principal: Principal, locations: set[str]) -> None:
+    """The archivist proposes any list; a school unit's principal or custodian proposes
+    one of their own unit's school copies."""
+    if principal.role is Role.ARCHIVIST:
+        return
+    if principal.role in (Role.PRINCIPAL, Role.CUSTODIAN) and principal.school_id and (
+            locations == {principal.school_id}):
+        return
+    raise NotAuthorisedError(
+        "a culling list is proposed by the archivist, or by the principal or custodian of "
+        "the school unit that holds every copy on it")
+
+
+def require_list_approver(principal: Principal, locations: set[str]) -> None:
+    """The archivist approves any list; a principal only a list of school copies of
+    their own school unit. (Never the proposer: the domain's four-eyes rule.)"""
+    if principal.role is Role.ARCHIVIST:
+        return
+    if principal.role is Role.PRINCIPAL and principal.school_id and (
+            locations == {principal.school_id}):
+        return
+    raise NotAuthorisedError(
+        "a culling list is approved by the archivist, or by the principal of the school unit "
+        "whose school copies are on it")
+
+
+def require_destroyer(principal: Principal, location: str) -> None:
+    """Only whoever holds the paper destroys it; data held by the system is deleted by
+    the archivist."""
+    if location == SYSTEM_HELD:
+        if principal.role is Role.ARCHIVIST:
+            return
+        raise NotAuthorisedError("general information in the store is deleted by the archivist")
+    if principal.role is Role.CUSTODIAN and principal.location == location:
+        return
+    raise NotAuthorisedError(
+        f"only the custodian of {location}, who holds the paper, confirms its destruction")
+
+
+def require_withdrawer(principal: Principal, location: str) -> None:
+    if principal.role is Role.ARCHIVIST:
+        return
+    if principal.role in (Role.PRINCIPAL, Role.CUSTODIAN) and (
+            principal.school_id == location or principal.location == location):
+        return
+    raise NotAuthorisedError(
+        f"an item is withdrawn by the archivist or by the principal or custodian of {location}")
+
+
+def require_list_reader(principal: Principal) -> None:
+    if principal.role in (Role.ADMIN, Role.ARCHIVIST, Role.AUDITOR, Role.CUSTODIAN,
+                          Role.PRINCIPAL):
+        return
+    raise NotAuthorisedError("culling lists are read by the archivist, custodians, principals, "
+                             "the admin and auditors")
+
+
+def require_external_receipt(principal: Principal, copy: Copy) -> None:
+    """The receipt of a handover outside the municipality is recorded by the custodian of
+    the school unit that handed the copy over, or by the archivist."""
+    if principal.role is Role.ARCHIVIST or (
+            principal.role is Role.CUSTODIAN and principal.school_id == copy.school_id):
+        return
+    raise NotAuthorisedError(
+        f"the receipt is recorded by the custodian of {copy.school_id} or the archivist")

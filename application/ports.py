@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 from uuid import UUID
 
@@ -34,6 +36,50 @@ class BlindIndex(Protocol):
     def commitment(self, content: bytes) -> str: ...
 
 
+class AgreementGate(Protocol):
+    """Serialises captures against the archive agreement's termination: captures share
+    the gate, a termination holds it alone, so the agreement never ends with a student
+    captured after its readiness was computed."""
+
+    def capturing(self) -> AbstractContextManager[None]: ...
+    def terminating(self) -> AbstractContextManager[None]: ...
+
+
+class LocalAgreementGate:
+    """The gate within one process (a readers-writer lock): the default when the store
+    gives none."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._captures = 0
+        self._terminating = False
+
+    @contextmanager
+    def capturing(self) -> Iterator[None]:
+        with self._cond:
+            self._cond.wait_for(lambda: not self._terminating)
+            self._captures += 1
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._captures -= 1
+                self._cond.notify_all()
+
+    @contextmanager
+    def terminating(self) -> Iterator[None]:
+        with self._cond:
+            self._cond.wait_for(lambda: not self._terminating)
+            self._terminating = True
+            self._cond.wait_for(lambda: self._captures == 0)
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._terminating = False
+                self._cond.notify_all()
+
+
 @dataclass(frozen=True)
 class StorePorts:
     """How the event store is built: the signing mapper and the chained event store."""
@@ -43,6 +89,7 @@ class StorePorts:
     key_vault: KeyVault
     blind_index: BlindIndex
     extras: dict[str, Any] | None = None
+    agreement_gate: AgreementGate = field(default_factory=LocalAgreementGate)
 
 
 @dataclass(frozen=True)

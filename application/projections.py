@@ -52,13 +52,17 @@ from application.ports import (
 )
 from domain.actor import Actor
 from domain.agreement import ArchiveAgreement, SchoolYear
+from domain.culling import CullingDecision
+from domain.culling_list import CullingList
+from domain.delivery import ArchiveDelivery
 from domain.record import Record
 from domain.request import DocumentRequest
 from domain.school import SchoolUnit
 
 log = logging.getLogger("custody.projections")
 
-VIEWS = ("records", "copies", "requests", "culls", "actors", "schools", "departures", "meta")
+VIEWS = ("records", "copies", "requests", "culls", "actors", "schools", "departures", "meta",
+         "culling_decisions", "culling_lists", "culling_items", "deliveries")
 
 
 class ProjectionStoppedError(RuntimeError):
@@ -110,6 +114,16 @@ class Projector:
             q.Returned: self.request_returned,
             ArchiveAgreement.Terminated: self.agreement_terminated,
             SchoolYear.Closed: self.school_year_closed,
+            r.CopyHandedOverExternally: self.copy_handed_over_externally,
+            r.ExternalHandoverReceipted: self.external_handover_receipted,
+            CullingDecision.Registered: self.decision_registered,
+            CullingList.Proposed: self.list_proposed,
+            CullingList.Approved: self.list_decided,
+            CullingList.Rejected: self.list_decided,
+            CullingList.ItemDestroyed: self.list_item_destroyed,
+            CullingList.ItemWithdrawn: self.list_item_withdrawn,
+            ArchiveDelivery.Delivered: self.delivery_made,
+            ArchiveDelivery.Received: self.delivery_received,
         }
 
     def apply(self, w: ViewWriter, item: FeedItem) -> None:
@@ -308,6 +322,9 @@ class Projector:
             "commitment": e.commitment, "actor": e.actor, "at": _iso(e.timestamp),
             "seq": item.seq, "version": e.originator_version,
             "shredded_subject": str(e.shredded_subject),
+            "culling_list_id": _id(getattr(e, "culling_list_id", None)) or None,
+            "destroyed_on": getattr(e, "destroyed_on", None),
+            "contractor_reference": getattr(e, "contractor_reference", None),
         })
 
     def copy_culled(self, w: ViewWriter, e: Any, item: FeedItem) -> None:
@@ -413,7 +430,135 @@ class Projector:
             "closed_at": _iso(e.timestamp), "by": e.actor,
             "transferred": e.transferred, "culled": e.culled,
             "for_archivist": e.for_archivist,
+            "culling_list_id": getattr(e, "culling_list_id", None),
         })
+
+    # -- handover outside the municipality ------------------------------------------------------
+
+    def copy_handed_over_externally(self, w: ViewWriter, e: Any, item: FeedItem) -> None:
+        def change(c: Doc) -> None:
+            c["status"] = "handed_over_externally"
+            c["external_handover"] = {"organiser": e.organiser, "school": e.school,
+                                      "receipt_reference": e.receipt_reference,
+                                      "by": e.actor, "at": _iso(e.timestamp)}
+        self._copy_event(w, e, item, change)
+        departure = w.get("departures", str(e.originator_id))
+        if departure is not None:
+            departure["handled"] = "handed_over_externally"
+            w.put("departures", departure["record_id"], departure)
+
+    def external_handover_receipted(self, w: ViewWriter, e: Any, item: FeedItem) -> None:
+        def change(c: Doc) -> None:
+            handover = c.setdefault("external_handover", {})
+            handover["receipt_reference"] = e.receipt_reference
+            handover["receipted_at"] = _iso(e.timestamp)
+        self._copy_event(w, e, item, change)
+
+    # -- culling decisions and culling lists -----------------------------------------------------
+
+    def decision_registered(self, w: ViewWriter, e: Any, item: FeedItem) -> None:
+        w.put("culling_decisions", e.decision, {
+            "id": e.decision, "body": e.body, "date": e.date, "points": e.points,
+            "registered_at": _iso(e.timestamp), "actor": e.actor, "seq": item.seq})
+
+    def _list(self, w: ViewWriter, e: Any) -> Doc:
+        doc = w.get("culling_lists", str(e.originator_id))
+        if doc is None:
+            raise ProjectionStoppedError(f"no culling list {e.originator_id} in the views")
+        return doc
+
+    def _put_list(self, w: ViewWriter, doc: Doc, e: Any, item: FeedItem) -> None:
+        doc["version"] = e.originator_version
+        doc["updated_at"] = _iso(e.timestamp)
+        doc["seqs"].append(item.seq)
+        for entry in doc["items"]:
+            w.put("culling_items", entry["key"], {
+                "key": entry["key"], "list_id": doc["id"], "record_id": entry["record_id"],
+                "status": entry["status"] if doc["status"] != "rejected" else "rejected"})
+        w.put("culling_lists", doc["id"], doc)
+
+    def list_proposed(self, w: ViewWriter, e: Any, item: FeedItem) -> None:
+        doc: Doc = {
+            "id": str(e.originator_id), "status": "proposed", "decision": e.decision,
+            "point": e.point, "note": e.note, "school_year": e.school_year,
+            "proposed_by": e.actor, "proposed_at": _iso(e.timestamp), "approved_by": None,
+            "decided_at": None, "decision_reason": None, "seqs": [],
+            "items": [{"key": str(i["key"]), "record_id": str(i["record_id"]),
+                       "copy_id": str(i["copy_id"]) if i.get("copy_id") else None,
+                       "location": i["location"], "status": "proposed",
+                       "certificate_id": None} for i in e.items],
+        }
+        self._put_list(w, doc, e, item)
+        for entry in doc["items"]:
+            record = w.get("records", entry["record_id"])
+            if record is not None:
+                record.setdefault("culling_lists", []).append(doc["id"])
+                w.put("records", record["id"], record)
+
+    def list_decided(self, w: ViewWriter, e: Any, item: FeedItem) -> None:
+        doc = self._list(w, e)
+        approved = isinstance(e, CullingList.Approved)
+        doc["status"] = "approved" if approved else "rejected"
+        doc["approved_by"] = e.actor
+        doc["decided_at"] = _iso(e.timestamp)
+        doc["decision_reason"] = e.reason
+        for entry in doc["items"]:
+            if entry["status"] == "proposed":
+                entry["status"] = "approved" if approved else "withdrawn"
+        self._put_list(w, doc, e, item)
+
+    @staticmethod
+    def _maybe_executed(doc: Doc) -> None:
+        if doc["status"] == "approved" and all(
+                i["status"] in ("destroyed", "withdrawn") for i in doc["items"]):
+            doc["status"] = "executed"
+
+    def list_item_destroyed(self, w: ViewWriter, e: Any, item: FeedItem) -> None:
+        doc = self._list(w, e)
+        for entry in doc["items"]:
+            if entry["key"] == str(e.key):
+                entry["status"] = "destroyed"
+                entry["certificate_id"] = str(e.certificate_id)
+                entry["destruction"] = {"by": e.actor, "method": e.method, "date": e.date,
+                                        "witness": e.witness,
+                                        "contractor_reference": e.contractor_reference,
+                                        "at": _iso(e.timestamp)}
+        self._maybe_executed(doc)
+        self._put_list(w, doc, e, item)
+        cull = w.get("culls", str(e.certificate_id))
+        if cull is not None:
+            cull.update(culling_list_id=doc["id"], proposed_by=doc["proposed_by"],
+                        approved_by=doc["approved_by"], destroyed_on=e.date,
+                        contractor_reference=e.contractor_reference)
+            w.put("culls", cull["certificate_id"], cull)
+
+    def list_item_withdrawn(self, w: ViewWriter, e: Any, item: FeedItem) -> None:
+        doc = self._list(w, e)
+        for entry in doc["items"]:
+            if entry["key"] == str(e.key):
+                entry["status"] = "withdrawn"
+                entry["withdrawn"] = {"by": e.actor, "reason": e.reason,
+                                      "at": _iso(e.timestamp)}
+        self._maybe_executed(doc)
+        self._put_list(w, doc, e, item)
+
+    # -- archive deliveries ------------------------------------------------------------------------
+
+    def delivery_made(self, w: ViewWriter, e: Any, item: FeedItem) -> None:
+        w.put("deliveries", str(e.originator_id), {
+            "id": str(e.originator_id), "status": "delivered", "boxes": e.boxes,
+            "copies": e.copies, "subject": str(e.subject), "personal": e.personal,
+            "delivered_by": e.actor, "delivered_at": _iso(e.timestamp), "received_by": None,
+            "received_at": None, "seqs": [item.seq]})
+
+    def delivery_received(self, w: ViewWriter, e: Any, item: FeedItem) -> None:
+        doc = w.get("deliveries", str(e.originator_id))
+        if doc is None:
+            raise ProjectionStoppedError(f"no delivery {e.originator_id} in the views")
+        doc.update(status="received", received_by=e.actor, received_at=_iso(e.timestamp),
+                   receipt_note=e.note)
+        doc["seqs"].append(item.seq)
+        w.put("deliveries", doc["id"], doc)
 
 
 def _hints(items: Iterable[FeedItem]) -> list[str]:

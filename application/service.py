@@ -9,6 +9,7 @@ becomes :class:`ConcurrentChangeError`; nothing half-done is ever stored.
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import hashlib
 import json
 import re
@@ -41,13 +42,25 @@ from application.policy import (
     require_custody_of,
     require_deciding_custodian,
     require_departure_recording,
+    require_external_receipt,
     require_hold_work,
     require_school_staff,
     require_set_up,
 )
 from application.ports import StorePorts
 from domain.actor import Actor, parse_role
+from domain.agreement import AGREEMENT_ID
+from domain.culling import (
+    DECISION_ID,
+    CullingDecision,
+    LegalBasis,
+    UnknownCullingBasisError,
+    decision_aggregate_id,
+    normalise_decision_id,
+    seed_decision,
+)
 from domain.errors import (
+    AgreementTerminatedError,
     AlreadyExistsError,
     ConcurrentChangeError,
     IllegalTransitionError,
@@ -147,7 +160,13 @@ class Custody(Application[UUID]):
         self.listeners: list[Callable[[int, int], None]] = []
         self._principals: dict[str, tuple[Principal, float]] = {}
         self._actors: dict[UUID, Actor] = {}
+        self.gate = ports.agreement_gate
         super().__init__(env)
+
+    @staticmethod
+    def today() -> dt.date:
+        """The date conditions are checked against (departures, destructions)."""
+        return dt.datetime.now(dt.UTC).date()
 
     # -- wiring: the store signs and chains every event ------------------------------
 
@@ -313,13 +332,24 @@ class Custody(Application[UUID]):
     def capture_student(self, principal: Principal, capture: StudentCapture) -> UUID:
         require_capture(principal)
         record = self.prepare_student(principal, capture)
-        try:
-            self.save(record)
-        except IntegrityError:
-            raise AlreadyExistsError(
-                "this student's documentation was captured already", existing_id=str(record.id)
-            ) from None
+        with self.gate.capturing():
+            self.require_agreement_open()
+            try:
+                self.save(record)
+            except IntegrityError:
+                raise AlreadyExistsError(
+                    "this student's documentation was captured already",
+                    existing_id=str(record.id)
+                ) from None
         return record.id
+
+    def require_agreement_open(self) -> None:
+        """Nothing is captured from Unikum once the archive agreement ended; call it
+        inside ``gate.capturing()`` so a termination cannot slip in before the save."""
+        if self.exists(AGREEMENT_ID):
+            raise AgreementTerminatedError(
+                "the archive agreement with Unikum's vendor was terminated; nothing more is "
+                "captured from Unikum")
 
     def prepare_student(self, principal: Principal, capture: StudentCapture,
                         subject: UUID | None = None, *, check_exists: bool = True) -> Record:
@@ -348,7 +378,9 @@ class Custody(Application[UUID]):
         require_capture(principal)
         record = self.prepare_general(principal, category=category, title=title,
                                       school_id=school_id, sha256=sha256)
-        self.commit(record)
+        with self.gate.capturing():
+            self.require_agreement_open()
+            self.commit(record)
         return record.id
 
     def prepare_general(self, principal: Principal, *, category: str, title: str,
@@ -446,30 +478,70 @@ class Custody(Application[UUID]):
         }
         return self.blind.commitment(json.dumps(content, sort_keys=True, default=str).encode())
 
-    def cull_copy(self, principal: Principal, record_id: UUID, copy_id: UUID, *,
-                  decision: str, point: int, method: str, witness: str | None) -> CullResult:
-        record = self.record(record_id)
-        copy = record.copy(copy_id)
-        require_custody_of(principal, copy, doing="cull")
-        certificate_id = uuid4()
-        record.cull_copy(copy_id, decision=decision, point=point, method=method,
-                         witness=witness, certificate_id=certificate_id,
-                         commitment=self._commitment(record, copy), actor=principal.id)
-        seq = self.commit(record)
-        self.keys.destroy(copy.subject)
-        return CullResult(certificate_id, record.id, copy_id, seq)
+    def ensure_seed_decision(self) -> None:
+        """BU 2017/503 § 88 is in the register from the first start on."""
+        if self.exists(decision_aggregate_id(DECISION_ID)):
+            return
+        try:
+            self.save(seed_decision("system:seed"))
+        except IntegrityError:
+            pass  # registered by another process this very moment
+
+    def culling_decision(self, decision: str) -> CullingDecision:
+        name = normalise_decision_id(decision)
+        aggregate_id = decision_aggregate_id(name)
+        if name == DECISION_ID:
+            self.ensure_seed_decision()
+        try:
+            found: BaseAggregate[UUID] = self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            found = None  # type: ignore[assignment]
+        if not isinstance(found, CullingDecision):
+            raise UnknownCullingBasisError(
+                f"{decision!r} is not in the register of culling decisions "
+                "(GET /api/v1/culling-decisions)", field="decision")
+        return found
+
+    def legal_basis(self, decision: str, point: int) -> LegalBasis:
+        """A registered decision and point (422 otherwise) that allows a cull (409)."""
+        return self.culling_decision(decision).basis(point)
 
     def cull_record(self, principal: Principal, record_id: UUID, *, decision: str, point: int,
                     method: str, witness: str | None = None) -> CullResult:
         require_cull_general_information(principal)
         record = self.record(record_id)
+        basis = self.legal_basis(decision, point)
         certificate_id = uuid4()
-        record.cull(decision=decision, point=point, method=method, witness=witness,
+        record.cull(basis=basis, method=method, witness=witness,
                     certificate_id=certificate_id, commitment=self._commitment(record, None),
-                    actor=principal.id)
+                    today=self.today(), actor=principal.id)
         seq = self.commit(record)
         self.keys.destroy(record.subject)
         return CullResult(certificate_id, record.id, None, seq)
+
+    def commitment(self, record: Record, copy: Copy | None) -> str:
+        return self._commitment(record, copy)
+
+    # -- handover outside the municipality --------------------------------------------
+
+    def hand_over_externally(self, principal: Principal, record_id: UUID, copy_id: UUID, *,
+                             organiser: str, school: str,
+                             receipt_reference: str | None) -> None:
+        record = self.record(record_id)
+        require_custody_of(principal, record.copy(copy_id), doing="hand over",
+                           school_only=True)
+        record.hand_over_externally(copy_id, organiser=organiser, school=school,
+                                    receipt_reference=receipt_reference, actor=principal.id)
+        self.commit(record)
+
+    def record_external_receipt(self, principal: Principal, record_id: UUID, copy_id: UUID,
+                                receipt_reference: str) -> None:
+        record = self.record(record_id)
+        copy = record.copy(copy_id)
+        require_external_receipt(principal, copy)
+        record.record_external_receipt(copy_id, receipt_reference=receipt_reference,
+                                       actor=principal.id)
+        self.commit(record)
 
     # -- students: IST-lärande, departures, holds -------------------------------------
 
@@ -494,7 +566,9 @@ class Custody(Application[UUID]):
         if to_school_id is not None:
             self.require_school(to_school_id, "to_school_id")
         record.record_departure(reason=parsed, to_school_id=to_school_id,
-                                date=parse_date(date, "date"), actor=principal.id)
+                                date=parse_date(date, "date"), actor=principal.id,
+                                today=self.today(),
+                                born=parse_personnummer(personnummer).birth_date)
         self.commit(record)
         return record.id
 

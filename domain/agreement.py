@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 from uuid import UUID, uuid5
 
 from eventsourcing.domain import BaseAggregate
@@ -90,17 +91,33 @@ class SchoolYear(BaseAggregate[UUID]):
         transferred: list[str]
         culled: list[str]
         for_archivist: list[str]
+        # Since the closing proposes instead of culling (events stored before lack these):
+        transfers: list[dict[str, Any]]
+        culling_list_id: str | None
+        for_archivist_items: list[dict[str, Any]]
+        blocked: list[dict[str, Any]]
 
         def apply(self, school_year: SchoolYear) -> None:
             school_year.year = self.year
             school_year.transferred = list(self.transferred)
             school_year.culled = list(self.culled)
             school_year.for_archivist = list(self.for_archivist)
+            state = vars(self)
+            school_year.transfers = list(state.get("transfers") or [
+                {"copy_id": c} for c in self.transferred])
+            school_year.culling_list_id = state.get("culling_list_id")
+            school_year.for_archivist_items = list(state.get("for_archivist_items") or [
+                {"record_id": r} for r in self.for_archivist])
+            school_year.blocked = list(state.get("blocked") or [])
 
     year: int
     transferred: list[str]
     culled: list[str]
     for_archivist: list[str]
+    transfers: list[dict[str, Any]]
+    culling_list_id: str | None
+    for_archivist_items: list[dict[str, Any]]
+    blocked: list[dict[str, Any]]
 
     @classmethod
     def close(
@@ -111,6 +128,10 @@ class SchoolYear(BaseAggregate[UUID]):
         culled: list[str],
         for_archivist: list[str],
         actor: str,
+        transfers: list[dict[str, Any]],
+        culling_list_id: str | None,
+        for_archivist_items: list[dict[str, Any]],
+        blocked: list[dict[str, Any]],
     ) -> SchoolYear:
         if not 2000 <= year <= 2100:
             raise IllegalTransitionError(f"school year {year} is out of range")
@@ -121,5 +142,9 @@ class SchoolYear(BaseAggregate[UUID]):
             transferred=transferred,
             culled=culled,
             for_archivist=for_archivist,
+            transfers=transfers,
+            culling_list_id=culling_list_id,
+            for_archivist_items=for_archivist_items,
+            blocked=blocked,
             actor=actor,
         )

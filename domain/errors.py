@@ -73,6 +73,10 @@ class AgreementNotReadyError(IllegalTransitionError):
         self.missing = list(missing)
 
 
+class AgreementTerminatedError(IllegalTransitionError):
+    title = "The archive agreement was terminated"
+
+
 class ConcurrentChangeError(DomainError):
     """Someone else changed the same aggregate between our read and our write."""
 

@@ -28,9 +28,9 @@ from eventsourcing.domain import BaseAggregate
 
 from domain.culling import (
     GENERAL_INFORMATION_CATEGORIES,
-    POINT_GENERAL_INFORMATION,
-    POINT_SCHOOL_COPY_AT_ROLLOVER,
+    Condition,
     LegalBasis,
+    check_departure_passed,
     check_method,
 )
 from domain.errors import (
@@ -65,6 +65,7 @@ class CopyStatus(StrEnum):
     AT_SCHOOL = "at_school"
     IN_TRANSIT = "in_transit"
     CULLED = "culled"
+    HANDED_OVER_EXTERNALLY = "handed_over_externally"
 
 
 class DepartureReason(StrEnum):
@@ -105,6 +106,7 @@ class Copy:
     replaces: UUID | None = None
     replaced_by: UUID | None = None
     certificate_id: UUID | None = None
+    external_receipt: str | None = None
 
     @property
     def is_live(self) -> bool:
@@ -282,6 +284,9 @@ class Record(BaseAggregate[UUID]):
         witness: str | None
         commitment: str
         shredded_subject: UUID
+        culling_list_id: UUID | None
+        destroyed_on: str | None
+        contractor_reference: str | None
 
         def apply(self, record: Record) -> None:
             copy = record.copies[self.copy_id]
@@ -306,6 +311,29 @@ class Record(BaseAggregate[UUID]):
             record.culled = True
             record.certificate_id = self.certificate_id
             record.personal = None
+
+    class CopyHandedOverExternally(Event):
+        """Handed to a school of another organiser (skollagen 3 kap. 12 j §)."""
+
+        TOPIC = "custody:Record.CopyHandedOverExternally"
+        copy_id: UUID
+        from_school_id: str
+        organiser: str
+        school: str
+        receipt_reference: str | None
+
+        def apply(self, record: Record) -> None:
+            copy = record.copies[self.copy_id]
+            copy.status = CopyStatus.HANDED_OVER_EXTERNALLY
+            copy.external_receipt = self.receipt_reference
+
+    class ExternalHandoverReceipted(Event):
+        TOPIC = "custody:Record.ExternalHandoverReceipted"
+        copy_id: UUID
+        receipt_reference: str
+
+        def apply(self, record: Record) -> None:
+            record.copies[self.copy_id].external_receipt = self.receipt_reference
 
     class EnteredIntoIst(Event):
         TOPIC = "custody:Record.EnteredIntoIst"
@@ -650,18 +678,10 @@ class Record(BaseAggregate[UUID]):
             reasons = "; ".join(self.holds.values())
             raise RecordOnHoldError(f"the record is on hold ({reasons}); nothing may be culled")
 
-    def cull_copy(
-        self,
-        copy_id: UUID,
-        *,
-        decision: str,
-        point: int,
-        method: str,
-        witness: str | None,
-        certificate_id: UUID,
-        commitment: str,
-        actor: str,
-    ) -> None:
+    def cullable_copy(self, copy_id: UUID, basis: LegalBasis, *, today: dt.date) -> str:
+        """Check that this copy may be culled under ``basis`` now; the condition that
+        holds, in words. Used when a copy is put on a culling list and again when its
+        destruction is confirmed."""
         copy = self.copy(copy_id)
         if copy.purpose is Purpose.ARCHIVE and self.is_student_documentation:
             raise ArchiveCopyCannotBeCulledError(
@@ -670,41 +690,81 @@ class Record(BaseAggregate[UUID]):
             )
         if copy.status is CopyStatus.CULLED:
             raise AlreadyCulledError(f"copy {copy_id} was already culled")
+        if not copy.is_live:
+            raise IllegalTransitionError(f"copy {copy_id} is {copy.status.value}")
         self._require_no_hold()
         if copy.on_loan:
             raise CopyOnLoanError(f"copy {copy_id} is on loan; it must be returned first")
-        basis = LegalBasis.check(decision, point, required_point=POINT_SCHOOL_COPY_AT_ROLLOVER)
+        return self._condition_holds(basis, today=today)
+
+    def _condition_holds(self, basis: LegalBasis, *, today: dt.date) -> str:
         departure = self.departure
-        if departure is None or departure.reason is not DepartureReason.FINISHED_COMPULSORY_SCHOOL:
+        if basis.allows is Condition.GENERAL_INFORMATION:
+            if self.is_student_documentation:
+                raise CullNotLawfulError(
+                    f"point {basis.point} of {basis.decision} allows culling general "
+                    "information only, not student documentation")
+            return f"general information of category {self.category}"
+        if basis.allows is Condition.SCHOOL_COPY_AFTER_FINISHING:
+            if departure is None or (
+                    departure.reason is not DepartureReason.FINISHED_COMPULSORY_SCHOOL):
+                raise CullNotLawfulError(
+                    "a school copy is culled only when its student has finished compulsory "
+                    "school; otherwise it is handed over to the next school unit"
+                )
+            check_departure_passed(departure.date, today, "finished compulsory school")
+            return f"student finished compulsory school on {departure.date.isoformat()}"
+        if basis.allows is Condition.SCHOOL_COPY_AFTER_MOVING_AWAY:
+            if departure is None or departure.reason is not DepartureReason.MOVED_AWAY:
+                raise CullNotLawfulError(
+                    f"point {basis.point} of {basis.decision} allows culling the school copy "
+                    "of a student who moved away from the municipality only")
+            check_departure_passed(departure.date, today, "moved away")
+            return f"student moved away from the municipality on {departure.date.isoformat()}"
+        raise CullNotLawfulError(f"point {basis.point} of {basis.decision} allows no cull")
+
+    def cull_copy(
+        self,
+        copy_id: UUID,
+        *,
+        basis: LegalBasis,
+        method: str,
+        witness: str | None,
+        certificate_id: UUID,
+        commitment: str,
+        today: dt.date,
+        actor: str,
+        culling_list_id: UUID | None = None,
+        destroyed_on: dt.date | None = None,
+        contractor_reference: str | None = None,
+    ) -> None:
+        copy = self.copy(copy_id)
+        if basis.allows is Condition.GENERAL_INFORMATION and copy.purpose is Purpose.SCHOOL:
             raise CullNotLawfulError(
-                "a school copy is culled only when its student has finished compulsory "
-                "school; otherwise it is handed over to the next school unit"
-            )
+                f"point {basis.point} of {basis.decision} allows culling general information "
+                "only, not a school copy")
+        condition = self.cullable_copy(copy_id, basis, today=today)
+        if destroyed_on is not None and destroyed_on > today:
+            raise InvalidInputError("the destruction cannot be dated in the future",
+                                    field="date")
         self.trigger_event(
             self.CopyCulled,
             copy_id=copy_id,
             certificate_id=certificate_id,
             decision=basis.decision,
             point=basis.point,
-            condition=f"student finished compulsory school on {departure.date.isoformat()}",
+            condition=condition,
             method=check_method(method),
             witness=witness,
             commitment=commitment,
             shredded_subject=copy.subject,
+            culling_list_id=culling_list_id,
+            destroyed_on=(destroyed_on or today).isoformat(),
+            contractor_reference=contractor_reference,
             actor=actor,
         )
 
-    def cull(
-        self,
-        *,
-        decision: str,
-        point: int,
-        method: str,
-        witness: str | None,
-        certificate_id: UUID,
-        commitment: str,
-        actor: str,
-    ) -> None:
+    def check_record_cullable(self, basis: LegalBasis, *, today: dt.date) -> str:
         if self.is_student_documentation:
             raise ArchiveCopyCannotBeCulledError(
                 "student documentation is preserved on paper (point 2 of the decision); only "
@@ -713,19 +773,75 @@ class Record(BaseAggregate[UUID]):
         if self.culled:
             raise AlreadyCulledError(f"record {self.id} was already culled")
         self._require_no_hold()
-        basis = LegalBasis.check(decision, point, required_point=POINT_GENERAL_INFORMATION)
+        return self._condition_holds(basis, today=today)
+
+    def cull(
+        self,
+        *,
+        basis: LegalBasis,
+        method: str,
+        witness: str | None,
+        certificate_id: UUID,
+        commitment: str,
+        today: dt.date,
+        actor: str,
+    ) -> None:
+        condition = self.check_record_cullable(basis, today=today)
         self.trigger_event(
             self.Culled,
             certificate_id=certificate_id,
             decision=basis.decision,
             point=basis.point,
-            condition=f"general information of category {self.category}",
+            condition=condition,
             method=check_method(method),
             witness=witness,
             commitment=commitment,
             shredded_subject=self.subject,
             actor=actor,
         )
+
+    # ---- handover outside the municipality ------------------------------------------
+
+    def hand_over_externally(self, copy_id: UUID, *, organiser: str, school: str,
+                             receipt_reference: str | None, actor: str) -> None:
+        """Skollagen 3 kap. 12 j §: the school copy of a student who moved away goes to
+        the receiving organiser's school, with a receipt."""
+        copy = self.copy(copy_id)
+        self._require_live(copy, "hand over")
+        if copy.purpose is not Purpose.SCHOOL:
+            raise IllegalTransitionError("the archive copy is never handed over")
+        if self.departure is None or self.departure.reason is not DepartureReason.MOVED_AWAY:
+            raise IllegalTransitionError(
+                "a copy is handed over to another organiser only when its student moved "
+                "away from the municipality")
+        if copy.on_loan:
+            raise CopyOnLoanError(f"copy {copy_id} is on loan; it must be returned first")
+        if copy.status is not CopyStatus.AT_SCHOOL:
+            raise IllegalTransitionError(
+                f"copy {copy_id} is {copy.status.value}; only a copy held at a school unit "
+                "is handed over")
+        if not organiser.strip():
+            raise InvalidInputError("name the receiving organiser (huvudman)",
+                                    field="organiser")
+        if not school.strip():
+            raise InvalidInputError("name the receiving school", field="school")
+        self.trigger_event(
+            self.CopyHandedOverExternally, copy_id=copy_id, from_school_id=copy.school_id or "",
+            organiser=organiser.strip(), school=school.strip(),
+            receipt_reference=(receipt_reference or "").strip() or None, actor=actor)
+
+    def record_external_receipt(self, copy_id: UUID, *, receipt_reference: str,
+                                actor: str) -> None:
+        copy = self.copy(copy_id)
+        if copy.status is not CopyStatus.HANDED_OVER_EXTERNALLY:
+            raise IllegalTransitionError(
+                f"copy {copy_id} was not handed over outside the municipality")
+        if copy.external_receipt is not None:
+            raise IllegalTransitionError(f"the receipt for copy {copy_id} is recorded already")
+        if not receipt_reference.strip():
+            raise InvalidInputError("the receipt needs a reference", field="receipt_reference")
+        self.trigger_event(self.ExternalHandoverReceipted, copy_id=copy_id,
+                           receipt_reference=receipt_reference.strip(), actor=actor)
 
     # ---- IST-lärande, departures, holds ---------------------------------------------
 
@@ -736,9 +852,18 @@ class Record(BaseAggregate[UUID]):
         self.trigger_event(self.EnteredIntoIst, note=note, actor=actor)
 
     def record_departure(
-        self, *, reason: DepartureReason, to_school_id: str | None, date: dt.date, actor: str
+        self, *, reason: DepartureReason, to_school_id: str | None, date: dt.date, actor: str,
+        today: dt.date, born: dt.date,
     ) -> None:
         self._require_student_documentation("a departure")
+        if date > today:
+            raise InvalidInputError(
+                f"a departure is recorded once it happened; {date.isoformat()} is in the "
+                f"future (today is {today.isoformat()})", field="date")
+        if date < born:
+            raise InvalidInputError(
+                f"the student was born on {born.isoformat()}, after {date.isoformat()}",
+                field="date")
         if self.departure is not None and (
             self.departure.reason is DepartureReason.FINISHED_COMPULSORY_SCHOOL
         ):

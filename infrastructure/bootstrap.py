@@ -19,6 +19,7 @@ from application.ports import StorePorts
 from application.projections import ProjectionRunner
 from application.queries import CustodyQueries
 from application.service import Custody
+from infrastructure.agreement_gate import FileAgreementGate, PostgresAgreementGate
 from infrastructure.feed import SignedEventFeed, SignedHistory
 from infrastructure.keys import Keyring, load_or_create_secret
 from infrastructure.leadership import Leadership
@@ -92,6 +93,7 @@ class Runtime:
         """The server's followers: projections and log sealing with checkpoints. On
         PostgreSQL only the instance holding the lease runs them (see ``leadership``)."""
         self.shred_pending()
+        self.custody.ensure_seed_decision()
         if not self.settings.uses_postgres:
             self._start_followers()
             return
@@ -181,8 +183,13 @@ def bootstrap(settings: Settings | None = None) -> Runtime:
             raise TypeError("the custody store needs the signing mapper")
         return SignedEventStore(m, recorder)
 
+    gate: PostgresAgreementGate | FileAgreementGate
+    if settings.uses_postgres:
+        gate = PostgresAgreementGate(settings.database_url or "", settings.database_schema)
+    else:
+        gate = FileAgreementGate(settings.data_dir / "agreement.lock")
     ports = StorePorts(mapper=mapper, event_store=event_store, key_vault=vault,
-                       blind_index=blind)
+                       blind_index=blind, agreement_gate=gate)
     custody = Custody(eventsourcing_env(settings), ports)
     views_db = open_database(settings, "views.sqlite")
     views = SQLViewStore(views_db, vault)
@@ -210,4 +217,6 @@ def bootstrap(settings: Settings | None = None) -> Runtime:
     custody.listeners.append(lambda _seq, _n: tlog.notify())
     rt.extras["check_log"] = tlog.check
     rt.extras["closers"] = [runner.stop, tlog.close]
+    if isinstance(gate, PostgresAgreementGate):
+        rt.extras["closers"].append(gate.close)
     return rt

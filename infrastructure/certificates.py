@@ -24,7 +24,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from eventsourcing.utils import TopicError
 
-from domain.culling import POINTS
+from domain.culling import DECISION_ID, POINTS
 from infrastructure.offline import decode
 from infrastructure.transparency.checkpoint import (
     CheckpointError,
@@ -82,7 +82,7 @@ def build_certificate(rt: Any, certificate_id: UUID) -> dict[str, Any]:
         "school_id": cull["school_id"],
         "content_commitment": cull["commitment"],
         "legal_basis": {"decision": cull["decision"], "point": cull["point"],
-                        "text": POINTS.get(int(cull["point"]), "")},
+                        "text": _point_text(rt, cull["decision"], int(cull["point"]))},
         "condition_checked": cull["condition"],
         "culled_by": cull["actor"],
         "culled_by_name": actors.get(cull["actor"], cull["actor"]),
@@ -97,11 +97,23 @@ def build_certificate(rt: Any, certificate_id: UUID) -> dict[str, Any]:
         "inclusion_proof": rt.log.proof_text(seq),
         "issued_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
+    return {"certificate": body, "signature": sign_body(rt, body)}
+
+
+def sign_body(rt: Any, body: dict[str, Any]) -> dict[str, str]:
+    """The signature block over ``body``'s RFC 8785 canonical JSON."""
     kid, signature = rt.keyring.sign(rfc8785.dumps(body))
     vkey = next(k.vkey for k in rt.keyring.all() if k.key_id == kid)
-    return {"certificate": body,
-            "signature": {"alg": "Ed25519", "key_id": kid, "vkey": vkey,
-                          "value": base64.b64encode(signature).decode()}}
+    return {"alg": "Ed25519", "key_id": kid, "vkey": vkey,
+            "value": base64.b64encode(signature).decode()}
+
+
+def _point_text(rt: Any, decision: str, point: int) -> str:
+    registered = rt.views.get("culling_decisions", decision) or {}
+    for entry in registered.get("points", []):
+        if int(entry["point"]) == point:
+            return str(entry["text"])
+    return POINTS.get(point, "") if decision == DECISION_ID else ""
 
 
 def certificate_text(rt: Any, certificate_id: UUID) -> str:
@@ -119,6 +131,10 @@ def verify_certificate(text: str, vkeys: Sequence[str]) -> list[str]:
 def _verify(text: str, vkeys: Sequence[str]) -> list[str]:
     try:
         document = json.loads(text)
+        if isinstance(document, dict) and "protocol" in document:
+            from infrastructure.culling_protocol import verify_protocol
+
+            return verify_protocol(document, vkeys)
         body = document["certificate"]
         signature = document["signature"]
     except (ValueError, KeyError, TypeError):

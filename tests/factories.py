@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from dataclasses import dataclass
+from typing import Any
 from uuid import UUID
 
 from application.policy import Principal
@@ -77,3 +78,20 @@ def seed_staff(custody: Custody) -> Staff:
     auditor = make("auditor", "Greta Granskare", "auditor", None)
     return Staff(admin, archivist, archive_custodian, custodians, principals, teacher,
                  UUID(teacher.id), other_teacher, auditor, tokens)
+
+
+def cull_through_list(rt: Any, staff: Staff, record_id: UUID, copy_id: UUID, school: str,
+                      *, witness: str = "Greta Granskare") -> UUID:
+    """A school copy culled as it happens on paper: the archivist proposes, the school's
+    principal approves, the school's custodian destroys it. The certificate id."""
+    from application.culling import Culling, Destruction, ItemIn
+    from domain.culling import DECISION_ID, POINT_SCHOOL_COPY_AT_ROLLOVER
+
+    culling = Culling(rt.custody, rt.queries)
+    listed = culling.propose(staff.archivist, decision=DECISION_ID,
+                             point=POINT_SCHOOL_COPY_AT_ROLLOVER,
+                             items=[ItemIn(record_id, copy_id)], note=None)
+    list_id = UUID(listed["id"])
+    culling.decide(staff.principals[school], list_id, approved=True, reason="kontrollerad")
+    return culling.destroy(staff.custodians[school], list_id, copy_id, Destruction(
+        "shredding", rt.custody.today().isoformat(), witness)).certificate_id

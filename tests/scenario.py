@@ -10,7 +10,7 @@ import pytest
 
 from domain.errors import NotAuthorisedError
 from infrastructure.bootstrap import Runtime
-from tests.factories import Staff, pnr, seed_staff, sha, student
+from tests.factories import Staff, cull_through_list, pnr, seed_staff, sha, student
 
 PEOPLE = [
     (pnr(1999, 8, 30, 456), "Bo Ek", "holmes"),
@@ -68,9 +68,8 @@ def run_story(rt: Runtime) -> Story:
     c.record_departure(staff.custodians["holmes"], PEOPLE[0][0],
                        reason="finished_compulsory_school", to_school_id=None,
                        date="2018-06-15")
-    story.certificates.append(c.cull_copy(
-        staff.custodians["holmes"], bo, story.school_copies["Bo Ek"],
-        decision="BU 2017/503 § 88", point=4, method="shredding", witness="Greta").certificate_id)
+    story.certificates.append(cull_through_list(rt, staff, bo, story.school_copies["Bo Ek"],
+                                                "holmes", witness="Greta"))
     story.certificates.append(c.cull_record(
         arch, story.general, decision="BU 2017/503 § 88", point=1,
         method="deletion").certificate_id)

@@ -11,7 +11,6 @@ from api.deps import CurrentActor, CustodyDep, QueriesDep
 from api.schemas import (
     ArchivalIn,
     CopyCreate,
-    CopyCullIn,
     Created,
     CullDone,
     DeliveryIn,
@@ -121,14 +120,6 @@ def receive(record_id: UUID, copy_id: UUID, actor: CurrentActor, custody: Custod
             queries: QueriesDep) -> Doc:
     custody.receive_copy(actor, record_id, copy_id)
     return after_command(actor, record_id, queries)
-
-
-@router.post("/records/{record_id}/copies/{copy_id}/cull")
-def cull_copy(record_id: UUID, copy_id: UUID, body: CopyCullIn, actor: CurrentActor,
-              custody: CustodyDep) -> CullDone:
-    result = custody.cull_copy(actor, record_id, copy_id, decision=body.decision,
-                               point=body.point, method=body.method, witness=body.witness)
-    return CullDone(certificate_id=str(result.certificate_id), seq=result.seq)
 
 
 @router.post("/records/{record_id}/cull")

@@ -85,7 +85,7 @@ verify the archive copy           403   200   403   403   403   403   403   403 
 deliver a school copy             403   403   403   200   403   403   403   403   403   403
 transfer a school copy            403   403   403   200   403   403   403   403   403   403
 receive a transferred copy        403   403   403   403   200   403   403   403   403   403
-cull a school copy                403   200   403   200   403   403   403   403   403   403
+cull a school copy                403   403   403   200   403   403   403   403   403   403
 cull general information          403   200   403   403   403   403   403   403   403   403
 enter into IST-lärande            403   200   403   200   403   403   403   403   403   403
 record a departure                403   200   403   200   403   403   403   403   403   403
@@ -107,6 +107,13 @@ read an inclusion proof           200   200   200   200   200   403   403   403 
 read a consistency proof          200   200   200   200   200   403   403   403   403   200
 read the public keys              200   200   200   200   200   200   200   200   200   200
 export the store                  200   200   403   403   403   403   403   403   403   200
+read the culling decisions        200   200   200   200   200   200   403   403   403   200
+register a culling decision       201   201   403   403   403   403   403   403   403   403
+propose a culling list            403   201   403   201   403   201   403   403   403   403
+read a culling list               200   200   200   200   200   200   403   403   403   200
+approve a culling list            403   403   403   403   403   200   403   403   403   403
+destroy an item on a culling list 403   403   403   200   403   403   403   403   403   403
+withdraw an item                  403   200   403   200   403   200   403   403   403   403
 """
 
 DISPUTED: dict[str, str] = {}
@@ -314,11 +321,31 @@ class World:
             self.cache[key] = make()
         return cast(T, self.cache[key])
 
-    def culled_school_copy(self) -> str:
+    def finished(self) -> Student:
+        """A holmes student who finished compulsory school, the school copy still there."""
         s = self.at_school()
         self.api.post("archivist", f"/api/v1/students/{s.personnummer}/departure",
                       {"reason": "finished_compulsory_school", "date": "2018-06-15"},
                       expect=200)
+        return s
+
+    def proposed_list(self, s: Student) -> str:
+        """The archivist proposes culling the student's school copy."""
+        return str(self.api.post("archivist", "/api/v1/culling-lists", {
+            "decision": "BU 2017/503 § 88", "point": 4,
+            "items": [{"record_id": s.record_id, "copy_id": s.school_copy}]},
+            expect=201).json()["id"])
+
+    def approved_list(self, s: Student) -> str:
+        """... and the principal of holmes approves it: the copy may be destroyed."""
+        list_id = self.proposed_list(s)
+        self.api.post("principal_holmes", f"/api/v1/culling-lists/{list_id}/approval",
+                      {"approved": True}, expect=200)
+        return list_id
+
+    def culled_school_copy(self) -> str:
+        s = self.finished()
+        self.approved_list(s)
         cull = self.api.post("custodian_holmes", f"{self.copies(s)}/{s.school_copy}/cull",
                              CULL_BODY, expect=200)
         return str(cull.json()["certificate_id"])
@@ -479,10 +506,57 @@ def _receipt(w: World) -> Call:
 
 @endpoint("cull a school copy")
 def _cull_copy(w: World) -> Call:
-    s = w.at_school()
-    w.api.post("archivist", f"/api/v1/students/{s.personnummer}/departure",
-               {"reason": "finished_compulsory_school", "date": "2018-06-15"}, expect=200)
+    s = w.finished()
+    w.approved_list(s)
     return Call("POST", f"{w.copies(s)}/{s.school_copy}/cull", CULL_BODY)
+
+
+@endpoint("read the culling decisions")
+def _decisions(w: World) -> Call:
+    return Call("GET", "/api/v1/culling-decisions")
+
+
+@endpoint("register a culling decision")
+def _register_decision(w: World) -> Call:
+    return Call("POST", "/api/v1/culling-decisions", {
+        "id": f"UN {uuid4().hex[:8]} § 1", "body": "Utbildningsnämnden", "date": "2019-03-20",
+        "points": [{"point": 1, "text": "Skolexemplar gallras när eleven flyttat.",
+                    "allows": "school_copy_after_moving_away"}]})
+
+
+@endpoint("propose a culling list")
+def _propose(w: World) -> Call:
+    s = w.finished()
+    return Call("POST", "/api/v1/culling-lists", {
+        "decision": "BU 2017/503 § 88", "point": 4,
+        "items": [{"record_id": s.record_id, "copy_id": s.school_copy}]})
+
+
+@endpoint("read a culling list")
+def _read_list(w: World) -> Call:
+    list_id = w.shared("list", lambda: w.proposed_list(w.finished()))
+    return Call("GET", f"/api/v1/culling-lists/{list_id}")
+
+
+@endpoint("approve a culling list")
+def _approve(w: World) -> Call:
+    return Call("POST", f"/api/v1/culling-lists/{w.proposed_list(w.finished())}/approval",
+                {"approved": True})
+
+
+@endpoint("destroy an item on a culling list")
+def _destroy(w: World) -> Call:
+    s = w.finished()
+    return Call("POST", f"/api/v1/culling-lists/{w.approved_list(s)}/items/{s.school_copy}"
+                "/destruction", {"method": "shredding", "date": "2018-08-20",
+                                 "witness": "Greta Granskare"})
+
+
+@endpoint("withdraw an item")
+def _withdraw(w: World) -> Call:
+    s = w.finished()
+    return Call("POST", f"/api/v1/culling-lists/{w.proposed_list(s)}/items/{s.school_copy}"
+                "/withdrawal", {"reason": "går om"})
 
 
 @endpoint("cull general information")
@@ -741,6 +815,7 @@ def other_units_copy(w: World, action: str) -> tuple[Student, Call]:
     if action == "cull":
         w.api.post("archivist", f"/api/v1/students/{s.personnummer}/departure",
                    {"reason": "finished_compulsory_school", "date": "2018-06-15"}, expect=200)
+        w.approved_list(s)
         return s, Call("POST", f"{base}/cull", CULL_BODY)
     if action == "decide":
         w.assign("teacher", s)

@@ -109,9 +109,16 @@ class TestTheSeedStory:
         holdings = api.get("custodian_kvistberg", "/api/v1/schools/kvistberg/holdings").json()
         assert [c["copy_id"] for c in holdings["copies"]] == [anna_school]
 
-        # Bo finished compulsory school; his school copy is culled under point 4.
+        # Bo finished compulsory school; his school copy goes on a culling list under
+        # point 4, the principal approves it, and the custodian who holds it destroys it.
         api.post("custodian_holmes", f"/api/v1/students/{BO}/departure",
                  {"reason": "finished_compulsory_school", "date": "2018-06-15"}, expect=200)
+        listed = api.post("archivist", "/api/v1/culling-lists",
+                          {"decision": "BU 2017/503 § 88", "point": 4,
+                           "items": [{"record_id": bo, "copy_id": bo_school}]},
+                          expect=201).json()
+        api.post("principal_holmes", f"/api/v1/culling-lists/{listed['id']}/approval",
+                 {"approved": True}, expect=200)
         cull = api.post("custodian_holmes", f"/api/v1/records/{bo}/copies/{bo_school}/cull",
                         {"decision": "BU 2017/503 § 88", "point": 4, "method": "shredding",
                          "witness": "Greta Granskare"}, expect=200).json()

@@ -20,7 +20,7 @@ def inventory(api: Api) -> dict[str, tuple[str, str]]:
 
 
 class TestRollover:
-    def test_transfers_culls_and_lists_then_does_nothing_twice(self, api: Api) -> None:
+    def test_transfers_and_proposes_culls_then_does_nothing_twice(self, api: Api) -> None:
         make_staff(api)
         ids = inventory(api)
         for personnummer, body in (
@@ -33,19 +33,34 @@ class TestRollover:
                      expect=200)
         api.post("custodian_holmes", "/api/v1/school-years/2018/closing", expect=403)
         result = api.post("archivist", "/api/v1/school-years/2018/closing", expect=200).json()
-        assert [t["record_id"] for t in result["transferred"]] == [ids[MOVER][0]]
-        assert [c["record_id"] for c in result["culled"]] == [ids[LEAVER][0]]
+        assert [t["record_id"] for t in result["transfers"]] == [ids[MOVER][0]]
         assert [f["record_id"] for f in result["for_archivist"]] == [ids[AWAY][0]]
+        listed = api.get("archivist", f"/api/v1/culling-lists/{result['culling_list_id']}"
+                         ).json()
+        assert [(i["record_id"], i["status"]) for i in listed["items"]] == [
+            (ids[LEAVER][0], "proposed")]
         events = api.client.get("/healthz").json()["events"]
         again = api.post("archivist", "/api/v1/school-years/2018/closing", expect=200).json()
-        assert again["already_closed"] is True
+        assert again == result
         assert api.client.get("/healthz").json()["events"] == events
-        # The receiving custodian confirms receipt; the culled copy has its certificate.
+        # The receiving custodian confirms receipt.
         fryken = api.get("custodian_fryken", "/api/v1/schools/fryken/holdings").json()
         assert [c["record_id"] for c in fryken["incoming"]] == [ids[MOVER][0]]
         api.post("custodian_fryken",
                  f"/api/v1/records/{ids[MOVER][0]}/copies/{ids[MOVER][1]}/receipt", expect=200)
-        certificate = result["culled"][0]["certificate_id"]
+        # The leaver's copy is still at the school until the list is approved and the
+        # custodian who holds it destroys it; then it has its certificate.
+        leaver = api.get("archivist", f"/api/v1/records/{ids[LEAVER][0]}").json()
+        assert {c["status"] for c in leaver["copies"]} == {"at_school"}
+        api.post("principal_holmes",
+                 f"/api/v1/culling-lists/{result['culling_list_id']}/approval",
+                 {"approved": True}, expect=200)
+        certificate = api.post(
+            "custodian_holmes",
+            f"/api/v1/culling-lists/{result['culling_list_id']}/items/{ids[LEAVER][1]}"
+            "/destruction", {"method": "shredding", "date": "2018-08-20",
+                             "contractor_reference": "Makulera AB 2018-114"},
+            expect=200).json()["certificate_id"]
         cull = api.get("auditor", f"/api/v1/culls/{certificate}").json()
         assert cull["point"] == 4 and cull["copy_id"] == ids[LEAVER][1]
         stayer = api.get("archivist", f"/api/v1/records/{ids[STAYER][0]}").json()

@@ -24,8 +24,15 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from application.culling import Culling, Destruction, ItemIn
+from application.migration import Migration
 from application.policy import Principal
-from domain.errors import ConcurrentChangeError, IllegalTransitionError, NotAuthorisedError
+from domain.errors import (
+    AgreementTerminatedError,
+    ConcurrentChangeError,
+    IllegalTransitionError,
+    NotAuthorisedError,
+)
 from infrastructure.audit import verify_live
 from infrastructure.bootstrap import Runtime, bootstrap
 from infrastructure.settings import Settings
@@ -174,26 +181,77 @@ class TestSixteenCustodiansTransferTheSameSchoolCopy:
 
 
 class TestSixteenCustodiansCullTheSameSchoolCopy:
-    def test_exactly_one_cull_wins_with_one_certificate(self, scene: Scene) -> None:
+    def test_exactly_one_destruction_wins_with_one_certificate(self, scene: Scene) -> None:
         custody = scene.runtime.custody
+        culling = Culling(custody, scene.runtime.queries)
         custody.record_departure(scene.holmes, scene.personnummer,
                                  reason="finished_compulsory_school", to_school_id=None,
                                  date="2018-06-15")
-        body = {"decision": "BU 2017/503 § 88", "point": 4, "method": "shredding",
-                "witness": None}
+        listed = culling.propose(scene.staff.archivist, decision="BU 2017/503 § 88", point=4,
+                                 items=[ItemIn(scene.record_id, scene.copy_id)], note=None)
+        list_id = UUID(listed["id"])
+        culling.decide(scene.staff.principals["holmes"], list_id, approved=True, reason="ok")
+        body = {"method": "shredding", "date": "2018-08-20", "witness": "Greta"}
         before = scene.events()
         result = race(
             scene,
-            lambda: custody.cull_copy(scene.holmes, scene.record_id, scene.copy_id,
-                                      decision="BU 2017/503 § 88", point=4,
-                                      method="shredding", witness=None),
-            ("custodian_holmes", "POST", f"{copies_path(scene)}/cull", body),
+            lambda: culling.destroy(scene.holmes, list_id, scene.copy_id,
+                                    Destruction("shredding", "2018-08-20", "Greta")),
+            ("custodian_holmes", "POST",
+             f"/api/v1/culling-lists/{list_id}/items/{scene.copy_id}/destruction", body),
         )
         assert_losers_were_refused(scene, result)
-        assert_one_unbroken_chain(scene, before, 1, scene.record_id)
+        # The cull and the list's confirmation, committed together.
+        assert_one_unbroken_chain(scene, before, 2, scene.record_id, list_id)
         culls = [e for e in custody.recorder.select_events(scene.record_id)
                  if e.topic.endswith("CopyCulled")]
         assert len(culls) == 1
+
+
+class TestTerminationRacesCaptures:
+    def test_the_agreement_never_ends_with_a_student_lacking_a_verified_archive_copy(
+        self, pg_runtime: Runtime
+    ) -> None:
+        """Four archivists terminate while twelve capture new students, all at once: a
+        capture that got in first makes the termination wait and then refuse (not ready);
+        one that comes after is refused (409). Never both."""
+        custody = pg_runtime.custody
+        staff = seed_staff(custody)
+        arch = staff.archivist
+        for number in range(3):
+            record_id = custody.capture_student(arch, student(pnr(2003, 1, 1 + number, 100)))
+            copy_id = custody.print_copy(arch, record_id, "archive", None)
+            custody.archive_copy(arch, record_id, copy_id, box="A", shelf="1")
+            custody.verify_copy(arch, record_id, copy_id, outcome="ok", note=None)
+        migration = Migration(custody, pg_runtime.queries)
+        barrier = threading.Barrier(RACERS)
+
+        def racer(index: int) -> str:
+            barrier.wait()
+            try:
+                if index % 4 == 0:
+                    migration.terminate_agreement(arch)
+                    return "terminated"
+                custody.capture_student(arch, student(pnr(2004, 2, index, 200), f"Ny {index}"))
+                return "captured"
+            except AgreementTerminatedError:
+                return "capture refused"
+            except IllegalTransitionError:
+                return "termination refused"
+
+        with ThreadPoolExecutor(RACERS) as pool:
+            outcomes = list(pool.map(racer, range(RACERS)))
+        assert outcomes.count("terminated") <= 1
+        readiness = pg_runtime.queries.readiness()
+        students = readiness["students"]
+        if "terminated" in outcomes:
+            assert readiness["terminated"] is True
+            assert readiness["missing"] == []
+            assert students == 3 + outcomes.count("captured") == readiness["verified"]
+        else:
+            assert readiness["terminated"] is False
+            assert outcomes.count("captured") == 12
+        assert outcomes.count("captured") + outcomes.count("capture refused") == 12
 
 
 class TestSixteenCustodiansHandOutTheSameGrantedRequest:

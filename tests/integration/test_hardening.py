@@ -23,7 +23,7 @@ from infrastructure.signed_events import GENESIS, Envelope, signing_input
 from infrastructure.transparency.checkpoint import sign_checkpoint
 from infrastructure.transparency.log import roots_from_leaves
 from infrastructure.verification import verify_rows
-from tests.factories import pnr, sha
+from tests.factories import cull_through_list, pnr, sha
 from tests.scenario import run_story
 
 
@@ -88,8 +88,7 @@ class TestShreddingIsSeenByEveryProcess:
             c.record_departure(story.staff.custodians["fryken"], personal["personnummer"],
                                reason="finished_compulsory_school", to_school_id=None,
                                date="2018-06-15")
-            c.cull_copy(story.staff.custodians["fryken"], dana, copy_id,
-                        decision="BU 2017/503 § 88", point=4, method="shredding", witness=None)
+            cull_through_list(runtime, story.staff, dana, copy_id, "fryken")
             time.sleep(other.vault.CACHE_SECONDS + 0.1)
             assert other.custody.record(dana).copies[copy_id].contents is None
         finally:

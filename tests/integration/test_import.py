@@ -31,6 +31,7 @@ from domain.actor import Role
 from domain.errors import NotAuthorisedError
 from infrastructure.audit import verify_live
 from infrastructure.bootstrap import Runtime, bootstrap
+from infrastructure.culling_protocol import issue_and_check
 from infrastructure.settings import Settings
 from tests.factories import pnr, student
 
@@ -290,9 +291,16 @@ class TestTheSeedStory:
     def test_the_demo_runs_clean_and_reports_the_right_counts(self, runtime: Runtime) -> None:
         lines: list[str] = []
         code = run_demo(runtime, lines.append,
-                        lambda: [f.line() for f in verify_live(runtime, workers=1).faults])
+                        lambda: [f.line() for f in verify_live(runtime, workers=1).faults],
+                        protocol=lambda list_id: issue_and_check(runtime, list_id))
         text = "\n".join(lines)
         assert code == 0, text
+        # The new story: the closing proposes, a second archivist approves, the holders
+        # destroy, the protocol verifies offline, the archive countersigns the delivery.
+        assert "inget gallras av avslutningen" in text
+        assert "attesterad av Berit Arkivchef" in text
+        assert "kontrollerat offline: ja" in text
+        assert "kontrasignerad av Asta Arkivet" in text
         assert "60 arkivexemplar i personnummerordning" in text
         assert "2 beställningar" in text
         assert "15 gallringar" in text
@@ -312,7 +320,8 @@ class TestTheSeedStory:
         coordination = [r for r in shelf if int(r["personnummer"][6:8]) > 60]
         assert len(coordination) == 1
         holdings = [runtime.queries.holdings(archivist, code) for code in SCHOOLS]
-        assert sum(len(h["copies"]) for h in holdings) == 60 - 10
+        # Ten culled, one handed over to another organiser.
+        assert sum(len(h["copies"]) for h in holdings) == 60 - 10 - 1
 
 
 

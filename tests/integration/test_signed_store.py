@@ -9,6 +9,7 @@ from uuid import UUID
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from application.culling import Culling, ItemIn, ItemsNotCullableError
 from application.policy import Principal
 from domain.errors import (
     AlreadyExistsError,
@@ -21,7 +22,7 @@ from infrastructure.audit import verify_live
 from infrastructure.bootstrap import Runtime
 from infrastructure.signed_events import Envelope, TamperedEventError, signing_input
 from infrastructure.verification import Fault
-from tests.factories import Staff, pnr, seed_staff, student
+from tests.factories import Staff, cull_through_list, pnr, seed_staff, student
 from tests.integration.tamper import Tamperer
 
 ANNA = pnr(2004, 3, 15, 123)
@@ -94,11 +95,17 @@ class TestIllegalTransitionsStoreNothing:
         record_id = archived_student(runtime, staff, ANNA, "Anna Holm")
         copy = runtime.custody.record(record_id).archive_copy
         assert copy is not None
+        runtime.custody.ensure_seed_decision()  # as on the service's first start
         before = event_count(runtime)
+        with pytest.raises(ItemsNotCullableError) as refused:
+            Culling(runtime.custody, runtime.queries).propose(
+                staff.archivist, decision="BU 2017/503 § 88", point=4,
+                items=[ItemIn(record_id, copy.id)], note=None)
+        assert "never culled" in refused.value.items[0]["problem"]
         with pytest.raises(ArchiveCopyCannotBeCulledError):
-            runtime.custody.cull_copy(staff.archivist, record_id, copy.id,
-                                      decision="BU 2017/503 § 88", point=4,
-                                      method="shredding", witness=None)
+            runtime.custody.record(record_id).cullable_copy(
+                copy.id, runtime.custody.legal_basis("BU 2017/503 § 88", 4),
+                today=runtime.custody.today())
         assert event_count(runtime) == before
 
     def test_school_copy_cannot_be_culled_before_student_finished(self, runtime: Runtime) -> None:
@@ -107,10 +114,16 @@ class TestIllegalTransitionsStoreNothing:
         record_id = c.capture_student(staff.archivist, student(ANNA))
         copy_id = c.print_copy(staff.archivist, record_id, "school", "holmes")
         c.deliver_copy(staff.custodians["holmes"], record_id, copy_id, "holmes")
+        c.ensure_seed_decision()  # as on the service's first start
         before = event_count(runtime)
+        with pytest.raises(ItemsNotCullableError) as refused:
+            Culling(c, runtime.queries).propose(
+                staff.archivist, decision="BU 2017/503 § 88", point=4,
+                items=[ItemIn(record_id, copy_id)], note=None)
+        assert "finished compulsory school" in refused.value.items[0]["problem"]
         with pytest.raises(CullNotLawfulError, match="finished compulsory school"):
-            c.cull_copy(staff.custodians["holmes"], record_id, copy_id,
-                        decision="BU 2017/503 § 88", point=4, method="shredding", witness=None)
+            c.record(record_id).cullable_copy(copy_id, c.legal_basis("BU 2017/503 § 88", 4),
+                                              today=c.today())
         assert event_count(runtime) == before
 
     def test_handing_out_a_culled_copy_is_refused(self, runtime: Runtime) -> None:
@@ -122,8 +135,7 @@ class TestIllegalTransitionsStoreNothing:
         c.record_departure(staff.custodians["holmes"], ANNA,
                            reason="finished_compulsory_school", to_school_id=None,
                            date="2018-06-15")
-        c.cull_copy(staff.custodians["holmes"], record_id, copy_id,
-                    decision="BU 2017/503 § 88", point=4, method="shredding", witness=None)
+        cull_through_list(runtime, staff, record_id, copy_id, "holmes")
         record = c.record(record_id)
         before = event_count(runtime)
         with pytest.raises(IllegalTransitionError, match="culled"):

@@ -7,6 +7,9 @@ from eventsourcing.utils import get_topic, resolve_topic
 
 from domain.actor import Actor
 from domain.agreement import ArchiveAgreement, SchoolYear
+from domain.culling import CullingDecision
+from domain.culling_list import CullingList
+from domain.delivery import ArchiveDelivery
 from domain.record import Record
 from domain.request import DocumentRequest
 from domain.school import SchoolUnit
@@ -27,9 +30,17 @@ PINNED = {
     "custody:DocumentRequest.Returned",
     "custody:ArchiveAgreement", "custody:ArchiveAgreement.Terminated",
     "custody:SchoolYear", "custody:SchoolYear.Closed",
+    "custody:Record.CopyHandedOverExternally", "custody:Record.ExternalHandoverReceipted",
+    "custody:CullingDecision", "custody:CullingDecision.Registered",
+    "custody:CullingList", "custody:CullingList.Proposed", "custody:CullingList.Approved",
+    "custody:CullingList.Rejected", "custody:CullingList.ItemDestroyed",
+    "custody:CullingList.ItemWithdrawn",
+    "custody:ArchiveDelivery", "custody:ArchiveDelivery.Delivered",
+    "custody:ArchiveDelivery.Received",
 }
 
-AGGREGATES = [SchoolUnit, Actor, Record, DocumentRequest, ArchiveAgreement, SchoolYear]
+AGGREGATES = [SchoolUnit, Actor, Record, DocumentRequest, ArchiveAgreement, SchoolYear,
+              CullingDecision, CullingList, ArchiveDelivery]
 
 
 def declared_topics() -> set[str]:

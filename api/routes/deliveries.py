@@ -1,0 +1,97 @@
+"""Archive delivery receipts (leveransreversal) and the finding aid (arkivförteckning)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any, Literal
+from uuid import UUID
+
+from fastapi import APIRouter, Response, status
+
+from api.deps import CurrentActor, DeliveriesDep
+from api.schemas import DeliveryCreate, DeliveryReceiptIn
+from infrastructure.printable import Printable, Table, to_html, to_pdf
+
+router = APIRouter(prefix="/api/v1/archive", tags=["archive"])
+Doc = dict[str, Any]
+NO_STORE = {"Cache-Control": "no-store"}
+BOX_COLUMNS = ["box", "shelf", "first_personnummer", "last_personnummer", "copies"]
+
+
+def _receipt(doc: Doc) -> Printable:
+    return Printable(
+        title="Leveransreversal",
+        facts=[("Leverans", doc["id"]), ("Status", doc["status"]),
+               ("Levererad av", f"{doc['delivered_by_name']} {doc['delivered_at']}"),
+               ("Mottagen av", f"{doc['received_by_name'] or '—'} {doc['received_at'] or ''}"),
+               ("Exemplar", doc["copies"]),
+               ("Signerade händelser (seq)", ", ".join(str(s) for s in doc["seqs"]))],
+        tables=[Table("Volymer", ["volym", "hylla", "första personnummer",
+                                  "sista personnummer", "antal"],
+                      [[b.get(c) for c in BOX_COLUMNS] for b in doc["boxes"]])])
+
+
+def _formatted(doc: Doc, printable: Printable, fmt: str, name: str) -> Response | Doc:
+    if fmt == "html":
+        return Response(to_html(printable), media_type="text/html; charset=utf-8",
+                        headers=NO_STORE)
+    if fmt == "pdf":
+        return Response(to_pdf(printable), media_type="application/pdf",
+                        headers={**NO_STORE, "Content-Disposition": f'inline; filename="{name}"'})
+    return doc
+
+
+@router.post("/deliveries", status_code=status.HTTP_201_CREATED)
+def deliver(body: DeliveryCreate, actor: CurrentActor, deliveries: DeliveriesDep,
+            response: Response) -> Doc:
+    response.headers.update(NO_STORE)
+    return deliveries.deliver(actor, body.boxes)
+
+
+@router.post("/deliveries/{delivery_id}/receipt")
+def receive(delivery_id: UUID, actor: CurrentActor, deliveries: DeliveriesDep,
+            response: Response, body: DeliveryReceiptIn | None = None) -> Doc:
+    response.headers.update(NO_STORE)
+    return deliveries.receive(actor, delivery_id, body.note if body else None)
+
+
+@router.get("/deliveries/{delivery_id}", response_model=None)
+def delivery(delivery_id: UUID, actor: CurrentActor, deliveries: DeliveriesDep,
+             response: Response, format: Literal["json", "html", "pdf"] = "json"
+             ) -> Response | Doc:
+    response.headers.update(NO_STORE)
+    doc = deliveries.delivery(actor, delivery_id)
+    return _formatted(doc, _receipt(doc), format, f"leveransreversal-{delivery_id}.pdf")
+
+
+@router.get("/finding-aid", response_model=None)
+def finding_aid(actor: CurrentActor, deliveries: DeliveriesDep, response: Response,
+                format: Literal["json", "html", "csv"] = "json") -> Response | Doc:
+    response.headers.update(NO_STORE)
+    doc = deliveries.finding_aid(actor)
+    series = doc["series"][0]
+    columns = ["box", "shelf", "first_personnummer", "last_personnummer", "first_date",
+               "last_date", "copies", "delivery_id"]
+    if format == "csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, delimiter=";")
+        writer.writerow(["serie", *columns])
+        for volume in series["volumes"]:
+            writer.writerow([series["code"], *["" if volume.get(c) is None else volume.get(c)
+                                               for c in columns]])
+        return Response(buffer.getvalue().encode("utf-8-sig"),
+                        media_type="text/csv; charset=utf-8",
+                        headers={**NO_STORE, "Content-Disposition":
+                                 'attachment; filename="arkivforteckning.csv"'})
+    if format == "html":
+        printable = Printable(
+            title="Arkivförteckning",
+            facts=[("Serie", f"{series['code']} {series['title']}")],
+            tables=[Table("Volymer", ["volym", "hylla", "första personnummer",
+                                      "sista personnummer", "från", "till", "antal",
+                                      "leverans"],
+                          [[v.get(c) for c in columns] for v in series["volumes"]])])
+        return Response(to_html(printable), media_type="text/html; charset=utf-8",
+                        headers=NO_STORE)
+    return doc
