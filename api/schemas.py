@@ -5,6 +5,7 @@ Each request body carries an example for the OpenAPI page at ``/docs``.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import Path, Query
@@ -199,3 +200,52 @@ class DecisionIn(BaseModel):
     model_config = example({"granted": True, "reason": "Mentor för eleven"})
     granted: bool
     reason: Text
+
+
+class TokenCreate(BaseModel):
+    model_config = example({"name": "integration with IST", "expires_at": "2027-06-30T00:00:00Z"})
+    name: ShortText
+    expires_at: datetime | None = None
+
+
+class TokenCreated(BaseModel):
+    id: str
+    token: str
+
+
+class TokenPublic(BaseModel):
+    id: str
+    name: str
+    issued_at: str
+    expires_at: str | None
+    status: Literal["active", "expired", "withdrawn", "revoked"]
+
+
+class TokenList(BaseModel):
+    items: list[TokenPublic]
+    next_cursor: str | None = None
+
+
+class ActorPublic(BaseModel):
+    id: str
+    name: str
+    role: str
+    school_id: str | None
+    revoked: bool
+    registered_at: str | None = None
+
+
+class ActorList(BaseModel):
+    items: list[ActorPublic]
+    next_cursor: str | None = None
+
+
+class RevocationCreate(BaseModel):
+    model_config = example({"reason": "left the municipality"})
+    reason: str = Field(default="", max_length=500)
+
+
+class RevocationDone(BaseModel):
+    id: str
+    revoked: bool
+    already_revoked: bool

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Protocol
 from uuid import UUID
 
@@ -43,6 +44,8 @@ class StorePorts:
     key_vault: KeyVault
     blind_index: BlindIndex
     extras: dict[str, Any] | None = None
+    token_index: TokenIndex | None = None
+    clock: Clock | None = None
 
 
 @dataclass(frozen=True)
@@ -112,3 +115,43 @@ class HistoryEntry:
 
 class EventHistory(Protocol):
     def history(self, record_id: UUID) -> list[HistoryEntry]: ...
+
+
+class Clock(Protocol):
+    """The time now (UTC, aware): injected so tests of expiry and timeouts need no sleep."""
+
+    def now(self) -> datetime: ...
+
+
+@dataclass(frozen=True)
+class TokenEntry:
+    """Where a bearer token's hash leads: its staff member and which of their tokens."""
+
+    actor_id: UUID
+    token_id: UUID
+
+
+class TokenIndex(Protocol):
+    """Token hashes to staff members. Only a lookup: whether a token is valid is decided
+    by the staff member's events (issued, withdrawn, revoked), so a row written for a
+    save that failed leads nowhere."""
+
+    def add(self, token_sha256: str, entry: TokenEntry) -> None: ...
+    def find(self, token_sha256: str) -> TokenEntry | None: ...
+
+
+@dataclass(frozen=True)
+class WebSession:
+    actor_id: UUID
+    created_at: datetime
+    last_used_at: datetime
+
+
+class SessionStore(Protocol):
+    """Server-side web sessions, keyed by the SHA-256 of the cookie's random id."""
+
+    def create(self, id_sha256: str, session: WebSession) -> None: ...
+    def get(self, id_sha256: str) -> WebSession | None: ...
+    def touch(self, id_sha256: str, at: datetime) -> None: ...
+    def delete(self, id_sha256: str) -> None: ...
+    def delete_for_actor(self, actor_id: UUID) -> int: ...

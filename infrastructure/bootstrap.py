@@ -9,16 +9,19 @@ for all of them. Nothing here runs at import time.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any, cast
 from urllib.parse import unquote, urlparse
 from uuid import UUID
 
 from eventsourcing.persistence import AggregateRecorder, Mapper, Transcoder
 
-from application.ports import StorePorts
+from application.credentials import Credentials
+from application.ports import Clock, StorePorts
 from application.projections import ProjectionRunner
 from application.queries import CustodyQueries
-from application.service import Custody
+from application.service import Custody, SystemClock
+from infrastructure.credentials import SQLCredentialStore
 from infrastructure.feed import SignedEventFeed, SignedHistory
 from infrastructure.keys import Keyring, load_or_create_secret
 from infrastructure.live_projection import LiveProjection
@@ -83,6 +86,7 @@ class Runtime:
     databases: list[Database] = field(default_factory=list)
     extras: dict[str, Any] = field(default_factory=dict)
     log: TransparencyLog = field(init=False)
+    credentials: Credentials = field(init=False)
 
     def start_background(self) -> None:
         """The server's followers: projections and log sealing with checkpoints."""
@@ -118,7 +122,8 @@ class Runtime:
                 db.close()
 
 
-def bootstrap(settings: Settings | None = None) -> Runtime:
+def bootstrap(settings: Settings | None = None, *, clock: Clock | None = None) -> Runtime:
+    """``clock``: the time the service goes by (token expiry, session time-outs)."""
     settings = settings or Settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     keyring = Keyring(settings.log_origin, settings.signing_key_path,
@@ -136,8 +141,14 @@ def bootstrap(settings: Settings | None = None) -> Runtime:
             raise TypeError("the custody store needs the signing mapper")
         return SignedEventStore(m, recorder)
 
+    # Sessions are written while pages are used: on SQLite a file of their own, so they
+    # never wait on the writers of keys; on PostgreSQL the keys' pool serves them too.
+    credentials_db = keys_db if settings.uses_postgres else open_database(
+        settings, "credentials.sqlite")
+    credential_store = SQLCredentialStore(credentials_db)
     ports = StorePorts(mapper=mapper, event_store=event_store, key_vault=vault,
-                       blind_index=blind)
+                       blind_index=blind, token_index=credential_store,
+                       clock=clock or SystemClock())
     custody = Custody(eventsourcing_env(settings), ports)
     views_db = open_database(settings, "views.sqlite")
     views = SQLViewStore(views_db, vault)
@@ -147,7 +158,10 @@ def bootstrap(settings: Settings | None = None) -> Runtime:
     history = SignedHistory(custody.recorder, cast(SignedMapper, custody.mapper))
     queries = CustodyQueries(views, runner, feed, history, settings.projection_wait_timeout)
     rt = Runtime(settings, keyring, vault, blind, custody, views, runner, queries,
-                 [keys_db, views_db])
+                 [keys_db, views_db, credentials_db])
+    rt.credentials = Credentials(
+        custody, credential_store, idle=timedelta(minutes=settings.session_idle_minutes),
+        absolute=timedelta(hours=settings.session_max_hours))
     if settings.uses_postgres:
         pool = cast(PostgresDatabase, views_db).pool
         tlog = TransparencyLog(keyring, custody.recorder, pg_pool=pool,

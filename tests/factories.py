@@ -77,3 +77,16 @@ def seed_staff(custody: Custody) -> Staff:
     auditor = make("auditor", "Greta Granskare", "auditor", None)
     return Staff(admin, archivist, archive_custodian, custodians, principals, teacher,
                  UUID(teacher.id), other_teacher, auditor, tokens)
+
+
+class ManualClock:
+    """A clock the test moves by hand: expiry and time-outs without sleeping."""
+
+    def __init__(self, start: dt.datetime | None = None) -> None:
+        self.at = start or dt.datetime(2026, 12, 1, 8, 0, tzinfo=dt.UTC)
+
+    def now(self) -> dt.datetime:
+        return self.at
+
+    def advance(self, **delta: float) -> None:
+        self.at += dt.timedelta(**delta)
