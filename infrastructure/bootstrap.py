@@ -9,6 +9,7 @@ for all of them. Nothing here runs at import time.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from datetime import timedelta
 from typing import Any, cast
 from urllib.parse import unquote, urlparse
@@ -69,6 +70,17 @@ def open_database(settings: Settings, sqlite_name: str) -> Database:
     if settings.uses_postgres:
         return PostgresDatabase(settings.database_url or "", settings.database_schema)
     return SQLiteDatabase(settings.data_dir / sqlite_name)
+
+
+def missing_store_parts(settings: Settings) -> list[Path]:
+    """What a store in ``settings``' data dir lacks (nothing: it exists). The key material
+    always lives in the data dir; on SQLite the event store does too. Only ``custody
+    init`` and ``custody serve`` create what is missing: anything else run in the wrong
+    folder would start a new store with new keys beside the real one."""
+    wanted = [settings.master_key_path, settings.signing_key_path]
+    if not settings.uses_postgres:
+        wanted.insert(0, settings.data_dir / "events.sqlite")
+    return [path for path in wanted if not path.exists()]
 
 
 @dataclass
