@@ -9,8 +9,8 @@ for all of them. Nothing here runs at import time.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 from datetime import timedelta
+from pathlib import Path
 from typing import Any, cast
 from urllib.parse import unquote, urlparse
 from uuid import UUID
