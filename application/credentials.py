@@ -23,10 +23,10 @@ from typing import Any
 from uuid import UUID
 
 from application.policy import Principal, require
-from application.ports import SessionStore, WebSession
+from application.ports import IdentityProvider, SessionStore, SignInStart, WebSession
 from application.service import Custody
 from domain.actor import ROLES_WITH_SCHOOL, Actor, Role, check_profile
-from domain.errors import DomainError, NotAuthenticatedError
+from domain.errors import DomainError, NotAuthenticatedError, NotFoundError
 
 _TOUCH_EVERY = timedelta(seconds=30)
 """A session's last use is written at most this often (one write per request would make
@@ -111,11 +111,15 @@ class Credentials:
 
     def __init__(self, custody: Custody, sessions: SessionStore, *,
                  idle: timedelta = timedelta(minutes=30),
-                 absolute: timedelta = timedelta(hours=10)) -> None:
+                 absolute: timedelta = timedelta(hours=10),
+                 provider: IdentityProvider | None = None,
+                 mapping: ClaimMapping | None = None) -> None:
         self.custody = custody
         self.sessions = sessions
         self.idle = idle
         self.absolute = absolute
+        self.provider = provider
+        self.mapping = mapping or ClaimMapping()
 
     @property
     def now(self) -> datetime:
@@ -198,6 +202,18 @@ class Credentials:
             self.sessions.delete(session_digest(session_id))
 
     # -- identity provider -------------------------------------------------------------
+
+    def begin_sign_in(self, redirect_uri: str) -> SignInStart:
+        if self.provider is None:
+            raise NotFoundError("sign-in through an identity provider is not configured")
+        return self.provider.begin(redirect_uri)
+
+    def finish_sign_in(self, code: str, redirect_uri: str, verifier: str,
+                       nonce: str) -> Principal:
+        if self.provider is None:
+            raise NotFoundError("sign-in through an identity provider is not configured")
+        claims = self.provider.finish(code, redirect_uri, verifier, nonce)
+        return self.sign_in_with_claims(claims, self.mapping)
 
     def sign_in_with_claims(self, claims: Mapping[str, Any], mapping: ClaimMapping) -> Principal:
         """The staff member behind validated ID-token claims: registered on first sign-in

@@ -155,3 +155,25 @@ class SessionStore(Protocol):
     def touch(self, id_sha256: str, at: datetime) -> None: ...
     def delete(self, id_sha256: str) -> None: ...
     def delete_for_actor(self, actor_id: UUID) -> int: ...
+
+
+@dataclass(frozen=True)
+class SignInStart:
+    """Where to send the browser, and what to keep until it comes back."""
+
+    url: str
+    state: str
+    nonce: str
+    verifier: str
+    """The PKCE code verifier (its S256 challenge went to the provider)."""
+
+
+class IdentityProvider(Protocol):
+    """The municipality's OpenID provider (authorization code flow with PKCE)."""
+
+    def begin(self, redirect_uri: str) -> SignInStart: ...
+    def finish(self, code: str, redirect_uri: str, verifier: str,
+               nonce: str) -> dict[str, Any]:
+        """The ID token's claims, its signature and claims (``iss``, ``aud``, ``exp``,
+        ``nonce``) checked; else ``NotAuthenticatedError``."""
+        ...

@@ -17,7 +17,7 @@ from uuid import UUID
 
 from eventsourcing.persistence import AggregateRecorder, Mapper, Transcoder
 
-from application.credentials import Credentials
+from application.credentials import ClaimMapping, Credentials
 from application.ports import Clock, StorePorts
 from application.projections import ProjectionRunner
 from application.queries import CustodyQueries
@@ -26,6 +26,7 @@ from infrastructure.credentials import SQLCredentialStore
 from infrastructure.feed import SignedEventFeed, SignedHistory
 from infrastructure.keys import Keyring, load_or_create_secret
 from infrastructure.live_projection import LiveProjection
+from infrastructure.oidc import OpenIdProvider
 from infrastructure.settings import Settings
 from infrastructure.signed_events import SignedEventStore, SignedMapper
 from infrastructure.sql import Database, PostgresDatabase, SQLiteDatabase
@@ -171,9 +172,14 @@ def bootstrap(settings: Settings | None = None, *, clock: Clock | None = None) -
     queries = CustodyQueries(views, runner, feed, history, settings.projection_wait_timeout)
     rt = Runtime(settings, keyring, vault, blind, custody, views, runner, queries,
                  [keys_db, views_db, credentials_db])
+    provider = OpenIdProvider(settings.oidc_issuer or "", settings.oidc_client_id or "",
+                              settings.oidc_client_secret or "",
+                              custody.clock) if settings.uses_oidc else None
     rt.credentials = Credentials(
         custody, credential_store, idle=timedelta(minutes=settings.session_idle_minutes),
-        absolute=timedelta(hours=settings.session_max_hours))
+        absolute=timedelta(hours=settings.session_max_hours), provider=provider,
+        mapping=ClaimMapping(settings.oidc_role_claim, settings.oidc_school_claim,
+                             ClaimMapping.parse_role_map(settings.oidc_role_map)))
     if settings.uses_postgres:
         pool = cast(PostgresDatabase, views_db).pool
         tlog = TransparencyLog(keyring, custody.recorder, pg_pool=pool,
