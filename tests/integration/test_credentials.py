@@ -275,3 +275,59 @@ def test_a_revoked_token_is_refused_at_once_by_another_instance_on_the_same_data
     finally:
         one.close()
         two.close()
+
+
+class TestCopiedSessionCookie:
+    """The cookie a browser got at sign-in, replayed by someone else afterwards."""
+
+    def sign_in(self, client: TestClient, token: str) -> str:
+        client.cookies.clear()
+        form = client.get("/login").text
+        nonce = form.split('name="csrf_token" value="')[1].split('"')[0]
+        response = client.post("/login", data={"token": token, "csrf_token": nonce},
+                               follow_redirects=False)
+        assert response.status_code == 303, response.text
+        copied = response.cookies["custody_session"]
+        assert copied not in (token, "")
+        return copied
+
+    def works(self, client: TestClient, copied: str) -> bool:
+        client.cookies.clear()
+        client.cookies.set("custody_session", copied)
+        api = client.get("/api/v1/actors/me").status_code
+        page = client.get("/oversikt", follow_redirects=False).status_code
+        assert (api == 200) == (page == 200), (api, page)
+        return api == 200
+
+    def test_it_stops_working_after_revocation(self, rt: Runtime) -> None:
+        _, admin_token = rt.custody.register_actor(SYSTEM, "Ada Admin", "admin", None)
+        actor_id, token = rt.custody.register_actor(SYSTEM, "Arne Arkivarie", "archivist", None)
+        with TestClient(create_app(runtime=rt)) as client:
+            copied = self.sign_in(client, token)
+            assert self.works(client, copied)
+            client.cookies.clear()
+            assert client.post(f"/api/v1/actors/{actor_id}/revocation",
+                               headers={"Authorization": f"Bearer {admin_token}"}
+                               ).status_code == 200
+            assert not self.works(client, copied)
+
+    def test_it_stops_working_after_the_idle_time_out(self, rt: Runtime,
+                                                      clock: ManualClock) -> None:
+        _, token = rt.custody.register_actor(SYSTEM, "Arne Arkivarie", "archivist", None)
+        with TestClient(create_app(runtime=rt)) as client:
+            copied = self.sign_in(client, token)
+            clock.advance(minutes=29)
+            assert self.works(client, copied)
+            clock.advance(minutes=30)
+            assert not self.works(client, copied)
+
+    def test_it_stops_working_after_sign_out(self, rt: Runtime) -> None:
+        _, token = rt.custody.register_actor(SYSTEM, "Arne Arkivarie", "archivist", None)
+        with TestClient(create_app(runtime=rt)) as client:
+            copied = self.sign_in(client, token)
+            assert self.works(client, copied)
+            form = client.get("/logout").text
+            csrf = form.split('name="csrf_token" value="')[1].split('"')[0]
+            assert client.post("/logout", data={"csrf_token": csrf},
+                               follow_redirects=False).status_code == 303
+            assert not self.works(client, copied)
