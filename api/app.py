@@ -10,8 +10,8 @@ from fastapi import FastAPI
 from api import observability, problems
 from api.observability import Metrics, configure_logging
 from api.routes import inventory, log, records, reports, requests, setup, staff
+from api.web import admin, signin
 from api.web import routes as web
-from api.web import signin
 from infrastructure.bootstrap import Runtime, bootstrap
 from infrastructure.settings import Settings
 
@@ -47,7 +47,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     observability.install(app, metrics)
     problems.install(app)
     for router in (setup.router, staff.router, records.router, inventory.router,
-                   requests.router, reports.router, log.router, signin.router, web.router):
+                   requests.router, reports.router, log.router, signin.router, admin.router,
+                   web.router):
         app.include_router(router)
 
     return app
