@@ -10,7 +10,18 @@ from fastapi import FastAPI
 
 from api import observability, problems
 from api.observability import Metrics, configure_logging
-from api.routes import culling, deliveries, inventory, log, records, reports, requests, setup
+from api.routes import (
+    culling,
+    deliveries,
+    inventory,
+    log,
+    records,
+    reports,
+    requests,
+    setup,
+    staff,
+)
+from api.web import admin, signin
 from api.web import assignments as web_assignments
 from api.web import fallback as web_fallback
 from api.web import lists as web_lists
@@ -58,10 +69,10 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     web_fallback.install(app)
     # The culling router first: it owns POST …/copies/{id}/cull (a paper copy is culled
     # from an approved culling list only).
-    for router in (culling.router, deliveries.router, setup.router, records.router,
-                   inventory.router, requests.router, reports.router, log.router,
-                   web_work.router, web_sessions.router, web_lists.router,
-                   web_assignments.router, web.router):
+    for router in (culling.router, deliveries.router, setup.router, staff.router,
+                   records.router, inventory.router, requests.router, reports.router,
+                   log.router, signin.router, admin.router, web_work.router,
+                   web_sessions.router, web_lists.router, web_assignments.router, web.router):
         app.include_router(router)
 
     return app

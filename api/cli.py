@@ -37,10 +37,62 @@ out = Console()
 
 
 def runtime() -> Any:
-    from infrastructure.bootstrap import bootstrap
+    """The store in ``CUSTODY_DATA_DIR``; exit 2 naming where it looked when there is none
+    (never a new store made by accident: that is ``custody init``)."""
+    from infrastructure.bootstrap import bootstrap, missing_store_parts
     from infrastructure.settings import Settings
 
-    return bootstrap(Settings())
+    settings = Settings()
+    missing = missing_store_parts(settings)
+    if missing:
+        fail(f"no store in {settings.data_dir.resolve()} (missing: "
+             f"{', '.join(str(p) for p in missing)}); set CUSTODY_DATA_DIR to the store's "
+             "folder, or run `custody init` to create a new one")
+    return bootstrap(settings)
+
+
+def version_callback(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            print(f"custody {version('records-custody')}")
+        except PackageNotFoundError:
+            print("custody (not installed)")
+        raise typer.Exit
+
+
+@app.callback()
+def options(
+    show_version: Annotated[bool, typer.Option(
+        "--version", callback=version_callback, is_eager=True,
+        help="Print the version and exit.")] = False,
+) -> None:
+    """records-custody: the chain of custody of school records through the Unikum shutdown
+    (BU 2017/503 § 88). Configure with CUSTODY_* environment variables (see README)."""
+
+
+@app.command()
+def init() -> None:
+    """Create a new store (keys, databases) in CUSTODY_DATA_DIR; a store there is kept."""
+    from infrastructure.bootstrap import bootstrap, missing_store_parts
+    from infrastructure.settings import Settings
+
+    settings = Settings()
+    existed = not missing_store_parts(settings)
+    rt = bootstrap(settings)
+    try:
+        where = rt.events_database
+        key = rt.keyring.active_key_id
+    finally:
+        rt.close()
+    if existed:
+        out.print(f"a store exists already in {settings.data_dir.resolve()}; nothing changed",
+                  highlight=False)
+        return
+    out.print(f"store created: events in {where}, keys in {settings.data_dir.resolve()} "
+              f"(signing key {key}). Keep master.key and signing-key.pem safe and backed up.",
+              highlight=False)
 
 
 def fail(message: str, code: int = 2) -> None:
@@ -110,6 +162,55 @@ def actors_add(
     out.print(f"staff member {actor_id} registered as {role}; bearer token (shown only now):",
               highlight=False)
     print(token)
+
+
+@schools.command("list")
+def schools_list() -> None:
+    """List the registered school units (id, then name)."""
+    rt = runtime()
+    try:
+        for school in rt.queries.schools():
+            print(f"{school['id']}\t{school['name']}")
+    finally:
+        rt.close()
+
+
+@actors.command("list")
+def actors_list() -> None:
+    """List the staff: id, role, school unit, name, and whether revoked."""
+    rt = runtime()
+    try:
+        for actor in rt.queries.actors():
+            state = "revoked" if actor["revoked"] else "active"
+            print(f"{actor['id']}\t{actor['role']}\t{actor['school_id'] or '-'}\t{state}\t"
+                  f"{actor['name']}")
+    finally:
+        rt.close()
+
+
+@actors.command("revoke")
+def actors_revoke(
+    actor_id: Annotated[str, typer.Argument(metavar="ID", help="The staff member's id.")],
+    reason: Annotated[str, typer.Option(help="Why (kept in the signed event).")] = "revoked "
+    "at the command line",
+) -> None:
+    """Revoke every token and web session of a staff member, at once, in every instance."""
+    from uuid import UUID
+
+    try:
+        parsed = UUID(actor_id)
+    except ValueError:
+        fail(f"{actor_id!r} is not a staff member's id (a UUID; see `custody actors list`)")
+    rt = runtime()
+    try:
+        done = rt.credentials.revoke(Principal.system(), parsed, reason)
+        rt.seal()
+    except DomainError as error:
+        fail(str(error))
+    finally:
+        rt.close()
+    out.print(f"staff member {parsed} revoked" if done else
+              f"staff member {parsed} was revoked already", highlight=False)
 
 
 @keys.command("rotate")

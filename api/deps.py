@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from application.credentials import Credentials
 from application.culling import Culling
 from application.deliveries import ArchiveDeliveries
 from application.migration import Migration
@@ -23,6 +24,11 @@ bearer = HTTPBearer(auto_error=False, description="The staff member's token")
 def get_custody(request: Request) -> Custody:
     custody: Custody = request.app.state.runtime.custody
     return custody
+
+
+def get_credentials(request: Request) -> Credentials:
+    credentials: Credentials = request.app.state.runtime.credentials
+    return credentials
 
 
 def get_queries(request: Request) -> CustodyQueries:
@@ -49,19 +55,22 @@ def get_principal(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Principal:
-    token = credentials.credentials if credentials else None
-    if token is None:
-        token = request.cookies.get("custody_session_token")  # the web UI's session
-        if token and request.method not in SAFE_METHODS:
-            # A cookie is sent by the browser on its own: a change made with it needs the
-            # session's CSRF token too (a bearer header cannot be forged cross-site).
-            from api.web.session import csrf_token_for
+    from api.web.session import SESSION_COOKIE, csrf_token_for
 
+    token = credentials.credentials if credentials else None
+    session = request.cookies.get(SESSION_COOKIE) if token is None else None
+    if session:
+        # The web UI's session. A cookie is sent by the browser on its own: a change made
+        # with it needs the session's CSRF token too (a bearer header cannot be forged
+        # cross-site).
+        if request.method not in SAFE_METHODS:
             sent = request.headers.get("x-csrf-token", "")
-            if not hmac.compare_digest(sent, csrf_token_for(token)):
+            if not hmac.compare_digest(sent, csrf_token_for(session)):
                 raise NotAuthorisedError(
                     "a change made with the web session needs its X-CSRF-Token header")
-    principal = get_custody(request).authenticate(token)
+        principal = get_credentials(request).session_principal(session)
+    else:
+        principal = get_custody(request).authenticate(token)
     request.state.principal = principal
     return principal
 
@@ -71,4 +80,5 @@ QueriesDep = Annotated[CustodyQueries, Depends(get_queries)]
 MigrationDep = Annotated[Migration, Depends(get_migration)]
 CullingDep = Annotated[Culling, Depends(get_culling)]
 DeliveriesDep = Annotated[ArchiveDeliveries, Depends(get_deliveries)]
+CredentialsDep = Annotated[Credentials, Depends(get_credentials)]
 CurrentActor = Annotated[Principal, Depends(get_principal)]

@@ -5,6 +5,7 @@ Each request body carries an example for the OpenAPI page at ``/docs``.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
@@ -284,3 +285,50 @@ class ExternalHandoverIn(BaseModel):
 class ExternalReceiptIn(BaseModel):
     model_config = example({"receipt_reference": "KS 2018/1234"})
     receipt_reference: ShortText
+class TokenCreate(BaseModel):
+    model_config = example({"name": "integration with IST", "expires_at": "2027-06-30T00:00:00Z"})
+    name: ShortText
+    expires_at: datetime | None = None
+
+
+class TokenCreated(BaseModel):
+    id: str
+    token: str
+
+
+class TokenPublic(BaseModel):
+    id: str
+    name: str
+    issued_at: str
+    expires_at: str | None
+    status: Literal["active", "expired", "withdrawn", "revoked"]
+
+
+class TokenList(BaseModel):
+    items: list[TokenPublic]
+    next_cursor: str | None = None
+
+
+class ActorPublic(BaseModel):
+    id: str
+    name: str
+    role: str
+    school_id: str | None
+    revoked: bool
+    registered_at: str | None = None
+
+
+class ActorList(BaseModel):
+    items: list[ActorPublic]
+    next_cursor: str | None = None
+
+
+class RevocationCreate(BaseModel):
+    model_config = example({"reason": "left the municipality"})
+    reason: str = Field(default="", max_length=500)
+
+
+class RevocationDone(BaseModel):
+    id: str
+    revoked: bool
+    already_revoked: bool

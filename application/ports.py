@@ -6,6 +6,7 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Protocol
 from uuid import UUID
 
@@ -90,6 +91,8 @@ class StorePorts:
     blind_index: BlindIndex
     extras: dict[str, Any] | None = None
     agreement_gate: AgreementGate = field(default_factory=LocalAgreementGate)
+    token_index: TokenIndex | None = None
+    clock: Clock | None = None
 
 
 @dataclass(frozen=True)
@@ -175,3 +178,63 @@ class StoreExports(Protocol):
     def export_bundle(self) -> bytes: ...
     def certificate_text(self, certificate_id: UUID) -> str: ...
     def verify(self, *, workers: int | None = None) -> Any: ...
+class Clock(Protocol):
+    """The time now (UTC, aware): injected so tests of expiry and timeouts need no sleep."""
+
+    def now(self) -> datetime: ...
+
+
+@dataclass(frozen=True)
+class TokenEntry:
+    """Where a bearer token's hash leads: its staff member and which of their tokens."""
+
+    actor_id: UUID
+    token_id: UUID
+
+
+class TokenIndex(Protocol):
+    """Token hashes to staff members. Only a lookup: whether a token is valid is decided
+    by the staff member's events (issued, withdrawn, revoked), so a row written for a
+    save that failed leads nowhere."""
+
+    def add(self, token_sha256: str, entry: TokenEntry) -> None: ...
+    def find(self, token_sha256: str) -> TokenEntry | None: ...
+
+
+@dataclass(frozen=True)
+class WebSession:
+    actor_id: UUID
+    created_at: datetime
+    last_used_at: datetime
+
+
+class SessionStore(Protocol):
+    """Server-side web sessions, keyed by the SHA-256 of the cookie's random id."""
+
+    def create(self, id_sha256: str, session: WebSession) -> None: ...
+    def get(self, id_sha256: str) -> WebSession | None: ...
+    def touch(self, id_sha256: str, at: datetime) -> None: ...
+    def delete(self, id_sha256: str) -> None: ...
+    def delete_for_actor(self, actor_id: UUID) -> int: ...
+
+
+@dataclass(frozen=True)
+class SignInStart:
+    """Where to send the browser, and what to keep until it comes back."""
+
+    url: str
+    state: str
+    nonce: str
+    verifier: str
+    """The PKCE code verifier (its S256 challenge went to the provider)."""
+
+
+class IdentityProvider(Protocol):
+    """The municipality's OpenID provider (authorization code flow with PKCE)."""
+
+    def begin(self, redirect_uri: str) -> SignInStart: ...
+    def finish(self, code: str, redirect_uri: str, verifier: str,
+               nonce: str) -> dict[str, Any]:
+        """The ID token's claims, its signature and claims (``iss``, ``aud``, ``exp``,
+        ``nonce``) checked; else ``NotAuthenticatedError``."""
+        ...

@@ -92,6 +92,10 @@ class Projector:
             a.AssignmentGranted: self.assignment_granted,
             a.AssignmentEnded: self.assignment_ended,
             a.TokenRevoked: self.token_revoked,
+            a.TokenIssued: self.actor_credentials_changed,
+            a.TokenWithdrawn: self.actor_credentials_changed,
+            a.IdentityLinked: self.actor_credentials_changed,
+            a.ProfileChanged: self.actor_profile_changed,
             r.StudentDocumentationCaptured: self.student_captured,
             r.GeneralInformationCaptured: self.general_captured,
             r.CopyPrinted: self.copy_printed,
@@ -214,6 +218,13 @@ class Projector:
 
     def token_revoked(self, w: ViewWriter, e: Any, item: FeedItem) -> None:
         self._actor_change(w, e, lambda d: d.update(revoked=True))
+
+    def actor_credentials_changed(self, w: ViewWriter, e: Any, item: FeedItem) -> None:
+        """Tokens and identities are read from the staff member's events, not the views."""
+
+    def actor_profile_changed(self, w: ViewWriter, e: Any, item: FeedItem) -> None:
+        self._actor_change(w, e, lambda d: d.update(name=e.name, role=e.role,
+                                                    school_id=e.school_id))
 
     # -- capture -------------------------------------------------------------------------
 

@@ -14,9 +14,9 @@ import hashlib
 import json
 import re
 import secrets
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, TypeVar, cast
 from uuid import UUID, uuid4
 
@@ -47,7 +47,7 @@ from application.policy import (
     require_school_staff,
     require_set_up,
 )
-from application.ports import StorePorts
+from application.ports import Clock, StorePorts, TokenEntry, TokenIndex
 from domain.actor import Actor, parse_role
 from domain.agreement import AGREEMENT_ID
 from domain.culling import (
@@ -82,6 +82,24 @@ def parse_personnummer(text: str, field: str = "personnummer") -> Personnummer:
         return Personnummer.parse(text)
     except InvalidPersonnummerError as error:
         raise InvalidInputError(f"personnummer: {error}", field=field) from None
+
+
+class SystemClock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+class MemoryTokenIndex:
+    """For a custody application built without a database index (unit use only)."""
+
+    def __init__(self) -> None:
+        self._rows: dict[str, TokenEntry] = {}
+
+    def add(self, token_sha256: str, entry: TokenEntry) -> None:
+        self._rows[token_sha256] = entry
+
+    def find(self, token_sha256: str) -> TokenEntry | None:
+        return self._rows.get(token_sha256)
 
 
 def token_digest(token: str) -> str:
@@ -158,7 +176,8 @@ class Custody(Application[UUID]):
         self.keys = ports.key_vault
         self.blind = ports.blind_index
         self.listeners: list[Callable[[int, int], None]] = []
-        self._principals: dict[str, tuple[Principal, float]] = {}
+        self.token_index: TokenIndex = ports.token_index or MemoryTokenIndex()
+        self.clock: Clock = ports.clock or SystemClock()
         self._actors: dict[UUID, Actor] = {}
         self.gate = ports.agreement_gate
         super().__init__(env)
@@ -240,41 +259,50 @@ class Custody(Application[UUID]):
 
     def register_actor(self, principal: Principal, name: str, role: str,
                        school_id: str | None) -> tuple[UUID, str]:
-        """A staff member and their bearer token (256 random bits), shown only now."""
+        """A staff member and their first bearer token (256 random bits), shown only now."""
         require_set_up(principal, doing="register staff")
         parsed = parse_role(role)
         if school_id is not None:
             self.require_school(school_id)
-        token = secrets.token_urlsafe(32)
-        # The id comes from the token, so authentication needs no index at all.
-        actor = Actor.register(actor_id_for_token(token), name, parsed, school_id,
-                               token_digest(token), actor=principal.id)
+        actor = Actor.register(uuid4(), name, parsed, school_id, "", actor=principal.id)
+        _, token = self.prepare_token(actor, "first token", None, principal)
         self.commit(actor)
         return actor.id, token
 
-    AUTH_CACHE_SECONDS = 2.0
-    """How long an authenticated caller is remembered. Revocation in this process takes
-    effect at once; in another process within this time. Assignments are read afresh
-    whenever they decide something (a document request)."""
+    def prepare_token(self, actor: Actor, name: str, expires_at: datetime | None,
+                      principal: Principal) -> tuple[UUID, str]:
+        """Issue a named token on ``actor`` (not saved) and index its hash. The index row
+        is written first: should the save fail, it leads to a staff member whose events
+        know no such token, so it authenticates nobody."""
+        token = secrets.token_urlsafe(32)
+        token_id = uuid4()
+        digest = token_digest(token)
+        actor.issue_token(token_id, name, digest, expires_at, self.clock.now(),
+                          actor=principal.id)
+        self.token_index.add(digest, TokenEntry(actor.id, token_id))
+        return token_id, token
 
     def authenticate(self, token: str | None) -> Principal:
+        """The staff member behind a bearer token, checked against their events now.
+
+        Nothing is cached between calls but the events already read (``actor_now`` reads
+        only newer ones, one small query), so a token withdrawn or a staff member revoked
+        in any process sharing the database is refused by the very next call."""
         if not token:
             raise NotAuthenticatedError("a bearer token is required")
         digest = token_digest(token)
-        cached = self._principals.get(digest)
-        if cached is not None and cached[1] > time.monotonic():
-            return cached[0]
+        entry = self.token_index.find(digest)
+        # A token minted before named tokens existed: the staff member's id is derived
+        # from it, and the registration event holds its hash.
+        actor_id, token_id = (entry.actor_id, entry.token_id) if entry else (
+            actor_id_for_token(token), None)
         try:
-            actor = self.actor_now(actor_id_for_token(token))
+            actor = self.actor_now(actor_id)
         except NotFoundError:
             raise NotAuthenticatedError("the token is not known") from None
-        if actor.revoked or not secrets.compare_digest(actor.token_sha256, digest):
-            raise NotAuthenticatedError("the token was revoked")
-        principal = Principal.of(actor)
-        if len(self._principals) > 10_000:
-            self._principals.clear()
-        self._principals[digest] = (principal, time.monotonic() + self.AUTH_CACHE_SECONDS)
-        return principal
+        if not actor.accepts(digest, token_id, self.clock.now()):
+            raise NotAuthenticatedError("the token was revoked, withdrawn or has expired")
+        return Principal.of(actor)
 
     def actor(self, actor_id: UUID) -> Actor:
         return self.load(Actor, actor_id, "staff member")
@@ -306,7 +334,6 @@ class Custody(Application[UUID]):
         record_id = self.blind.student_record_id(pnr.normalized)
         actor.assign(record_id, actor=principal.id)
         self.commit(actor)
-        self._principals.clear()
         return record_id
 
     def end_assignment(self, principal: Principal, actor_id: UUID, personnummer: str) -> None:
@@ -315,14 +342,13 @@ class Custody(Application[UUID]):
         actor = self.actor(actor_id)
         actor.end_assignment(self.blind.student_record_id(pnr.normalized), actor=principal.id)
         self.commit(actor)
-        self._principals.clear()
 
     def revoke_token(self, principal: Principal, actor_id: UUID, reason: str) -> None:
+        """Revoke every credential of a staff member (see ``application.credentials``)."""
         require_set_up(principal, doing="revoke tokens")
         actor = self.actor(actor_id)
         actor.revoke(reason, actor=principal.id)
         self.commit(actor)
-        self._principals.clear()
 
     # -- capture ----------------------------------------------------------------------
 

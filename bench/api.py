@@ -164,6 +164,8 @@ def served(target: str, env: dict[str, str], log: Path, *, factory: bool) -> Ite
 
 def admin_token(env: dict[str, str]) -> str:
     """The first admin, registered the way an operator does it: the last line of stdout."""
+    subprocess.run([sys.executable, "-m", "api.cli", "init"], env=env, cwd=REPO_ROOT,
+                   capture_output=True, text=True, timeout=120, check=True)
     done = subprocess.run(
         [sys.executable, "-m", "api.cli", "actors", "add", "Bench Admin", "--role", "admin"],
         env=env, cwd=REPO_ROOT, capture_output=True, text=True, timeout=120, check=False)

@@ -9,21 +9,26 @@ for all of them. Nothing here runs at import time.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
 from typing import Any, cast
 from urllib.parse import unquote, urlparse
 from uuid import UUID
 
 from eventsourcing.persistence import AggregateRecorder, Mapper, Transcoder
 
-from application.ports import StorePorts
+from application.credentials import ClaimMapping, Credentials
+from application.ports import Clock, StorePorts
 from application.projections import ProjectionRunner
 from application.queries import CustodyQueries
-from application.service import Custody
+from application.service import Custody, SystemClock
 from infrastructure.agreement_gate import FileAgreementGate, PostgresAgreementGate
+from infrastructure.credentials import SQLCredentialStore
 from infrastructure.feed import SignedEventFeed, SignedHistory
 from infrastructure.keys import Keyring, load_or_create_secret
 from infrastructure.leadership import Leadership
 from infrastructure.live_projection import LiveProjection
+from infrastructure.oidc import OpenIdProvider
 from infrastructure.settings import Settings
 from infrastructure.signed_events import SignedEventStore, SignedMapper
 from infrastructure.sql import Database, PostgresDatabase, SQLiteDatabase
@@ -71,6 +76,17 @@ def open_database(settings: Settings, sqlite_name: str) -> Database:
     return SQLiteDatabase(settings.data_dir / sqlite_name)
 
 
+def missing_store_parts(settings: Settings) -> list[Path]:
+    """What a store in ``settings``' data dir lacks (nothing: it exists). The key material
+    always lives in the data dir; on SQLite the event store does too. Only ``custody
+    init`` and ``custody serve`` create what is missing: anything else run in the wrong
+    folder would start a new store with new keys beside the real one."""
+    wanted = [settings.master_key_path, settings.signing_key_path]
+    if not settings.uses_postgres:
+        wanted.insert(0, settings.data_dir / "events.sqlite")
+    return [path for path in wanted if not path.exists()]
+
+
 @dataclass
 class Runtime:
     """Everything one process needs; ``close()`` releases every connection."""
@@ -86,6 +102,7 @@ class Runtime:
     databases: list[Database] = field(default_factory=list)
     extras: dict[str, Any] = field(default_factory=dict)
     log: TransparencyLog = field(init=False)
+    credentials: Credentials = field(init=False)
 
     leadership: Leadership | None = field(default=None, init=False)
 
@@ -165,7 +182,8 @@ class Runtime:
                 db.close()
 
 
-def bootstrap(settings: Settings | None = None) -> Runtime:
+def bootstrap(settings: Settings | None = None, *, clock: Clock | None = None) -> Runtime:
+    """``clock``: the time the service goes by (token expiry, session time-outs)."""
     settings = settings or Settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     keyring = Keyring(settings.log_origin, settings.signing_key_path,
@@ -188,8 +206,14 @@ def bootstrap(settings: Settings | None = None) -> Runtime:
         gate = PostgresAgreementGate(settings.database_url or "", settings.database_schema)
     else:
         gate = FileAgreementGate(settings.data_dir / "agreement.lock")
+    # Sessions are written while pages are used: on SQLite a file of their own, so they
+    # never wait on the writers of keys; on PostgreSQL the keys' pool serves them too.
+    credentials_db = keys_db if settings.uses_postgres else open_database(
+        settings, "credentials.sqlite")
+    credential_store = SQLCredentialStore(credentials_db)
     ports = StorePorts(mapper=mapper, event_store=event_store, key_vault=vault,
-                       blind_index=blind, agreement_gate=gate)
+                       blind_index=blind, agreement_gate=gate, token_index=credential_store,
+                       clock=clock or SystemClock())
     custody = Custody(eventsourcing_env(settings), ports)
     views_db = open_database(settings, "views.sqlite")
     views = SQLViewStore(views_db, vault)
@@ -199,7 +223,15 @@ def bootstrap(settings: Settings | None = None) -> Runtime:
     history = SignedHistory(custody.recorder, cast(SignedMapper, custody.mapper))
     queries = CustodyQueries(views, runner, feed, history, settings.projection_wait_timeout)
     rt = Runtime(settings, keyring, vault, blind, custody, views, runner, queries,
-                 [keys_db, views_db])
+                 [keys_db, views_db, credentials_db])
+    provider = OpenIdProvider(settings.oidc_issuer or "", settings.oidc_client_id or "",
+                              settings.oidc_client_secret or "",
+                              custody.clock) if settings.uses_oidc else None
+    rt.credentials = Credentials(
+        custody, credential_store, idle=timedelta(minutes=settings.session_idle_minutes),
+        absolute=timedelta(hours=settings.session_max_hours), provider=provider,
+        mapping=ClaimMapping(settings.oidc_role_claim, settings.oidc_school_claim,
+                             ClaimMapping.parse_role_map(settings.oidc_role_map)))
     if settings.uses_postgres:
         pool = cast(PostgresDatabase, views_db).pool
         tlog = TransparencyLog(keyring, custody.recorder, pg_pool=pool,

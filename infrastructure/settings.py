@@ -33,6 +33,30 @@ class Settings(BaseSettings):
     """PostgreSQL: seconds between attempts to take the followers' lease (and checks that
     the connection holding it lives); a dead leader is replaced within about this time."""
 
+    session_idle_minutes: float = 30
+    """A web session not used for this long has ended (sign in again)."""
+    session_max_hours: float = 10
+    """A web session ends this long after sign-in, however busy."""
+    oidc_issuer: str | None = None
+    """The municipality's OpenID provider (its ``iss``); with the client id and secret it
+    turns on sign-in through that provider."""
+    oidc_client_id: str | None = None
+    oidc_client_secret: str | None = None
+    oidc_role_claim: str = "roles"
+    """The ID-token claim holding the user's roles (a string or a list)."""
+    oidc_school_claim: str = "school_unit"
+    """The ID-token claim holding the user's school unit id."""
+    oidc_role_map: str = ""
+    """``claim value=role`` pairs, comma-separated (``BUN-Arkiv=archivist``); a claim
+    value equal to a role's name maps to that role anyway."""
+    public_url: str | None = None
+    """The service's own address as the browser sees it (``https://custody.example.se``),
+    used for the sign-in redirect URI; default: the address of the request."""
+
+    @property
+    def uses_oidc(self) -> bool:
+        return bool(self.oidc_issuer and self.oidc_client_id and self.oidc_client_secret)
+
     @property
     def uses_postgres(self) -> bool:
         return bool(self.database_url)

@@ -95,3 +95,14 @@ def cull_through_list(rt: Any, staff: Staff, record_id: UUID, copy_id: UUID, sch
     culling.decide(staff.principals[school], list_id, approved=True, reason="kontrollerad")
     return culling.destroy(staff.custodians[school], list_id, copy_id, Destruction(
         "shredding", rt.custody.today().isoformat(), witness)).certificate_id
+class ManualClock:
+    """A clock the test moves by hand: expiry and time-outs without sleeping."""
+
+    def __init__(self, start: dt.datetime | None = None) -> None:
+        self.at = start or dt.datetime(2026, 12, 1, 8, 0, tzinfo=dt.UTC)
+
+    def now(self) -> dt.datetime:
+        return self.at
+
+    def advance(self, **delta: float) -> None:
+        self.at += dt.timedelta(**delta)

@@ -48,6 +48,7 @@ NAV: Final = (
     NavItem("culls", "/gallring", frozenset({A, R, C, U})),
     NavItem("request_log", "/bestallningar", frozenset({A, R, C, U, P})),
     NavItem("audit", "/granskning", frozenset({A, R, U})),
+    NavItem("staff", "/personal", frozenset({A})),
 )
 
 HOME: Final = {

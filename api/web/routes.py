@@ -53,7 +53,7 @@ from api.web.session import (
     end_session,
     new_login_nonce,
     remember_login_nonce,
-    session_token,
+    session_id,
     start_session,
 )
 from application.policy import (
@@ -87,11 +87,11 @@ Errors = dict[str, str]
 
 
 def signed_in(request: Request) -> Principal:
-    token = session_token(request)
-    if not token:
+    sid = session_id(request)
+    if not sid:
         raise SignInRequiredError
     try:
-        principal: Principal = runtime(request).custody.authenticate(token)
+        principal: Principal = runtime(request).credentials.session_principal(sid)
     except NotAuthenticatedError:
         raise SignInRequiredError(expired=True) from None
     request.state.principal = principal
@@ -128,17 +128,17 @@ def personnummer_error(t: Translator, error: InvalidInputError) -> str:
 
 @router.get("/")
 def start(request: Request) -> Response:
-    if not session_token(request):
+    if not session_id(request):
         return redirect("/login")
     return redirect(navigation.home(signed_in(request).role))
 
 
 @router.get("/login")
 def login_form(request: Request, next: str | None = None, expired: bool = False) -> Response:
-    token = session_token(request)
-    if token:
+    sid = session_id(request)
+    if sid:
         try:
-            principal = runtime(request).custody.authenticate(token)
+            principal = runtime(request).credentials.session_principal(sid)
         except NotAuthenticatedError:
             pass
         else:
@@ -146,9 +146,9 @@ def login_form(request: Request, next: str | None = None, expired: bool = False)
     nonce = request.cookies.get(LOGIN_CSRF_COOKIE) or new_login_nonce()
     response = render(request, "login.html", csrf=nonce, next=navigation.safe_next(next) or "",
                       expired=expired, errors={}, done=done_message(request),
-                      title_key="login.title")
+                      title_key="login.title", oidc=runtime(request).settings.uses_oidc)
     remember_login_nonce(response, request, nonce)
-    if token:
+    if sid:
         end_session(response, request)
     return response
 
@@ -172,9 +172,10 @@ def login(request: Request, token: Annotated[str, Form()] = "",
     if principal is None:
         return render(request, "login.html", status=401, csrf=nonce,
                       next=navigation.safe_next(next) or "", expired=False, errors=errors,
-                      done=None, title_key="login.title")
+                      done=None, title_key="login.title",
+                      oidc=runtime(request).settings.uses_oidc)
     response = redirect(navigation.safe_next(next) or navigation.home(principal.role))
-    start_session(response, request, token.strip())
+    start_session(response, request, runtime(request).credentials.start_session(principal))
     return response
 
 
@@ -185,6 +186,7 @@ def logout_form(request: Request, principal: WebUser) -> Response:
 
 @router.post("/logout", dependencies=CSRF)
 def logout(request: Request) -> Response:
+    runtime(request).credentials.end_session(session_id(request))
     response = redirect("/login?klart=signed_out")
     end_session(response, request)
     return response

@@ -1,17 +1,18 @@
 """Sign-in sessions and CSRF protection of the web pages.
 
-The session cookie ``custody_session_token`` holds the staff member's own token, set
-``HttpOnly`` (no script can read it), ``SameSite=Strict`` (no other site's page makes the
-browser send it) and ``Secure`` when served over HTTPS. Why the token and not a session
-id: the service keeps no session table (every worker and every restart recognises the
-cookie, nothing to expire or clean up), and ``api.deps`` already accepts the same cookie,
-so links from the pages to the API (an inclusion proof, the export) work as the signed-in
-user. The token already carries 256 random bits and is revoked centrally; signing out
-deletes the cookie in this browser (it does not revoke the token: that is the admin's
-``revoke``).
+The session cookie ``custody_session`` holds a random session id (256 bits), never a
+token: the session itself is kept on the server (``application.credentials``), with the
+staff member, when it began and when it was last used. It ends on sign-out (the row is
+deleted, so a copied cookie stops working too), after the idle and absolute time-outs
+(``CUSTODY_SESSION_IDLE_MINUTES``, ``CUSTODY_SESSION_MAX_HOURS``) and when an admin
+revokes the staff member. The cookie is ``HttpOnly`` (no script can read it),
+``SameSite=Strict`` (no other site's page makes the browser send it) and ``Secure`` when
+served over HTTPS. ``api.deps``
+accepts the same cookie, so links from the pages to the API (an inclusion proof, the
+export) work as the signed-in user.
 
 CSRF: every form carries a hidden ``csrf_token``. Signed in, it is an HMAC of a fixed
-label keyed with the session token, so it is bound to this session, needs no server-side
+label keyed with the session id, so it is bound to this session, needs no server-side
 state and cannot be computed by a page that cannot read the HttpOnly cookie (and the
 token cannot be recovered from it). Before sign-in the login form uses a random value
 that must match a ``custody_login_csrf`` cookie (double submit), so no other site can
@@ -31,7 +32,7 @@ from typing import Final
 from starlette.requests import Request
 from starlette.responses import Response
 
-SESSION_COOKIE: Final = "custody_session_token"
+SESSION_COOKIE: Final = "custody_session"
 LOGIN_CSRF_COOKIE: Final = "custody_login_csrf"
 LANGUAGE_COOKIE: Final = "custody_lang"
 CSRF_FIELD: Final = "csrf_token"
@@ -55,15 +56,15 @@ def is_secure(request: Request) -> bool:
     return request.url.scheme == "https"
 
 
-def session_token(request: Request) -> str | None:
+def session_id(request: Request) -> str | None:
     return request.cookies.get(SESSION_COOKIE) or None
 
 
 def expected_csrf(request: Request) -> str | None:
     """The token this browser's forms must carry now (``None``: no session, no nonce)."""
-    token = session_token(request)
-    if token:
-        return csrf_token_for(token)
+    sid = session_id(request)
+    if sid:
+        return csrf_token_for(sid)
     return request.cookies.get(LOGIN_CSRF_COOKIE) or None
 
 
@@ -75,8 +76,8 @@ def check_csrf(request: Request, submitted: object) -> None:
         raise CsrfRejectedError
 
 
-def start_session(response: Response, request: Request, token: str) -> None:
-    response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="strict",
+def start_session(response: Response, request: Request, sid: str) -> None:
+    response.set_cookie(SESSION_COOKIE, sid, httponly=True, samesite="strict",
                         secure=is_secure(request), path="/")
     response.delete_cookie(LOGIN_CSRF_COOKIE, path="/", httponly=True, samesite="strict",
                            secure=is_secure(request))

@@ -25,10 +25,18 @@ def run(env: dict[str, str], *args: str, check: bool = True) -> subprocess.Compl
 
 
 @pytest.fixture
-def env(tmp_path: Path) -> dict[str, str]:
+def bare_env(tmp_path: Path) -> dict[str, str]:
+    """A data dir with no store in it."""
     environment = {k: v for k, v in os.environ.items() if not k.startswith("CUSTODY_")}
     environment["CUSTODY_DATA_DIR"] = str(tmp_path / "var")
     return environment
+
+
+@pytest.fixture
+def env(bare_env: dict[str, str]) -> dict[str, str]:
+    """A data dir with a store made by ``custody init``."""
+    run(bare_env, "init")
+    return bare_env
 
 
 class TestSetUpCommands:
@@ -142,3 +150,68 @@ class TestDemo:
         assert "60 arkivexemplar i personnummerordning" in result.stdout
         assert "intakt:" in result.stdout and "inga fel" in result.stdout
         assert not Path(env["CUSTODY_DATA_DIR"]).exists()  # a temporary store, not yours
+
+
+class TestStoreAndStaffCommands:
+    def test_version_is_printed(self, bare_env: dict[str, str]) -> None:
+        result = run(bare_env, "--version")
+        assert result.stdout.strip().startswith("custody 0.")
+
+    @pytest.mark.parametrize("args", [
+        ("actors", "add", "Ada Admin", "--role", "admin"), ("actors", "list"),
+        ("actors", "revoke", "4b8f3c1e-2a55-4c2e-9a43-0c4d2b1e7f10"), ("schools", "list"),
+        ("schools", "add", "holmes", "Holmesskolan"), ("verify",), ("keys", "list"),
+        ("projections", "rebuild"),
+    ])
+    def test_a_command_on_a_data_dir_without_a_store_exits_2_naming_where_it_looked(
+            self, bare_env: dict[str, str], args: tuple[str, ...]) -> None:
+        result = run(bare_env, *args, check=False)
+        data_dir = Path(bare_env["CUSTODY_DATA_DIR"])
+        assert result.returncode == 2, result.stderr
+        assert "no store in" in result.stderr and "custody init" in result.stderr
+        assert str(data_dir.resolve()) in result.stderr.replace("\n", "")
+        assert not (data_dir / "master.key").exists()
+        assert not (data_dir / "signing-key.pem").exists()
+
+    def test_init_creates_a_store_once_and_keeps_it(self, bare_env: dict[str, str]) -> None:
+        first = run(bare_env, "init")
+        assert "store created" in first.stdout
+        key = Path(bare_env["CUSTODY_DATA_DIR"]) / "master.key"
+        secret = key.read_bytes()
+        second = run(bare_env, "init")
+        assert "exists already" in second.stdout
+        assert key.read_bytes() == secret
+
+    def test_schools_list_names_each_school_unit(self, env: dict[str, str]) -> None:
+        run(env, "schools", "add", "holmes", "Holmesskolan")
+        run(env, "schools", "add", "fryken", "Frykenskolorna")
+        assert run(env, "schools", "list").stdout.splitlines() == [
+            "fryken\tFrykenskolorna", "holmes\tHolmesskolan"]
+
+    def test_actors_list_then_revoke_ends_the_staff_members_tokens(
+            self, env: dict[str, str]) -> None:
+        run(env, "schools", "add", "holmes", "Holmesskolan")
+        added = run(env, "actors", "add", "Tove Lärare", "--role", "teacher",
+                    "--school", "holmes")
+        token = added.stdout.strip().splitlines()[-1]
+        listed = run(env, "actors", "list").stdout.splitlines()
+        assert len(listed) == 1
+        actor_id, role, school, state, name = listed[0].split("\t")
+        assert (role, school, state, name) == ("teacher", "holmes", "active", "Tove Lärare")
+        assert "revoked" in run(env, "actors", "revoke", actor_id).stdout
+        assert run(env, "actors", "list").stdout.split("\t")[3] == "revoked"
+        assert "already" in run(env, "actors", "revoke", actor_id).stdout
+        check = ("import sys\nfrom infrastructure.bootstrap import bootstrap\n"
+                 "from infrastructure.settings import Settings\n"
+                 "rt = bootstrap(Settings())\n"
+                 "try:\n    rt.custody.authenticate(sys.argv[1])\nexcept Exception as e:\n"
+                 "    print(type(e).__name__)\nfinally:\n    rt.close()\n")
+        refused = subprocess.run([sys.executable, "-c", check, token], env=env, cwd=ROOT,
+                                 capture_output=True, text=True, timeout=60, check=True)
+        assert refused.stdout.strip() == "NotAuthenticatedError"
+
+    def test_revoking_an_unknown_or_malformed_id_exits_2(self, env: dict[str, str]) -> None:
+        assert run(env, "actors", "revoke", "nobody", check=False).returncode == 2
+        unknown = run(env, "actors", "revoke", "4b8f3c1e-2a55-4c2e-9a43-0c4d2b1e7f10",
+                      check=False)
+        assert unknown.returncode == 2 and "does not exist" in unknown.stderr

@@ -34,6 +34,8 @@ def environment(data_dir: Path, settings: Settings) -> dict[str, str]:
 
 
 def prepare(env: dict[str, str]) -> None:
+    subprocess.run([*CLI, "init"], env=env, cwd=ROOT, check=True, capture_output=True,
+                   timeout=60)
     for code, name in (("holmes", "Holmesskolan"), ("kvistberg", "Kvistbergsskolan"),
                        ("fryken", "Frykenskolorna")):
         subprocess.run([*CLI, "schools", "add", code, name], env=env, cwd=ROOT, check=True,

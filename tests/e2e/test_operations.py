@@ -50,8 +50,10 @@ class TestWebSessionOnTheApi:
     def test_a_cookie_session_changes_nothing_without_its_csrf_header(self, api: Api) -> None:
         from api.web.session import csrf_token_for
 
-        token = api.tokens["admin"]
-        api.client.cookies.set("custody_session_token", token)
+        runtime = api.client.app.state.runtime  # type: ignore[attr-defined]
+        token = runtime.credentials.start_session(
+            runtime.custody.authenticate(api.tokens["admin"]))
+        api.client.cookies.set("custody_session", token)
         try:
             assert api.client.get("/api/v1/schools").status_code == 200
             refused = api.client.post("/api/v1/schools", json={"id": "x1", "name": "X"})

@@ -26,6 +26,8 @@ def free_port() -> int:
 def server(tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CUSTODY_")}
     env["CUSTODY_DATA_DIR"] = str(tmp_path / "var")
+    subprocess.run([sys.executable, "-m", "api.cli", "init"], env=env, cwd=ROOT,
+                   capture_output=True, check=True, timeout=60)
     token = subprocess.run(
         [sys.executable, "-m", "api.cli", "actors", "add", "Ada Admin", "--role", "admin"],
         env=env, cwd=ROOT, capture_output=True, text=True, check=True, timeout=60,

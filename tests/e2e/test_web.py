@@ -417,7 +417,7 @@ class TestSessions:
         assert response.status_code == 303
         assert response.headers["location"] == "/oversikt"
         cookie = next(c for c in response.headers.get_list("set-cookie")
-                      if c.startswith("custody_session_token="))
+                      if c.startswith("custody_session="))
         assert "HttpOnly" in cookie
         assert "SameSite=strict" in cookie or "SameSite=Strict" in cookie
 
@@ -439,7 +439,7 @@ class TestSessions:
             csrf = form_csrf(client, "/oversikt")
             response = client.post("/logout", data={"csrf_token": csrf})
             assert response.status_code == 303
-            assert 'custody_session_token=""' in response.headers["set-cookie"] or \
+            assert 'custody_session=""' in response.headers["set-cookie"] or \
                 "Max-Age=0" in response.headers["set-cookie"]
             assert client.get("/oversikt").status_code == 303
 

@@ -18,6 +18,8 @@ PINNED = {
     "custody:SchoolUnit", "custody:SchoolUnit.Registered",
     "custody:Actor", "custody:Actor.Registered", "custody:Actor.AssignmentGranted",
     "custody:Actor.AssignmentEnded", "custody:Actor.TokenRevoked",
+    "custody:Actor.TokenIssued", "custody:Actor.TokenWithdrawn",
+    "custody:Actor.IdentityLinked", "custody:Actor.ProfileChanged",
     "custody:Record", "custody:Record.StudentDocumentationCaptured",
     "custody:Record.GeneralInformationCaptured", "custody:Record.CopyPrinted",
     "custody:Record.CopyArchived", "custody:Record.CopyVerified",

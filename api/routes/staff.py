@@ -1,0 +1,63 @@
+"""Staff credentials (admin): the staff list, named tokens, revocation of everything."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from fastapi import APIRouter, Response, status
+
+from api.deps import CredentialsDep, CurrentActor, QueriesDep
+from api.schemas import (
+    ActorList,
+    ActorPublic,
+    RevocationCreate,
+    RevocationDone,
+    TokenCreate,
+    TokenCreated,
+    TokenList,
+    TokenPublic,
+)
+from application.policy import require_set_up
+
+router = APIRouter(prefix="/api/v1", tags=["staff"])
+
+
+@router.get("/actors", response_model=ActorList)
+def list_actors(actor: CurrentActor, queries: QueriesDep) -> ActorList:
+    require_set_up(actor, doing="list staff")
+    return ActorList(items=[
+        ActorPublic(id=a["id"], name=a["name"], role=a["role"], school_id=a["school_id"],
+                    revoked=a["revoked"], registered_at=a.get("registered_at"))
+        for a in queries.actors()
+    ], next_cursor=None)
+
+
+@router.post("/actors/{actor_id}/tokens", status_code=status.HTTP_201_CREATED,
+             response_model=TokenCreated)
+def create_token(actor_id: UUID, body: TokenCreate, actor: CurrentActor,
+                 credentials: CredentialsDep) -> TokenCreated:
+    token_id, token = credentials.issue_token(actor, actor_id, body.name, body.expires_at)
+    return TokenCreated(id=str(token_id), token=token)
+
+
+@router.get("/actors/{actor_id}/tokens", response_model=TokenList)
+def list_tokens(actor_id: UUID, actor: CurrentActor, credentials: CredentialsDep) -> TokenList:
+    return TokenList(items=[
+        TokenPublic(id=t.id, name=t.name, issued_at=t.issued_at, expires_at=t.expires_at,
+                    status=t.status)  # type: ignore[arg-type]
+        for t in credentials.tokens(actor, actor_id)
+    ], next_cursor=None)
+
+
+@router.delete("/actors/{actor_id}/tokens/{token_id}", status_code=status.HTTP_204_NO_CONTENT)
+def withdraw_token(actor_id: UUID, token_id: UUID, actor: CurrentActor,
+                   credentials: CredentialsDep) -> Response:
+    credentials.withdraw_token(actor, actor_id, token_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post("/actors/{actor_id}/revocation", response_model=RevocationDone)
+def revoke(actor_id: UUID, actor: CurrentActor, credentials: CredentialsDep,
+           body: RevocationCreate | None = None) -> RevocationDone:
+    done = credentials.revoke(actor, actor_id, body.reason if body else "")
+    return RevocationDone(id=str(actor_id), revoked=True, already_revoked=not done)
