@@ -23,7 +23,7 @@ from lxml import etree
 
 from infrastructure.sip.mets import METS_NS, XLINK_NS
 from infrastructure.sip.package import BUNDLE_PATH, packaged_events, schema_dir
-from infrastructure.sip.premis import PREMIS_NS, SEQ_ID
+from infrastructure.sip.premis import PREMIS_NS, SEQ_ID, PackagedEvent
 
 M = f"{{{METS_NS}}}"
 P = f"{{{PREMIS_NS}}}"
@@ -94,8 +94,9 @@ def opened(path: Path) -> Iterator[Path]:
         yield entries[0] if len(entries) == 1 and entries[0].is_dir() else Path(tmp)
 
 
-def _check_files(base: Path, mets: etree._ElementTree, report: SipReport,
+def _check_files(root: Path, base: Path, mets: Any, report: SipReport,
                  listed: set[Path]) -> None:
+    """The files a METS document at ``base`` lists; problems name paths from ``root``."""
     for element in mets.iter(M + "file", M + "mdRef"):
         locator = element if element.tag == M + "mdRef" else element.find(M + "FLocat")
         href = locator.get(HREF) if locator is not None else None
@@ -104,6 +105,11 @@ def _check_files(base: Path, mets: etree._ElementTree, report: SipReport,
             continue
         target = (base / href).resolve()
         listed.add(target)
+        try:
+            href = target.relative_to(root.resolve()).as_posix()
+        except ValueError:
+            report.problems.append(f"{href}: points outside the package")
+            continue
         report.files += 1
         if not target.is_file():
             report.problems.append(f"{href}: listed in METS but missing")
@@ -131,25 +137,38 @@ def _verify_tree(root: Path, report: SipReport) -> None:
         report.problems.append("no METS.xml at the package root")
         return
     listed: set[Path] = {mets_path.resolve()}
-    report.problems += schema_problems(mets_path, mets_schema())
-    mets = etree.parse(str(mets_path), _parser())
-    _check_files(root, mets, report, listed)
+    mets = _valid(mets_path, mets_schema(), report)
+    if mets is None:
+        return
+    _check_files(root, root, mets, report, listed)
     for pointer in mets.iter(M + "mptr"):
         rep_mets = (root / (pointer.get(HREF) or "")).resolve()
-        if rep_mets.is_file():
-            report.problems += schema_problems(rep_mets, mets_schema())
-            _check_files(rep_mets.parent, etree.parse(str(rep_mets), _parser()), report, listed)
+        rep = _valid(rep_mets, mets_schema(), report) if rep_mets.is_file() else None
+        if rep is not None:
+            _check_files(root, rep_mets.parent, rep, report, listed)
     for file in sorted(p for p in root.rglob("*") if p.is_file()):
         if file.resolve() not in listed:
             report.problems.append(f"{file.relative_to(root)}: in the package but not in METS")
-    premis = root / "metadata/preservation/premis.xml"
-    if premis.is_file():
-        report.problems += schema_problems(premis, premis_schema())
-        bundle = root / BUNDLE_PATH
-        if bundle.is_file():
-            _check_premis_against_bundle(premis, read_packaged_bundle(bundle), report)
-    else:
+    premis_path = root / "metadata/preservation/premis.xml"
+    if not premis_path.is_file():
         report.problems.append("no metadata/preservation/premis.xml")
+        return
+    premis = _valid(premis_path, premis_schema(), report)
+    bundle = root / BUNDLE_PATH
+    if premis is not None and bundle.is_file():
+        try:
+            events = packaged_events(read_packaged_bundle(bundle))
+        except (OSError, EOFError, ValueError, KeyError, TypeError) as error:
+            report.problems.append(f"{BUNDLE_PATH}: not a readable export bundle ({error})")
+            return
+        _check_premis_against_bundle(premis, events, report)
+
+
+def _valid(path: Path, schema: etree.XMLSchema, report: SipReport) -> Any:
+    """The parsed document if it is well-formed and valid, else None (problems noted)."""
+    problems = schema_problems(path, schema)
+    report.problems += problems
+    return None if problems else etree.parse(str(path), _parser())
 
 
 def read_packaged_bundle(path: Path) -> dict[str, Any]:
@@ -157,23 +176,22 @@ def read_packaged_bundle(path: Path) -> dict[str, Any]:
     return bundle
 
 
-def _check_premis_against_bundle(premis: Path, bundle: dict[str, Any],
+def _check_premis_against_bundle(premis: Any, events: list[PackagedEvent],
                                  report: SipReport) -> None:
     """Each PREMIS event describes a signed event of the bundle: same seq, record, hash."""
     signed = {e.item.seq: f"seq={e.item.seq} record={e.record_id} version={e.version} "
-                          f"sha256={e.item.event_hash}" for e in packaged_events(bundle)}
-    tree = etree.parse(str(premis), _parser())
-    for event in tree.iter(P + "event"):
+                          f"sha256={e.item.event_hash}" for e in events}
+    for event in premis.iter(P + "event"):
         kind = event.findtext(f"{P}eventIdentifier/{P}eventIdentifierType")
         if kind != SEQ_ID:
             continue
         report.events += 1
-        seq = int(event.findtext(f"{P}eventIdentifier/{P}eventIdentifierValue") or "0")
+        value = event.findtext(f"{P}eventIdentifier/{P}eventIdentifierValue") or ""
         details = [d.text or "" for d in event.iter(P + "eventDetail")]
-        claim = signed.get(seq)
+        claim = signed.get(int(value)) if value.isdigit() else None
         if claim is None or not any(d.startswith(f"signed event: {claim} ") for d in details):
-            report.problems.append(f"PREMIS event seq={seq} does not describe a signed event "
-                                   "of the bundle")
+            report.problems.append(f"PREMIS event seq={value} does not describe a signed "
+                                   "event of the bundle")
 
 
 def extract_bundle(package: Path, destination: Path) -> Path:
