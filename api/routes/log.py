@@ -3,7 +3,9 @@ public; proofs and the export are for auditors and archivists)."""
 
 from __future__ import annotations
 
-from typing import Any
+import tempfile
+from pathlib import Path
+from typing import Any, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import PlainTextResponse, Response
@@ -12,7 +14,7 @@ from api.deps import CurrentActor
 from api.schemas import BIGINT, SeqPath, TreeSizeQuery
 from application.policy import require
 from domain.actor import Role
-from domain.errors import NotFoundError
+from domain.errors import InvalidInputError, NotFoundError
 
 router = APIRouter(prefix="/api/v1", tags=["transparency log"])
 Doc = dict[str, Any]
@@ -67,10 +69,33 @@ def keys(request: Request, actor: CurrentActor) -> Doc:
 
 
 @router.get("/export")
-def export(request: Request, actor: CurrentActor) -> Response:
+def export(request: Request, actor: CurrentActor,
+           format: Literal["bundle", "sip"] = "bundle",
+           school_year: int | None = Query(default=None, ge=2000, le=2100)) -> Response:
+    """The export bundle (JSON), or with ``format=sip`` an E-ARK SIP (zip) for the
+    e-archive: the bundle, PREMIS events, culling certificates, METS with SHA-256 of
+    every file; ``school_year`` narrows a SIP to that year's closing."""
     require(actor, *AUDIT, doing="export the store")
+    if format == "sip":
+        return _sip(request.app.state.runtime, school_year)
+    if school_year is not None:
+        raise InvalidInputError("school_year selects what a SIP holds: add format=sip",
+                                field="school_year")
     from infrastructure.bundle import bundle_bytes
 
     data = bundle_bytes(request.app.state.runtime)
     return Response(data, media_type="application/json",
                     headers={"Content-Disposition": 'attachment; filename="custody-bundle.json"'})
+
+
+def _sip(rt: Any, school_year: int | None) -> Response:
+    from infrastructure.sip.package import write_sip
+    from infrastructure.sip.selection import school_year as school_year_selection
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "custody-sip.zip"
+        write_sip(rt, path, None if school_year is None else school_year_selection(school_year))
+        data = path.read_bytes()
+    name = "custody-sip.zip" if school_year is None else f"custody-sip-{school_year}.zip"
+    return Response(data, media_type="application/zip",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
