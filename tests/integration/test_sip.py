@@ -5,6 +5,7 @@ a school year's package holds that closing and what it touched."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import urllib.request
@@ -179,6 +180,29 @@ class TestPackage:
             path.write_bytes(original)
         assert verify_sip(root).ok
 
+    def test_a_premis_event_rewritten_with_fresh_checksums_is_caught_by_the_signed_events(
+        self, package: Path, tmp_path: Path
+    ) -> None:
+        """Whoever edits the PREMIS file and its METS checksum still cannot make it
+        describe an event the bundle's signatures do not carry."""
+        root = unpacked(package, tmp_path / "x")
+        premis = root / "metadata" / "preservation" / "premis.xml"
+        text = premis.read_text()
+        forged = re.sub(r"(signed event: seq=5 record=\S+ version=\d+ sha256=)([0-9a-f])",
+                        lambda m: m.group(1) + ("0" if m.group(2) != "0" else "1"), text)
+        assert forged != text
+        premis.write_text(forged)
+        mets_path = root / "METS.xml"
+        mets = mets_path.read_text()
+        data = premis.read_bytes()
+        mets = re.sub(r'(<mets:mdRef[^>]*metadata/preservation/premis.xml"[^>]*)'
+                      r'SIZE="\d+"([^>]*)CHECKSUM="[0-9a-f]+"',
+                      lambda m: f'{m.group(1)}SIZE="{len(data)}"{m.group(2)}'
+                      f'CHECKSUM="{hashlib.sha256(data).hexdigest()}"', mets)
+        mets_path.write_text(mets)
+        assert verify_sip(root).problems == [
+            "PREMIS event seq=5 does not describe a signed event of the bundle"]
+
     def test_a_file_added_to_the_package_is_named(self, package: Path, tmp_path: Path) -> None:
         root = unpacked(package, tmp_path / "x")
         (root / "documentation" / "extra.txt").write_text("not listed")
@@ -270,6 +294,16 @@ class TestSelection:
         assert len(certificates) == 1
         assert verify_sip(summary.path).ok
         assert 0 < summary.events < runtime.custody.recorder.max_notification_id()
+
+    def test_a_school_year_never_closed_gives_a_valid_package_without_custody_events(
+        self, runtime: Runtime, story: Story, tmp_path: Path
+    ) -> None:
+        summary = write_sip(runtime, tmp_path / "year", school_year(2031))
+        assert summary.events == 0 and summary.documents == 0
+        report = verify_sip(summary.path)
+        assert report.ok, report.problems
+        assert [e.findtext(PREMIS + "eventType") for e in premis_events(summary.path)] == [
+            "information package creation"]
 
     def test_a_directory_target_must_be_new_or_empty(
         self, runtime: Runtime, story: Story, tmp_path: Path
