@@ -131,7 +131,7 @@ def _write_tree(rt: Any, root: Path, package_id: str, created: datetime,
         return path
 
     bundle_file = put(BUNDLE_PATH, gzip.compress(
-        json.dumps(bundle, separators=(",", ":")).encode(), mtime=0))
+        json.dumps(bundle, separators=(",", ":")).encode(), compresslevel=6, mtime=0))
     bundle_entry = FileEntry.of(bundle_file, BUNDLE_PATH, "application/gzip", created)
 
     documentation = []
@@ -208,5 +208,7 @@ def _zip(root: Path, target: Path) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
         for path in sorted(p for p in root.rglob("*") if p.is_file()):
-            archive.write(path, f"{root.name}/{path.relative_to(root).as_posix()}")
+            # the bundle is gzip already: deflating it again costs time and saves nothing
+            archive.write(path, f"{root.name}/{path.relative_to(root).as_posix()}",
+                          zipfile.ZIP_STORED if path.suffix == ".gz" else None)
 
