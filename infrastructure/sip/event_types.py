@@ -25,8 +25,6 @@ EVENT_TYPES: dict[str, str] = {
     "deaccession": "dea",
     "deletion": "del",
     "dissemination": "dis",
-    "digital signature generation": "dsg",
-    "digital signature validation": "dig",
     "information package creation": "ipc",
     "ingestion end": "ine",
     "metadata modification": "mem",

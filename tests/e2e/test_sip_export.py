@@ -54,6 +54,12 @@ class TestCommandLine:
         elsewhere = {**env, "CUSTODY_DATA_DIR": str(tmp_path / "archive-machine")}
         checked = run(elsewhere, "verify-sip", str(package), "--vkey", vkey)
         assert "package holds" in checked.stdout
+        with zipfile.ZipFile(package) as archive:
+            (name,) = [n for n in archive.namelist() if n.endswith("custody-bundle.json.gz")]
+            bundle = tmp_path / "taken-out.json.gz"
+            bundle.write_bytes(archive.read(name))
+        verified = run(elsewhere, "verify", "--bundle", str(bundle), "--vkey", vkey)
+        assert "intact" in verified.stdout
         assert not (tmp_path / "archive-machine" / "events.sqlite").exists()
 
     def test_verify_sip_names_the_changed_file_and_exits_1(
