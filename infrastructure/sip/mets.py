@@ -142,9 +142,15 @@ def root_mets(objid: str, label: str, created: datetime, software_version: str,
 
 
 def representation_mets(objid: str, created: datetime, software_version: str,
-                        data: Sequence[FileEntry]) -> bytes:
+                        data: Sequence[FileEntry], preservation: FileEntry) -> bytes:
     root = _root(f"{objid}/rep1", "The signed events, keys and checkpoints (export bundle)",
                  created, software_version, representation=True)
+    amd = _sub(root, "amdSec", {"ID": "rep1-amd"})
+    digiprov = _sub(amd, "digiprovMD", {"ID": "rep1-digiprov-premis",
+                                        "CREATED": created.isoformat(timespec="seconds"),
+                                        "STATUS": "CURRENT"})
+    _sub(digiprov, "mdRef", {**_locator(preservation), "MDTYPE": "PREMIS",
+                             **_checksummed(preservation)})
     file_sec = _sub(root, "fileSec", {"ID": "rep1-filesec"})
     group = _sub(file_sec, "fileGrp", {"USE": "Data", "ID": "rep1-data",
                                        **_content_information()})
@@ -153,6 +159,8 @@ def representation_mets(objid: str, created: datetime, software_version: str,
         _sub(file, "FLocat", _locator(entry))
     struct = _sub(root, "structMap", {"TYPE": "PHYSICAL", "LABEL": "CSIP", "ID": "rep1-struct"})
     top = _sub(struct, "div", {"ID": "rep1-div", "LABEL": f"{objid}/rep1"})
+    _sub(top, "div", {"ID": "rep1-div-metadata", "LABEL": "Metadata",
+                      "ADMID": "rep1-digiprov-premis"})
     div = _sub(top, "div", {"ID": "rep1-div-data", "LABEL": "Data"})
     _sub(div, "fptr", {"FILEID": "rep1-data"})
     return _serialise(root)

@@ -50,7 +50,9 @@ from infrastructure.sip.premis import (
 from infrastructure.sip.selection import Everything, Selection, topic_of
 from infrastructure.verification import RawKeys
 
-BUNDLE_PATH = "representations/rep1/data/custody-bundle.json.gz"
+REP_DIR = "representations/rep1/"
+BUNDLE_PATH = f"{REP_DIR}data/custody-bundle.json.gz"
+REP_PREMIS_PATH = f"{REP_DIR}metadata/preservation/premis.xml"
 SCHEMA_FILES = ("mets.xsd", "xlink.xsd", "xml.xsd", "premis-v3-0.xsd",
                 "DILCISExtensionMETS.xsd", "DILCISExtensionSIPMETS.xsd")
 SERIES = "Elevdokumentation och allmän information ur Unikum: kedjan av förvar"
@@ -148,11 +150,16 @@ def _write_tree(rt: Any, root: Path, package_id: str, created: datetime,
 
     roles = {str(e.item.event.originator_id): str(vars(e.item.event).get("role"))
              for e in everything if topic_of(e.item) == "custody:Actor.Registered"}
-    premis = premis_document(
-        chosen, actor_roles=roles, package_id=package_id, created=created,
-        software_version=version,
-        files=[PackagedFile(BUNDLE_PATH, bundle_entry.sha256, bundle_entry.size,
-                            f"{bundle['format']} (JSON, gzip)")])
+    bundle_object = PackagedFile(BUNDLE_PATH, bundle_entry.sha256, bundle_entry.size,
+                                 f"{bundle['format']} (JSON, gzip)")
+    premis = premis_document(chosen, actor_roles=roles, package_id=package_id,
+                             created=created, software_version=version, files=[bundle_object])
+    # The representation's own PREMIS: the bundle file, its fixity and its packing.
+    rep_premis_path = put(REP_PREMIS_PATH, premis_document(
+        [], actor_roles={}, package_id=package_id, created=created, software_version=version,
+        files=[bundle_object], schemas="../../../../schemas"))
+    rep_premis = FileEntry.of(rep_premis_path, REP_PREMIS_PATH.removeprefix(REP_DIR),
+                              "application/xml", created)
     preservation = FileEntry.of(put("metadata/preservation/premis.xml", premis),
                                 "metadata/preservation/premis.xml", "application/xml", created)
     descriptive = FileEntry.of(
@@ -160,8 +167,8 @@ def _write_tree(rt: Any, root: Path, package_id: str, created: datetime,
         "metadata/descriptive/dc.xml", "application/xml", created)
     rep_mets_path = put("representations/rep1/METS.xml", representation_mets(
         package_id, created, version,
-        [FileEntry(BUNDLE_PATH.removeprefix("representations/rep1/"), bundle_entry.mime_type,
-                   bundle_entry.size, bundle_entry.sha256, bundle_entry.created)]))
+        [FileEntry(BUNDLE_PATH.removeprefix(REP_DIR), bundle_entry.mime_type,
+                   bundle_entry.size, bundle_entry.sha256, bundle_entry.created)], rep_premis))
     rep_mets = FileEntry.of(rep_mets_path, "representations/rep1/METS.xml", "application/xml",
                             created)
     put("METS.xml", root_mets(

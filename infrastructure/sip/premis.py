@@ -121,10 +121,10 @@ def _objects_of(packaged: PackagedEvent, requests: Mapping[str, str]) -> list[tu
 
 def premis_document(events: Sequence[PackagedEvent], *, actor_roles: Mapping[str, str],
                     package_id: str, created: datetime, software_version: str,
-                    files: Sequence[PackagedFile]) -> bytes:
+                    files: Sequence[PackagedFile], schemas: str = "../../schemas") -> bytes:
     root = etree.Element(P + "premis", nsmap={"premis": PREMIS_NS, "xsi": XSI_NS})
     root.set("version", "3.0")
-    root.set(f"{{{XSI_NS}}}schemaLocation", f"{PREMIS_NS} ../../schemas/premis-v3-0.xsd")
+    root.set(f"{{{XSI_NS}}}schemaLocation", f"{PREMIS_NS} {schemas}/premis-v3-0.xsd")
     requests = {e.record_id: str(field_of(e.item, "record_id")) for e in events
                 if topic_of(e.item) == "custody:DocumentRequest.Made"}
     concerned: dict[tuple[str, str], None] = {}

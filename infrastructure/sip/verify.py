@@ -154,6 +154,9 @@ def _verify_tree(root: Path, report: SipReport) -> None:
         report.problems.append("no metadata/preservation/premis.xml")
         return
     premis = _valid(premis_path, premis_schema(), report)
+    for representation_premis in sorted(root.glob("representations/*/metadata/preservation/"
+                                                  "premis.xml")):
+        _valid(representation_premis, premis_schema(), report)
     bundle = root / BUNDLE_PATH
     if premis is not None and bundle.is_file():
         try:
