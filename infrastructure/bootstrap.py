@@ -147,6 +147,19 @@ class Runtime:
 
         return bundle_bytes(self)
 
+    def export_sip(self, school_year: int | None = None) -> bytes:
+        """An E-ARK SIP as a zip (``StoreExports``)."""
+        import tempfile
+
+        from infrastructure.sip.package import write_sip
+        from infrastructure.sip.selection import school_year as school_year_selection
+
+        selection = None if school_year is None else school_year_selection(school_year)
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "custody-sip.zip"
+            write_sip(self, path, selection)
+            return path.read_bytes()
+
     def certificate_text(self, certificate_id: UUID) -> str:
         """A culling certificate's signed text (``StoreExports``)."""
         from infrastructure.certificates import certificate_text

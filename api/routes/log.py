@@ -3,7 +3,7 @@ public; proofs and the export are for auditors and archivists)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import PlainTextResponse, Response
@@ -12,7 +12,7 @@ from api.deps import CurrentActor
 from api.schemas import BIGINT, SeqPath, TreeSizeQuery
 from application.policy import require_audit, require_log_proofs
 from application.ports import StoreExports
-from domain.errors import NotFoundError
+from domain.errors import InvalidInputError, NotFoundError
 
 router = APIRouter(prefix="/api/v1", tags=["transparency log"])
 Doc = dict[str, Any]
@@ -66,9 +66,22 @@ def keys(request: Request, actor: CurrentActor) -> Doc:
 
 
 @router.get("/export")
-def export(request: Request, actor: CurrentActor) -> Response:
+def export(request: Request, actor: CurrentActor,
+           format: Literal["bundle", "sip"] = "bundle",
+           school_year: int | None = Query(default=None, ge=2000, le=2100)) -> Response:
+    """The export bundle (JSON), or with ``format=sip`` an E-ARK SIP (zip) for the
+    e-archive: the bundle, PREMIS events, culling certificates, METS with SHA-256 of
+    every file; ``school_year`` narrows a SIP to that year's closing."""
     require_audit(actor, doing="export the store")
     exports: StoreExports = request.app.state.runtime
+    if format == "sip":
+        name = "custody-sip.zip" if school_year is None else f"custody-sip-{school_year}.zip"
+        return Response(exports.export_sip(school_year), media_type="application/zip",
+                        headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    if school_year is not None:
+        raise InvalidInputError("school_year selects what a SIP holds: add format=sip",
+                                field="school_year")
     data = exports.export_bundle()
     return Response(data, media_type="application/json",
                     headers={"Content-Disposition": 'attachment; filename="custody-bundle.json"'})
+

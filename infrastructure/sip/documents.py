@@ -1,0 +1,104 @@
+"""The custody documentation a package carries besides the events: named documents.
+
+A *provider* is a function ``(runtime, scope) -> documents``. The package asks every
+provider in :data:`PROVIDERS` and puts what they return under ``documentation/``. Today
+that is every culling certificate of the selected cull events. Culling protocols, the
+finding aid and archive delivery receipts are one line each in :data:`PROVIDERS` once
+their renderers exist, e.g.::
+
+    per_view_document("culling_lists", protocol_text, "culling-protocols", "json",
+                      "application/json"),
+    single_document(finding_aid_html, "finding-aid.html", "text/html"),
+
+Imports: the standard library and ``infrastructure.certificates``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from application.ports import FeedItem
+from infrastructure.sip.selection import field_of, topic_of
+
+
+@dataclass(frozen=True, slots=True)
+class NamedDocument:
+    path: str
+    """Where it goes, relative to ``documentation/`` (``certificates/<id>.json``)."""
+    content: bytes
+    mime_type: str
+
+
+@dataclass(frozen=True, slots=True)
+class PackageScope:
+    """What the package holds: the selected events, and the ids they concern."""
+
+    label: str
+    items: Sequence[FeedItem]
+    whole_store: bool
+
+    def ids(self, name: str) -> set[str]:
+        """Every value of event field ``name`` among the selected events."""
+        return {str(v) for item in self.items if (v := field_of(item, name)) is not None}
+
+    def record_ids(self) -> set[str]:
+        return {str(item.event.originator_id) for item in self.items
+                if topic_of(item).startswith("custody:Record.")}
+
+
+DocumentProvider = Callable[[Any, PackageScope], Iterable[NamedDocument]]
+
+
+def culling_certificates(rt: Any, scope: PackageScope) -> Iterable[NamedDocument]:
+    """The signed culling certificate (gallringsbevis) of every selected cull."""
+    from infrastructure.certificates import certificate_text
+
+    certificates = sorted(str(field_of(item, "certificate_id")) for item in scope.items
+                          if topic_of(item) in ("custody:Record.CopyCulled",
+                                                "custody:Record.Culled"))
+    for certificate_id in certificates:
+        text = certificate_text(rt, UUID(certificate_id))
+        yield NamedDocument(f"certificates/gallringsbevis-{certificate_id}.json",
+                            text.encode(), "application/json")
+
+
+def per_view_document(view: str, render: Callable[[Any, str], str | bytes], folder: str,
+                      extension: str, mime_type: str,
+                      key: str = "id") -> DocumentProvider:
+    """One document per item of a view that the scope touches (or every item when the
+    package holds the whole store), rendered by ``render(runtime, id)``."""
+
+    def provide(rt: Any, scope: PackageScope) -> Iterable[NamedDocument]:
+        rt.queries.fresh()
+        touched = scope.record_ids() | scope.ids("copy_id") | {
+            str(item.event.originator_id) for item in scope.items}
+        for doc in rt.views.all(view):
+            ident = str(doc[key])
+            related = {ident, str(doc.get("record_id")), str(doc.get("copy_id"))}
+            if scope.whole_store or related & touched:
+                content = render(rt, ident)
+                data = content.encode() if isinstance(content, str) else content
+                yield NamedDocument(f"{folder}/{ident}.{extension}", data, mime_type)
+
+    return provide
+
+
+def single_document(render: Callable[[Any], str | bytes], path: str,
+                    mime_type: str) -> DocumentProvider:
+    """One document about the whole store (a finding aid), rendered by ``render(rt)``."""
+
+    def provide(rt: Any, scope: PackageScope) -> Iterable[NamedDocument]:
+        content = render(rt)
+        yield NamedDocument(path, content.encode() if isinstance(content, str) else content,
+                            mime_type)
+
+    return provide
+
+
+PROVIDERS: tuple[DocumentProvider, ...] = (
+    culling_certificates,
+    # culling protocols, the finding aid and delivery receipts: one line each, see above.
+)
