@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from api import observability, problems
+from api import answers, observability, problems
 from api.observability import Metrics, configure_logging
 from api.routes import inventory, log, records, reports, requests, setup
 from api.web import routes as web
@@ -24,6 +24,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         rt = runtime or bootstrap(settings)
         app.state.runtime = rt
         rt.custody.listeners.append(lambda _seq, n: metrics.event_appended(n))
+        rt.custody.listeners.append(answers.remember_commit)
         if runtime is None:
             configure_logging()
             rt.start_background()
@@ -45,6 +46,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.state.metrics = metrics
     observability.install(app, metrics)
     problems.install(app)
+    app.add_middleware(answers.RememberWrites)
     for router in (setup.router, records.router, inventory.router, requests.router,
                    reports.router, log.router, web.router):
         app.include_router(router)

@@ -14,6 +14,11 @@ class IntegrityViolationError(Exception):
     """A stored event failed its signature or chain check: never skipped, never retried."""
 
 
+class CommitOutcomeUnknownError(Exception):
+    """The database connection was lost while a write was committing, and whether it was
+    stored could not be found out either: the caller must look before trying again."""
+
+
 class ViewPositionMovedError(Exception):
     """Another runner moved the views first; the batch was rolled back, nothing is lost."""
 

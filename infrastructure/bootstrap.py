@@ -8,6 +8,7 @@ for all of them. Nothing here runs at import time.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from typing import Any, cast
 from urllib.parse import unquote, urlparse
@@ -28,6 +29,9 @@ from infrastructure.sql import Database, PostgresDatabase, SQLiteDatabase
 from infrastructure.subject_keys import BlindIndex, SubjectKeyVault
 from infrastructure.transparency.log import TransparencyLog
 from infrastructure.view_store import SQLViewStore
+from infrastructure.write_outcome import heal_pool
+
+log = logging.getLogger("custody.runtime")
 
 
 def eventsourcing_env(settings: Settings) -> dict[str, str]:
@@ -55,6 +59,9 @@ def eventsourcing_env(settings: Settings) -> dict[str, str]:
         "POSTGRES_CONNECT_TIMEOUT": "5",
         "POSTGRES_POOL_SIZE": "5",
         "POSTGRES_MAX_OVERFLOW": "10",
+        # Not POSTGRES_PRE_PING: the pool's check sleeps 1 s, 2 s, 4 s… after each dead
+        # connection. The library retries an operation on a fresh connection instead,
+        # and after a failed write the whole pool is checked (write_outcome.py).
         # Never POSTGRES_ENABLE_DB_FUNCTIONS: with concurrent writers a follower of the
         # log would skip events (see NOTES.md).
         "POSTGRES_ENABLE_DB_FUNCTIONS": "n",
@@ -96,6 +103,18 @@ class Runtime:
         self.queries.fresh()
         subjects = [UUID(c["shredded_subject"]) for c in self.views.all("culls")]
         return self.vault.destroy_pending(subjects)
+
+    def heal_connections(self) -> None:
+        """After a database error: check every idle pooled connection, replace the dead
+        ones (PostgreSQL; nothing to do on SQLite)."""
+        heal_pool(self.custody.recorder)
+        for db in self.databases:
+            heal = getattr(db, "heal", None)
+            if heal is not None:
+                try:
+                    heal()
+                except Exception as error:  # the next request finds out again
+                    log.warning("checking pooled connections failed: %s", error)
 
     def seal(self) -> str | None:
         """Seal what a command-line write stored and sign a checkpoint for it."""
