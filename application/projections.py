@@ -572,10 +572,29 @@ class ProjectionRunner:
         return max(0, self.feed.last_seq() - self.store.position())
 
     def rebuild(self, progress: Callable[[int], None] | None = None) -> int:
-        with self._lock:
-            self.store.reset()
-            self.error = None
-        return self.catch_up(progress=progress)
+        """Replay every event into a fresh set of views. A store that can build beside
+        (``beside()``/``take_over()``) is rebuilt in tables of its own and switched in one
+        transaction, so readers never see a half-built view; any other is reset and
+        replayed in place."""
+        beside = getattr(self.store, "beside", None)
+        if beside is None:
+            with self._lock:
+                self.store.reset()
+                self.error = None
+            return self.catch_up(progress=progress)
+        built = beside()
+        shadow = ProjectionRunner(self.feed, built, batch_size=self.batch_size)
+        try:
+            shadow.catch_up(progress=progress)
+            with self._lock:
+                shadow.catch_up()  # what arrived meanwhile: the switch lags little
+                position = int(self.store.take_over(built))  # type: ignore[attr-defined]
+                self.error = None
+        except ProjectionStoppedError as error:
+            with self._lock:
+                self._stopped(str(error))
+            raise
+        return position
 
     # -- background follower ------------------------------------------------------------
 
