@@ -21,6 +21,7 @@ from application.projections import ProjectionRunner
 from application.queries import CustodyQueries
 from application.service import Custody
 from infrastructure.feed import SignedEventFeed, SignedHistory
+from infrastructure.integrity import LogHealth
 from infrastructure.keys import Keyring, load_or_create_secret
 from infrastructure.live_projection import LiveProjection
 from infrastructure.settings import Settings
@@ -183,5 +184,6 @@ def bootstrap(settings: Settings | None = None) -> Runtime:
                                           eventsourcing_env(settings)))
     custody.listeners.append(lambda _seq, _n: tlog.notify())
     rt.extras["check_log"] = tlog.check
+    rt.extras["log_health"] = LogHealth(tlog).problem
     rt.extras["closers"] = [runner.stop, tlog.close]
     return rt

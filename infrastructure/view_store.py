@@ -154,6 +154,19 @@ class SQLViewStore:
             cur.execute(f"UPDATE {self.tracking} SET position = 0 WHERE name = 'views'")
             cur.execute(f"DELETE FROM {self.table}")
 
+    def columns_out_of_line(self) -> list[tuple[str, str]]:
+        """(view, key) of every row whose indexed columns (what ``find`` filters on, e.g.
+        which school unit may read it) disagree with its document: an edit made in the
+        database, not by the projector."""
+        wrong = []
+        with self.db.reading() as cur:
+            cur.execute(f"SELECT view, key, {', '.join(INDEXED)}, doc FROM {self.table}")
+            for row in cur.fetchall():
+                doc = json.loads(row[-1])
+                if any(row[2 + i] != _column(doc, c) for i, c in enumerate(INDEXED)):
+                    wrong.append((str(row[0]), str(row[1])))
+        return wrong
+
     # -- rebuilding beside the views readers use ---------------------------------------
 
     def beside(self) -> SQLViewStore:
