@@ -117,3 +117,6 @@ class HistoryEntry:
 
 class EventHistory(Protocol):
     def history(self, record_id: UUID) -> list[HistoryEntry]: ...
+    def own_events(self, record_id: UUID, seqs: Sequence[int]) -> list[FeedItem]:
+        """The record's events, each checked, as feed items (``seqs``: the log position
+        of each version, from the views); raises on a forged one."""

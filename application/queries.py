@@ -10,6 +10,8 @@ import datetime as dt
 from typing import Any
 from uuid import UUID
 
+from application.as_of import ViewsAsOf
+from application.as_of import record_as_of as replay_record
 from application.policy import Principal, require, require_read
 from application.ports import Doc, EventFeed, EventHistory, FeedItem, ViewStore, ViewWriter
 from application.projections import MemoryViewStore, ProjectionRunner
@@ -153,11 +155,13 @@ class CustodyQueries:
     def record_as_of(
         self, principal: Principal, record_id: UUID, instant: dt.datetime
     ) -> Doc | None:
-        """Replay this record's events up to ``instant`` through the same projector."""
+        """This record's own events up to ``instant`` through the same projector (one
+        query for its events, never the whole log)."""
         self.fresh()
         current = self._record_doc(record_id)
         self._readable(principal, current, self._copies(current))
-        store = self.replay(instant, only_seqs=set(current.get("seqs", [])))
+        items = self.history_source.own_events(record_id, current.get("seqs", []))
+        store = replay_record(items, instant, self.runner.projector)
         doc = store.get("records", str(record_id))
         return None if doc is None else self.public_record(doc, self._copies(doc, store))
 
@@ -232,9 +236,10 @@ class CustodyQueries:
                 "the shelf list is for the archive's custodian, the archivist, the admin and "
                 "auditors")
         self.fresh()
-        store: ViewStore = self.replay(as_of) if as_of else self.views
+        # As of a moment: from the copies' indexed state history (as_of.py), no replay.
+        store: ViewStore = ViewsAsOf(self.views, as_of) if as_of else self.views
         rows = []
-        for copy in store.all("copies"):
+        for copy in store.find("copies", school_id=None):  # archive copies are at no school
             if copy["purpose"] != "archive" or copy["status"] == "replaced":
                 continue
             record = store.get("records", copy["record_id"])
@@ -265,7 +270,7 @@ class CustodyQueries:
             raise NotAuthorisedError(f"only the custodian or principal of {school_id}, the "
                                      "archivist, the admin and auditors see its holdings")
         self.fresh()
-        store: ViewStore = self.replay(as_of) if as_of else self.views
+        store: ViewStore = ViewsAsOf(self.views, as_of) if as_of else self.views
         if store.get("schools", school_id) is None:
             raise NotFoundError(f"school unit {school_id} does not exist")
         held: list[Doc] = []
