@@ -53,6 +53,7 @@ class ViewsAsOf:
     def __init__(self, views: ViewStore, instant: dt.datetime) -> None:
         self.views = views
         self.instant = instant
+        self._records: dict[str, Doc] = {}
 
     def position(self) -> int:
         return self.views.position()
@@ -66,7 +67,15 @@ class ViewsAsOf:
 
     def _copies_at(self, place: str) -> list[Doc]:
         states = self.views.find("copy_states", school_id=place)
-        return [_as_copy(s) for s in states if valid_at(s, self.instant)]
+        copies = [_as_copy(s) for s in states if valid_at(s, self.instant)]
+        self._prefetch_records(copies)
+        return copies
+
+    def _prefetch_records(self, copies: list[Doc]) -> None:
+        """The records beside the copies listed, in one query (each is read next)."""
+        wanted = sorted({str(c["record_id"]) for c in copies} - set(self._records))
+        for doc in self.views.get_many("records", wanted):
+            self._records[str(doc["id"])] = doc
 
     def find(self, view: str, **where: str | None) -> list[Doc]:
         if view == "copies" and set(where) == {"school_id"}:
@@ -77,14 +86,17 @@ class ViewsAsOf:
 
     def all(self, view: str) -> list[Doc]:
         if view == "copies":
-            return [_as_copy(s) for s in self.views.all("copy_states")
-                    if valid_at(s, self.instant)]
+            copies = [_as_copy(s) for s in self.views.all("copy_states")
+                      if valid_at(s, self.instant)]
+            self._prefetch_records(copies)
+            return copies
         return [d for d in self.views.all(view) if self._existed(view, d)]
 
     def get(self, view: str, key: str) -> Doc | None:
         if view == "copies":
             raise ValueError("copies as of a moment are found by place (school_id)")
-        doc = self.views.get(view, key)
+        doc = self._records.get(key) if view == "records" else None
+        doc = doc if doc is not None else self.views.get(view, key)
         return doc if doc is not None and self._existed(view, doc) else None
 
     def get_many(self, view: str, keys: Sequence[str]) -> list[Doc]:
