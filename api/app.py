@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 import anyio.to_thread
 from fastapi import FastAPI
 
-from api import observability, problems
+from api import answers, observability, problems
 from api.observability import Metrics, configure_logging
 from api.routes import (
     culling,
@@ -45,6 +45,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         # threads contend for 2 cores and the database pools (lower p99, same throughput).
         anyio.to_thread.current_default_thread_limiter().total_tokens = settings.worker_threads
         rt.custody.listeners.append(lambda _seq, n: metrics.event_appended(n))
+        rt.custody.listeners.append(answers.remember_commit)
         if runtime is None:
             configure_logging()
             rt.start_background()
@@ -67,6 +68,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     observability.install(app, metrics)
     problems.install(app)
     web_fallback.install(app)
+    app.add_middleware(answers.RememberWrites)
     # The culling router first: it owns POST …/copies/{id}/cull (a paper copy is culled
     # from an approved culling list only).
     for router in (culling.router, deliveries.router, setup.router, staff.router,

@@ -191,9 +191,10 @@ def install(app: FastAPI, metrics: Metrics) -> None:
         body["events"] = last
         body["projection"] = {"position": position, "lag": max(0, last - position),
                               "follower": rt.runner.follower_name, "error": rt.runner.error}
-        body["log"] = {"size": rt.log.size(), "error": rt.log.error}
+        log_problem = rt.extras["log_health"]() if "log_health" in rt.extras else None
+        body["log"] = {"size": rt.log.size(), "error": rt.log.error or log_problem}
         body["leader"] = rt.leads
-        if rt.runner.error or rt.log.error:
+        if rt.runner.error or rt.log.error or log_problem:
             body["status"] = "error"
             return JSONResponse(body, status_code=503)
         return JSONResponse(body)

@@ -15,8 +15,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.answers import answer_after_commit, writes_seen
 from application.culling import ItemsNotCullableError
-from application.ports import TransparencyLogError
+from application.ports import CommitOutcomeUnknownError, TransparencyLogError
 from application.projections import ProjectionLagError, ProjectionStoppedError
 from domain.errors import (
     AgreementNotReadyError,
@@ -64,10 +65,15 @@ def status_of(error: DomainError) -> tuple[int, str]:
     return 409, "domain-rule"
 
 
-def domain_problem(error: DomainError) -> JSONResponse:
+def domain_problem(error: DomainError, stored_before_error: int | None = None) -> JSONResponse:
     for cls, status, kind in STATUS:
         if isinstance(error, cls):
             extra: dict[str, Any] = {}
+            detail = str(error)
+            if stored_before_error is not None:
+                extra["stored_before_error"] = stored_before_error
+                detail += (" (what this request changed before that was stored, up to log "
+                           f"position {stored_before_error})")
             if isinstance(error, AlreadyExistsError):
                 extra["id"] = error.existing_id
             if isinstance(error, AgreementNotReadyError):
@@ -78,7 +84,7 @@ def domain_problem(error: DomainError) -> JSONResponse:
                 extra["request_id"] = error.logged_request_id
             if isinstance(error, InvalidInputError) and error.field:
                 extra["errors"] = [{"field": error.field, "message": str(error)}]
-            return problem(status, kind, getattr(error, "title", cls.__name__), str(error),
+            return problem(status, kind, getattr(error, "title", cls.__name__), detail,
                            **extra)
     return problem(409, "domain-rule", "Domain rule violated", str(error))
 
@@ -101,7 +107,9 @@ def field_name(loc: Sequence[Any], body: Any) -> str:
 def install(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     def on_domain_error(request: Request, error: DomainError) -> JSONResponse:
-        return domain_problem(error)
+        seen = writes_seen(request)
+        # A later step failed after an earlier one was committed: the answer says so.
+        return domain_problem(error, stored_before_error=seen.seq if seen else None)
 
     @app.exception_handler(RequestValidationError)
     def on_validation(request: Request, error: RequestValidationError) -> JSONResponse:
@@ -121,6 +129,8 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(ProjectionStoppedError)
     def on_stopped(request: Request, error: ProjectionStoppedError) -> JSONResponse:
         log.error("integrity: %s", error)
+        if (stored := answer_after_commit(request, error)) is not None:
+            return stored
         return problem(503, "integrity-failure", "The views stopped at a forged or broken event",
                        str(error))
 
@@ -133,10 +143,26 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(EventsourcingOperationalError)
     def on_database_busy(request: Request, error: Exception) -> JSONResponse:
         log.warning("database unavailable: %s", error)
+        runtime = getattr(request.app.state, "runtime", None)
+        if runtime is not None:
+            runtime.heal_connections()  # the next requests get working connections
+        if (stored := answer_after_commit(request, error)) is not None:
+            return stored
         return problem(503, "database-unavailable", "The database is busy or unreachable",
-                       "nothing was changed; try again in a moment",
+                       "nothing was stored; try again in a moment",
                        headers_extra={"Retry-After": "1"})
+
+    @app.exception_handler(CommitOutcomeUnknownError)
+    def on_outcome_unknown(request: Request, error: CommitOutcomeUnknownError) -> JSONResponse:
+        log.error("commit outcome unknown: %s", error)
+        if (stored := answer_after_commit(request, error)) is not None:
+            return stored
+        return problem(503, "outcome-unknown", "Whether the change was stored is not known",
+                       str(error), headers_extra={"Retry-After": "1"})
 
     @app.exception_handler(ProjectionLagError)
     def on_lag(request: Request, error: ProjectionLagError) -> JSONResponse:
-        return problem(503, "projection-lag", "The views are behind", str(error))
+        if (stored := answer_after_commit(request, error)) is not None:
+            return stored
+        return problem(503, "projection-lag", "The views are behind",
+                       f"{error}; nothing was stored by this request")

@@ -17,6 +17,11 @@ class IntegrityViolationError(Exception):
     """A stored event failed its signature or chain check: never skipped, never retried."""
 
 
+class CommitOutcomeUnknownError(Exception):
+    """The database connection was lost while a write was committing, and whether it was
+    stored could not be found out either: the caller must look before trying again."""
+
+
 class ViewPositionMovedError(Exception):
     """Another runner moved the views first; the batch was rolled back, nothing is lost."""
 
@@ -162,6 +167,9 @@ class HistoryEntry:
 
 class EventHistory(Protocol):
     def history(self, record_id: UUID) -> list[HistoryEntry]: ...
+    def own_events(self, record_id: UUID, seqs: Sequence[int]) -> list[FeedItem]:
+        """The record's events, each checked, as feed items (``seqs``: the log position
+        of each version, from the views); raises on a forged one."""
 
 
 class TransparencyLogError(RuntimeError):

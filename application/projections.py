@@ -11,7 +11,11 @@ Views (documents keyed by id):
 - ``copies``: every physical copy, where it is, who holds it;
 - ``requests``: the request log, refusals included;
 - ``culls``: the culling register;
-- ``actors``, ``schools``; ``departures`` (rollover candidates); ``meta``.
+- ``actors``, ``schools``; ``departures`` (rollover candidates); ``meta``;
+- ``copy_states``: where each copy was and in what state, from when to when (the
+  current state under the copy's id, closed ones under ``<copy id>@<seq>``), indexed by
+  place (a school unit's code, or ``archive``): holdings and the shelf list as of a
+  moment are read from it, not replayed from the log.
 Provenance is read from the event store itself, with ``seq`` numbers kept per record.
 
 Two ways in, one projector and one compare-and-set position for both:
@@ -62,7 +66,7 @@ from domain.school import SchoolUnit
 log = logging.getLogger("custody.projections")
 
 VIEWS = ("records", "copies", "requests", "culls", "actors", "schools", "departures", "meta",
-         "culling_decisions", "culling_lists", "culling_items", "deliveries")
+         "culling_decisions", "culling_lists", "culling_items", "deliveries", "copy_states")
 
 
 class ProjectionStoppedError(RuntimeError):
@@ -181,12 +185,37 @@ class Projector:
             raise ProjectionStoppedError(f"no copy {copy_id} in the views")
         return doc
 
+    @staticmethod
+    def _put_copy(w: ViewWriter, copy: Doc, item: FeedItem) -> None:
+        """Store the copy, and its state in ``copy_states``: the state it leaves is closed
+        (kept under ``<copy id>@<seq it began>`` with when it ended), the new one is the
+        current (under the copy's id)."""
+        w.put("copies", copy["id"], copy)
+        at = _iso(item.event.timestamp)
+        current = w.get("copy_states", copy["id"])
+        if current is not None and current["valid_from_seq"] != item.seq:
+            current["valid_to"] = at
+            current["valid_to_seq"] = item.seq
+            closed_key = f"{copy['id']}@{current['valid_from_seq']}"
+            current["id"] = closed_key
+            w.put("copy_states", closed_key, current, owned=True)
+        w.put("copy_states", copy["id"], {
+            "id": copy["id"], "copy_id": copy["id"], "record_id": copy["record_id"],
+            "purpose": copy["purpose"], "status": copy["status"],
+            "school_id": copy.get("school_id") or "archive",
+            "holder": copy.get("holder"), "location": copy.get("location"),
+            "verification": copy.get("verification"),
+            "transferred_from": copy.get("transferred_from"),
+            "valid_from": at, "valid_from_seq": item.seq, "valid_to": None,
+            "valid_to_seq": None,
+        })
+
     def _copy_event(self, w: ViewWriter, event: Any, item: FeedItem,
                     change: Callable[[Doc], None]) -> None:
         copy = self._copy(w, event.copy_id)
         change(copy)
         copy["updated_at"] = _iso(event.timestamp)
-        w.put("copies", copy["id"], copy)
+        self._put_copy(w, copy, item)
         record = self._record(w, event)
         self._save_record(w, record, event, item)
 
@@ -259,12 +288,12 @@ class Projector:
             "certificate_id": None, "printed_at": _iso(e.timestamp),
             "updated_at": _iso(e.timestamp), "kind": record["kind"],
         }
-        w.put("copies", copy["id"], copy)
+        self._put_copy(w, copy, item)
         if e.replaces is not None:
             old = self._copy(w, e.replaces)
             old["status"] = "replaced"
             old["replaced_by"] = copy["id"]
-            w.put("copies", old["id"], old)
+            self._put_copy(w, old, item)
         record["copy_ids"].append(copy["id"])
         self._save_record(w, record, e, item)
 
@@ -728,10 +757,29 @@ class ProjectionRunner:
         return max(0, self.feed.last_seq() - self.store.position())
 
     def rebuild(self, progress: Callable[[int], None] | None = None) -> int:
-        with self._lock:
-            self.store.reset()
-            self.error = None
-        return self.catch_up(progress=progress)
+        """Replay every event into a fresh set of views. A store that can build beside
+        (``beside()``/``take_over()``) is rebuilt in tables of its own and switched in one
+        transaction, so readers never see a half-built view; any other is reset and
+        replayed in place."""
+        beside = getattr(self.store, "beside", None)
+        if beside is None:
+            with self._lock:
+                self.store.reset()
+                self.error = None
+            return self.catch_up(progress=progress)
+        built = beside()
+        shadow = ProjectionRunner(self.feed, built, batch_size=self.batch_size)
+        try:
+            shadow.catch_up(progress=progress)
+            with self._lock:
+                shadow.catch_up()  # what arrived meanwhile: the switch lags little
+                position = int(self.store.take_over(built))  # type: ignore[attr-defined]
+                self.error = None
+        except ProjectionStoppedError as error:
+            with self._lock:
+                self._stopped(str(error))
+            raise
+        return position
 
     # -- background follower ------------------------------------------------------------
 

@@ -10,6 +10,8 @@ import datetime as dt
 from typing import Any
 from uuid import UUID
 
+from application.as_of import ViewsAsOf
+from application.as_of import record_as_of as replay_record
 from application.policy import (
     ARCHIVE_READERS,
     READERS,
@@ -163,11 +165,13 @@ class CustodyQueries:
     def record_as_of(
         self, principal: Principal, record_id: UUID, instant: dt.datetime
     ) -> Doc | None:
-        """Replay this record's events up to ``instant`` through the same projector."""
+        """This record's own events up to ``instant`` through the same projector (one
+        query for its events, never the whole log)."""
         self.fresh()
         current = self._record_doc(record_id)
         self._readable(principal, current, self._copies(current))
-        store = self.replay(instant, only_seqs=set(current.get("seqs", [])))
+        items = self.history_source.own_events(record_id, current.get("seqs", []))
+        store = replay_record(items, instant, self.runner.projector)
         doc = store.get("records", str(record_id))
         return None if doc is None else self.public_record(doc, self._copies(doc, store))
 
@@ -238,9 +242,10 @@ class CustodyQueries:
     def shelf_list(self, principal: Principal, as_of: dt.datetime | None = None) -> list[Doc]:
         require_shelf_list(principal)
         self.fresh()
-        store: ViewStore = self.replay(as_of) if as_of else self.views
+        # As of a moment: from the copies' indexed state history (as_of.py), no replay.
+        store: ViewStore = ViewsAsOf(self.views, as_of) if as_of else self.views
         rows = []
-        for copy in store.all("copies"):
+        for copy in store.find("copies", school_id=None):  # archive copies are at no school
             if copy["purpose"] != "archive" or copy["status"] == "replaced":
                 continue
             record = store.get("records", copy["record_id"])
@@ -267,7 +272,7 @@ class CustodyQueries:
                  as_of: dt.datetime | None = None) -> Doc:
         require_holdings(principal, school_id)
         self.fresh()
-        store: ViewStore = self.replay(as_of) if as_of else self.views
+        store: ViewStore = ViewsAsOf(self.views, as_of) if as_of else self.views
         if store.get("schools", school_id) is None:
             raise NotFoundError(f"school unit {school_id} does not exist")
         held: list[Doc] = []

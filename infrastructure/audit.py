@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from infrastructure.bootstrap import Runtime
+from infrastructure.integrity import check_derived
 from infrastructure.store_rows import iter_rows
 from infrastructure.verification import VerifyReport, verify_rows
 
@@ -16,4 +17,7 @@ def verify_live(rt: Runtime, *, workers: int | None = None,
     log_check = rt.extras.get("check_log")
     if log_check is not None:
         log_check(report)
+    # The views, every stored tree node and the checkpoints (integrity.py).
+    check_derived(rt, report)
+    report.faults.sort(key=lambda f: (f.seq if f.seq is not None else -1, f.record_id))
     return report

@@ -8,6 +8,7 @@ for all of them. Nothing here runs at import time.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -25,6 +26,7 @@ from application.service import Custody, SystemClock
 from infrastructure.agreement_gate import FileAgreementGate, PostgresAgreementGate
 from infrastructure.credentials import SQLCredentialStore
 from infrastructure.feed import SignedEventFeed, SignedHistory
+from infrastructure.integrity import LogHealth
 from infrastructure.keys import Keyring, load_or_create_secret
 from infrastructure.leadership import Leadership
 from infrastructure.live_projection import LiveProjection
@@ -36,6 +38,9 @@ from infrastructure.subject_keys import BlindIndex, SubjectKeyVault
 from infrastructure.transparency.log import TransparencyLog
 from infrastructure.verification import VerifyReport
 from infrastructure.view_store import SQLViewStore
+from infrastructure.write_outcome import heal_pool
+
+log = logging.getLogger("custody.runtime")
 
 
 def eventsourcing_env(settings: Settings) -> dict[str, str]:
@@ -63,8 +68,11 @@ def eventsourcing_env(settings: Settings) -> dict[str, str]:
         "POSTGRES_CONNECT_TIMEOUT": "5",
         "POSTGRES_POOL_SIZE": "5",
         "POSTGRES_MAX_OVERFLOW": "10",
-        # Never POSTGRES_ENABLE_DB_FUNCTIONS: its plpgsql insert skips the table lock, and
-        # with six concurrent writers a follower of the log was measured skipping events.
+        # Not POSTGRES_PRE_PING: the pool's check sleeps 1 s, 2 s, 4 s… after each dead
+        # connection. The library retries an operation on a fresh connection instead,
+        # and after a failed write the whole pool is checked (write_outcome.py).
+        # Never POSTGRES_ENABLE_DB_FUNCTIONS: with concurrent writers a follower of the
+        # log would skip events (see NOTES.md).
         "POSTGRES_ENABLE_DB_FUNCTIONS": "n",
     }
     return env
@@ -172,6 +180,18 @@ class Runtime:
 
         return verify_live(self, workers=workers)
 
+    def heal_connections(self) -> None:
+        """After a database error: check every idle pooled connection, replace the dead
+        ones (PostgreSQL; nothing to do on SQLite)."""
+        heal_pool(self.custody.recorder)
+        for db in self.databases:
+            heal = getattr(db, "heal", None)
+            if heal is not None:
+                try:
+                    heal()
+                except Exception as error:  # the next request finds out again
+                    log.warning("checking pooled connections failed: %s", error)
+
     def seal(self) -> str | None:
         """Seal what a command-line write stored and sign a checkpoint for it."""
         return self.log.seal_and_checkpoint()
@@ -261,6 +281,7 @@ def bootstrap(settings: Settings | None = None, *, clock: Clock | None = None) -
                                           eventsourcing_env(settings)))
     custody.listeners.append(lambda _seq, _n: tlog.notify())
     rt.extras["check_log"] = tlog.check
+    rt.extras["log_health"] = LogHealth(tlog).problem
     rt.extras["closers"] = [runner.stop, tlog.close]
     if isinstance(gate, PostgresAgreementGate):
         rt.extras["closers"].append(gate.close)

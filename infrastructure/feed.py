@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 from uuid import UUID
 
 from eventsourcing.persistence import ApplicationRecorder
 
-from application.ports import FeedItem, HistoryEntry
+from application.ports import FeedItem, HistoryEntry, IntegrityViolationError
 from infrastructure.signed_events import (
     Envelope,
     SignedMapper,
@@ -83,3 +83,15 @@ class SignedHistory:
             entries.append(HistoryEntry(stored.originator_version, stored.topic, checked.kid,
                                         True, None, event))
         return entries
+
+    def own_events(self, record_id: UUID, seqs: Sequence[int]) -> list[FeedItem]:
+        items = []
+        for stored in self.recorder.select_events(record_id):
+            try:
+                event, checked = self.mapper.open(stored)
+            except TamperedEventError as error:
+                raise IntegrityViolationError(str(error)) from error
+            index = stored.originator_version - 1
+            seq = seqs[index] if 0 <= index < len(seqs) else 0
+            items.append(FeedItem(seq, event, checked.prev, checked.event_hash))
+        return items

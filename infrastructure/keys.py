@@ -132,11 +132,50 @@ class Keyring(PublicKeys):
         private = self._load_or_create()
         # One tuple, swapped whole by rotate(): a signature and its key id always match.
         self._active = (key_id(name, private.public_key()), private)
+        self._on_disk = _file_identity(private_path)
+        self._last_look = time.monotonic()
         super().__init__(self._load_public())
+
+    ROTATION_CHECK_SECONDS = 1.0
+    """How often the private key file is looked at (one ``stat``): a rotation made by
+    another process (``custody keys rotate``) signs this process's next save after at
+    most this long, and ``/keys`` shows the new key as active."""
 
     @property
     def active_key_id(self) -> str:
-        return self._active[0]
+        return self.current()[0]
+
+    def current(self) -> tuple[str, Ed25519PrivateKey]:
+        """The active key id and key, read together; picks up a rotation made by another
+        process (the private key file replaced) within ``ROTATION_CHECK_SECONDS``."""
+        now = time.monotonic()
+        if now - self._last_look >= self.ROTATION_CHECK_SECONDS:
+            self._last_look = now
+            self._pick_up_rotation()
+        return self._active
+
+    def _pick_up_rotation(self) -> None:
+        try:
+            seen = _file_identity(self._private_path)
+        except OSError:
+            return  # mid-replace or gone: keep signing with the key in memory
+        if seen == self._on_disk:
+            return
+        with self._lock:
+            if seen == self._on_disk:
+                return
+            loaded = serialization.load_pem_private_key(self._private_path.read_bytes(),
+                                                        password=None)
+            if not isinstance(loaded, Ed25519PrivateKey):
+                return
+            self._remember(loaded.public_key())
+            self._on_disk = seen
+            self._active = (key_id(self.name, loaded.public_key()), loaded)
+            self._keys = self._load_public()
+
+    def all(self) -> list[PublicKeyInfo]:
+        self.current()
+        return super().all()
 
     def _found_later(self, kid: str) -> bool:
         if not _KEY_ID.match(kid):
@@ -151,15 +190,15 @@ class Keyring(PublicKeys):
 
     @property
     def private_key(self) -> Ed25519PrivateKey:
-        return self._active[1]
+        return self.current()[1]
 
     def sign(self, message: bytes) -> tuple[str, bytes]:
-        kid, key = self._active
+        kid, key = self.current()
         return kid, key.sign(message)
 
     def signer(self) -> tuple[str, Ed25519PrivateKey]:
         """The active key id and key, read together."""
-        return self._active
+        return self.current()
 
     def rotate(self, hand_over: Callable[[Ed25519PrivateKey, Ed25519PrivateKey], object]
                | None = None) -> str:
@@ -180,6 +219,7 @@ class Keyring(PublicKeys):
                 raise
             staged.replace(self._private_path)
             self._remember(new.public_key())
+            self._on_disk = _file_identity(self._private_path)
             self._active = (key_id(self.name, new.public_key()), new)
             self._keys = self._load_public()
             return self.active_key_id
@@ -222,6 +262,12 @@ class Keyring(PublicKeys):
                 kid = key_id(item["name"], public)
                 keys[kid] = PublicKeyInfo(kid, item["name"], public, kid == active)
         return keys
+
+
+def _file_identity(path: Path) -> tuple[int, int, int]:
+    """What changes when the file is replaced: inode, size, modification time."""
+    st = path.stat()
+    return st.st_ino, st.st_size, st.st_mtime_ns
 
 
 def _stage_private(path: Path, key: Ed25519PrivateKey) -> Path:

@@ -52,6 +52,7 @@ from infrastructure.transparency.merkle import (
     leaf_hash,
     verify_inclusion,
 )
+from infrastructure.write_outcome import insert_and_confirm
 
 _DECIMAL = re.compile(r"0|[1-9][0-9]{0,9}")
 _HEX64 = re.compile(r"[0-9a-f]{64}")
@@ -426,7 +427,8 @@ class SignedEventStore(EventStore[UUID]):
                 p.stored(signature, i, size, root, tuple(tree.inclusion_proof(i, size)))
                 for i, p in enumerate(prepared)
             ]
-        notification_ids = self.recorder.insert_events(stored_events, **kwargs)
+        # A database error is reported only if nothing was stored (write_outcome.py).
+        notification_ids = insert_and_confirm(self.recorder, stored_events, **kwargs)
         with self._heads_lock:
             for rid, head in heads.items():
                 self._heads[rid] = head

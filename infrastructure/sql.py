@@ -134,14 +134,46 @@ class PostgresDatabase:
         )
 
     @contextmanager
+    def _checked_connection(self) -> Iterator[Any]:
+        """A pooled connection that answered an empty query just now. A dead one (a
+        terminated backend, a restarted server) is dropped and every idle connection of
+        the pool is checked and replaced at once, so the requests after a lost
+        connection do not fail one by one on stale ones. (The pool's own ``check=``
+        sleeps with an exponential backoff after each dead connection: 1 s, 2 s, 4 s…
+        — after all connections were lost, that is a 10 s stall.)"""
+        import psycopg
+        from psycopg_pool import ConnectionPool
+
+        for attempt in range(self.pool.max_size + 2):
+            conn = self.pool.getconn()
+            try:
+                ConnectionPool.check_connection(conn)
+            except psycopg.Error:
+                self.pool.putconn(conn)  # broken: the pool discards it
+                if attempt == 0:
+                    self.pool.check()
+                continue
+            break
+        else:
+            raise psycopg.OperationalError("no working database connection in the pool")
+        try:
+            yield conn
+        finally:
+            self.pool.putconn(conn)
+
+    @contextmanager
     def transaction(self) -> Iterator[Any]:
-        with self.pool.connection() as conn, conn.transaction(), conn.cursor() as cursor:
+        with self._checked_connection() as conn, conn.transaction(), conn.cursor() as cursor:
             yield cursor
 
     @contextmanager
     def reading(self) -> Iterator[Any]:
-        with self.pool.connection() as conn, conn.cursor() as cursor:
+        with self._checked_connection() as conn, conn.cursor() as cursor:
             yield cursor
+
+    def heal(self) -> None:
+        """Check every idle pooled connection now; replace the dead ones."""
+        self.pool.check()
 
     def close(self) -> None:
         self.pool.close()

@@ -29,6 +29,7 @@ class SQLViewStore:
     def __init__(self, db: Database, vault: SubjectKeyVault, *, prefix: str = "custody") -> None:
         self.db = db
         self.vault = vault
+        self.prefix = prefix
         self.table = f"{prefix}_views"
         self.tracking = f"{prefix}_view_tracking"
         big = "BIGINT" if db.dialect == "postgres" else "INTEGER"
@@ -156,6 +157,48 @@ class SQLViewStore:
             # wait for each other's locks in opposite order.
             cur.execute(f"UPDATE {self.tracking} SET position = 0 WHERE name = 'views'")
             cur.execute(f"DELETE FROM {self.table}")
+
+    def columns_out_of_line(self) -> list[tuple[str, str]]:
+        """(view, key) of every row whose indexed columns (what ``find`` filters on, e.g.
+        which school unit may read it) disagree with its document: an edit made in the
+        database, not by the projector."""
+        wrong = []
+        with self.db.reading() as cur:
+            cur.execute(f"SELECT view, key, {', '.join(INDEXED)}, doc FROM {self.table}")
+            for row in cur.fetchall():
+                doc = json.loads(row[-1])
+                if any(row[2 + i] != _column(doc, c) for i, c in enumerate(INDEXED)):
+                    wrong.append((str(row[0]), str(row[1])))
+        return wrong
+
+    # -- rebuilding beside the views readers use ---------------------------------------
+
+    def beside(self) -> SQLViewStore:
+        """An empty store of the same views in tables of their own (``<prefix>_next_…``)
+        to rebuild into while readers go on using these."""
+        shadow = SQLViewStore(self.db, self.vault, prefix=f"{self.prefix}_next")
+        shadow.reset()
+        return shadow
+
+    def take_over(self, built: SQLViewStore) -> int:
+        """Replace these views by ``built``'s, with its position, in one transaction:
+        a reader sees the old views or the new ones, never a half-built set. Events
+        that arrived after ``built``'s position are applied afterwards by whoever
+        follows the log (the compare-and-set makes an apply in flight start over).
+        Returns the new position."""
+        with self.db.transaction() as cur:
+            # The position first, like every apply: an apply in flight commits before
+            # this goes on, and none starts until this commits.
+            cur.execute(f"UPDATE {self.tracking} SET position = position WHERE name = 'views'")
+            cur.execute(f"SELECT position FROM {built.tracking} WHERE name = 'views'")
+            row = cur.fetchone()
+            position = int(row[0]) if row else 0
+            cur.execute(f"DELETE FROM {self.table}")
+            cur.execute(f"INSERT INTO {self.table} SELECT * FROM {built.table}")
+            cur.execute(f"UPDATE {self.tracking} SET position = %s WHERE name = 'views'",
+                        (position,))
+        built.reset()  # the copy is in place: give the space back
+        return position
 
 
 def _column(doc: Doc, column: str) -> str | None:

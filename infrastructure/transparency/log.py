@@ -81,6 +81,7 @@ class TransparencyLog:
             self.nodes: Any = PostgresNodeStore(pg_pool, table="custody_merkle_nodes",
                                                 schema=pg_schema)
             self._leaves = f'"{pg_schema}".custody_log_leaves'
+            self._node_table = f'"{pg_schema}".custody_merkle_nodes'
             self._checkpoints = f'"{pg_schema}".custody_checkpoints'
             self._handovers = f'"{pg_schema}".custody_key_handovers'
             blob, big = "BYTEA", "BIGINT"
@@ -93,6 +94,7 @@ class TransparencyLog:
             self._sqlite.execute("PRAGMA journal_mode=WAL")
             self.nodes = SQLiteNodeStore(self._sqlite, table="merkle_nodes")
             self._leaves, self._checkpoints = "log_leaves", "checkpoints"
+            self._node_table = "merkle_nodes"
             self._handovers = "key_handovers"
             blob, big = "BLOB", "INTEGER"
         with self._tx() as cur:
@@ -261,6 +263,13 @@ class TransparencyLog:
             row = cur.fetchone()
         return str(row[0]) if row else None
 
+    def checkpoints_latest(self) -> tuple[int, bytes] | None:
+        """Size and root of the latest checkpoint (one indexed row)."""
+        with self._tx() as cur:
+            cur.execute(f"SELECT size, root FROM {self._checkpoints} ORDER BY size DESC LIMIT 1")
+            row = cur.fetchone()
+        return (int(row[0]), bytes(row[1])) if row else None
+
     def checkpoints(self) -> list[tuple[int, bytes, str]]:
         with self._tx() as cur:
             cur.execute(f"SELECT size, root, note FROM {self._checkpoints} ORDER BY size")
@@ -273,6 +282,12 @@ class TransparencyLog:
         if row is None:
             raise LogError(f"seq {seq} is not in the log (yet)")
         return int(row[0])
+
+    def stored_nodes(self) -> list[tuple[int, int, bytes]]:
+        """Every stored tree node as (level, index, hash), for ``custody verify``."""
+        with self._tx() as cur:
+            cur.execute(f"SELECT level, idx, hash FROM {self._node_table} ORDER BY level, idx")
+            return [(int(level), int(i), bytes(h)) for level, i, h in cur.fetchall()]
 
     def leaves(self) -> list[tuple[int, int, bytes]]:
         with self._tx() as cur:

@@ -140,6 +140,10 @@ class MemoryNodeStore:
     def size(self) -> int:
         return self._size
 
+    def items(self) -> dict[NodeKey, bytes]:
+        """Every node held (a copy): what a stored tree of the same leaves must hold."""
+        return dict(self._nodes)
+
 
 def _split(n: int) -> int:
     """Largest power of two strictly smaller than ``n`` (``n >= 2``), as in RFC 9162."""
