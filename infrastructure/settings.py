@@ -27,6 +27,10 @@ class Settings(BaseSettings):
     """Seconds between checkpoints while events are being stored."""
     projection_wait_timeout: float = 5.0
     """How long a query waits for the views to reach the caller's last write."""
+    max_body_bytes: int = 1024 * 1024
+    """The largest request body accepted (413 above it, refused while it streams in)."""
+    max_upload_bytes: int = 50 * 1024 * 1024
+    """The largest inventory upload (``POST /api/v1/inventory``)."""
 
     @property
     def uses_postgres(self) -> bool:
