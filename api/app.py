@@ -8,7 +8,9 @@ from contextlib import asynccontextmanager
 import anyio.to_thread
 from fastapi import FastAPI
 
-from api import answers, observability, problems
+from api import answers, docs, observability, problems
+from api.guards import BodyLimit, NoStore
+from api.idempotency import Idempotency, actor_from_runtime
 from api.observability import Metrics, configure_logging
 from api.routes import (
     culling,
@@ -29,6 +31,7 @@ from api.web import routes as web
 from api.web import sessions as web_sessions
 from api.web import work as web_work
 from infrastructure.bootstrap import Runtime, bootstrap
+from infrastructure.idempotency import SQLIdempotencyStore
 from infrastructure.settings import Settings
 
 
@@ -44,6 +47,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         # thread pool. A bounded pool queues excess requests instead of letting 40
         # threads contend for 2 cores and the database pools (lower p99, same throughput).
         anyio.to_thread.current_default_thread_limiter().total_tokens = settings.worker_threads
+        app.state.idempotency = idempotency_store(rt)
         rt.custody.listeners.append(lambda _seq, n: metrics.event_appended(n))
         rt.custody.listeners.append(answers.remember_commit)
         if runtime is None:
@@ -61,14 +65,25 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         summary="Chain of custody of school records through the Unikum shutdown "
         "(BU 2017/503 § 88).",
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
     )
 
     metrics = Metrics()
     app.state.metrics = metrics
     observability.install(app, metrics)
+    # Outermost last: the body limit sees every byte first; the idempotency keeper
+    # reads a body only through it; innermost, what a request committed is remembered
+    # so that no later failure answers it as if nothing was stored.
+    app.add_middleware(answers.RememberWrites)
+    app.add_middleware(Idempotency, store=lambda scope: getattr(scope["app"].state,
+                                                                 "idempotency", None),
+                       actor_of=actor_from_runtime)
+    app.add_middleware(NoStore)
+    app.add_middleware(BodyLimit, default=settings.max_body_bytes,
+                       upload=settings.max_upload_bytes, upload_paths={"/api/v1/inventory"})
     problems.install(app)
     web_fallback.install(app)
-    app.add_middleware(answers.RememberWrites)
     # The culling router first: it owns POST …/copies/{id}/cull (a paper copy is culled
     # from an approved culling list only).
     for router in (culling.router, deliveries.router, setup.router, staff.router,
@@ -76,5 +91,11 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
                    log.router, signin.router, admin.router, web_work.router,
                    web_sessions.router, web_lists.router, web_assignments.router, web.router):
         app.include_router(router)
+    docs.install(app)
 
     return app
+
+
+def idempotency_store(rt: Runtime) -> SQLIdempotencyStore:
+    """The keys' table beside the views (the views' database, both backends)."""
+    return SQLIdempotencyStore(rt.views.db)

@@ -122,7 +122,8 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     def on_http(request: Request, error: StarletteHTTPException) -> JSONResponse:
-        titles = {404: "Not found", 405: "Method not allowed", 401: "Not authenticated"}
+        titles = {404: "Not found", 405: "Method not allowed", 401: "Not authenticated",
+                  413: "Request body too large"}
         return problem(error.status_code, f"http-{error.status_code}",
                        titles.get(error.status_code, "HTTP error"), str(error.detail))
 
@@ -159,6 +160,22 @@ def install(app: FastAPI) -> None:
             return stored
         return problem(503, "outcome-unknown", "Whether the change was stored is not known",
                        str(error), headers_extra={"Retry-After": "1"})
+    @app.exception_handler(UnicodeError)
+    def on_undecodable(request: Request, error: UnicodeError) -> JSONResponse:
+        # A lone surrogate (``"\\ud800"`` in JSON) is a valid Python string but no text
+        # a database, a signature or a file can hold: malformed input, nothing stored.
+        return problem(422, "invalid-input", "Invalid input",
+                       "the input holds text that is not valid Unicode (e.g. a lone "
+                       "surrogate); nothing was stored",
+                       errors=[{"field": "body", "message": "not valid Unicode text"}])
+
+    @app.exception_handler(Exception)
+    def on_unexpected(request: Request, error: Exception) -> JSONResponse:
+        log.error("unexpected error on %s %s", request.method, request.url.path,
+                  exc_info=error)
+        return problem(500, "internal-error", "Internal error",
+                       "the service failed unexpectedly; the outcome of a write is unknown: "
+                       "read the resource again before repeating it")
 
     @app.exception_handler(ProjectionLagError)
     def on_lag(request: Request, error: ProjectionLagError) -> JSONResponse:

@@ -102,6 +102,22 @@ class ViewsAsOf:
     def get_many(self, view: str, keys: Sequence[str]) -> list[Doc]:
         return [d for d in self.views.get_many(view, keys) if self._existed(view, d)]
 
+    def page(self, view: str, after: str, limit: int, **where: str | None) -> list[Doc]:
+        """Keyset paging as the live store does it, of what existed at the moment
+        (copies are found by place only, as in :meth:`find`)."""
+        if view == "copies":
+            raise ValueError("copies as of a moment are found by place (school_id)")
+        found: list[Doc] = []
+        while len(found) < limit:
+            batch = self.views.page(view, after, limit, **where)
+            if not batch:
+                break
+            found.extend(d for d in batch if self._existed(view, d))
+            after = str(batch[-1].get("id", after))
+            if len(batch) < limit:
+                break
+        return found[:limit]
+
     def _existed(self, view: str, doc: Doc) -> bool:
         since = doc.get("registered_at") or doc.get("captured_at")
         began = _instant(since) if isinstance(since, str) else None

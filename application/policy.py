@@ -376,3 +376,9 @@ def require_external_receipt(principal: Principal, copy: Copy) -> None:
         return
     raise NotAuthorisedError(
         f"the receipt is recorded by the custodian of {copy.school_id} or the archivist")
+
+
+def require_staff_list(principal: Principal) -> None:
+    """The staff list (names, roles, school units) is for the admin, the archivist and
+    auditors."""
+    require(principal, Role.ADMIN, Role.ARCHIVIST, Role.AUDITOR, doing="list the staff")

@@ -86,6 +86,14 @@ class LocalAgreementGate:
                 self._cond.notify_all()
 
 
+class SearchIndex(Protocol):
+    """Keyed lookups by personal data for the records search: the personnummer's record id
+    and a name token's index entry (HMACs under the master key, never the plain text)."""
+
+    def student_record_id(self, normalized_personnummer: str) -> UUID: ...
+    def name_token_key(self, token: str) -> str: ...
+
+
 @dataclass(frozen=True)
 class StorePorts:
     """How the event store is built: the signing mapper and the chained event store."""
@@ -150,6 +158,9 @@ class ViewStore(Protocol):
         out (one query)."""
     def find(self, view: str, **where: str | None) -> list[Doc]: ...
     def all(self, view: str) -> list[Doc]: ...
+    def page(self, view: str, after: str, limit: int, **where: str | None) -> list[Doc]:
+        """At most ``limit`` documents of ``view`` whose key sorts after ``after``, in key
+        order (the store's own order), filtered like :meth:`find`."""
     def reset(self) -> None: ...
 
 
@@ -251,3 +262,28 @@ class IdentityProvider(Protocol):
         """The ID token's claims, its signature and claims (``iss``, ``aud``, ``exp``,
         ``nonce``) checked; else ``NotAuthenticatedError``."""
         ...
+
+
+@dataclass(frozen=True)
+class StoredAnswer:
+    """What an ``Idempotency-Key`` was first answered with (``status`` None: the first
+    request has not finished, or its process died before it could say)."""
+
+    fingerprint: str
+    status: int | None
+    content_type: str
+    body: bytes
+    age_seconds: float
+
+
+class IdempotencyStore(Protocol):
+    """The first answer to each (actor, Idempotency-Key), kept for ``ttl_seconds``."""
+
+    ttl_seconds: float
+
+    def claim(self, actor: str, key: str, fingerprint: str) -> StoredAnswer | None:
+        """Claim the key for a request now starting (None), or what is stored for it."""
+    def complete(self, actor: str, key: str, status: int, content_type: str,
+                 body: bytes) -> None: ...
+    def release(self, actor: str, key: str) -> None:
+        """Forget a claim whose request stored nothing (a 503), so a retry runs again."""

@@ -39,6 +39,7 @@ import json
 import logging
 import threading
 import time
+from bisect import insort
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 from uuid import UUID
@@ -50,10 +51,12 @@ from application.ports import (
     FeedItem,
     IntegrityViolationError,
     LogFollower,
+    SearchIndex,
     ViewPositionMovedError,
     ViewStore,
     ViewWriter,
 )
+from application.search import name_tokens, shard_of
 from domain.actor import Actor
 from domain.agreement import ArchiveAgreement, SchoolYear
 from domain.culling import CullingDecision
@@ -86,9 +89,16 @@ def _id(value: Any) -> str:
 
 
 class Projector:
-    """Pure: (event, seq) -> document changes. Knows every event type of the domain."""
+    """Pure: (event, seq) -> document changes. Knows every event type of the domain.
 
-    def __init__(self) -> None:
+    With a ``search`` index it also keeps the records search's name index: view
+    ``name_index``, one posting list of record ids per (keyed token, shard), and
+    ``name_index_of`` (a record's entries, to take them out when it is culled). These
+    hold keyed HMACs only and are not part of the views an export compares (an offline
+    verifier has no master key)."""
+
+    def __init__(self, search: SearchIndex | None = None) -> None:
+        self.search = search
         r, a, q = Record, Actor, DocumentRequest
         self.handlers: dict[type, Callable[[ViewWriter, Any, FeedItem], None]] = {
             SchoolUnit.Registered: self.school_registered,
@@ -272,6 +282,31 @@ class Projector:
 
     def student_captured(self, w: ViewWriter, e: Any, item: FeedItem) -> None:
         self._save_record(w, self._new_record(e, "student_documentation"), e, item)
+        name = (e.personal or {}).get("name") if isinstance(e.personal, dict) else None
+        if self.search is not None and name:
+            self._index_name(w, str(e.originator_id), name)
+
+    def _index_name(self, w: ViewWriter, record_id: str, name: str) -> None:
+        assert self.search is not None
+        entries = [f"{self.search.name_token_key(t)}.{shard_of(record_id)}"
+                   for t in name_tokens(name)]
+        for entry in entries:
+            posting = w.get("name_index", entry) or {"id": entry, "record_ids": []}
+            if record_id not in posting["record_ids"]:
+                insort(posting["record_ids"], record_id)
+            w.put("name_index", entry, posting, owned=True)
+        w.put("name_index_of", record_id, {"id": record_id, "entries": entries}, owned=True)
+
+    def _unindex_name(self, w: ViewWriter, record_id: str) -> None:
+        mine = w.get("name_index_of", record_id)
+        if mine is None:
+            return
+        for entry in mine["entries"]:
+            posting = w.get("name_index", entry)
+            if posting is not None and record_id in posting["record_ids"]:
+                posting["record_ids"].remove(record_id)
+                w.put("name_index", entry, posting, owned=True)
+        w.put("name_index_of", record_id, {"id": record_id, "entries": []}, owned=True)
 
     def general_captured(self, w: ViewWriter, e: Any, item: FeedItem) -> None:
         self._save_record(w, self._new_record(e, "general_information"), e, item)
@@ -386,6 +421,8 @@ class Projector:
         record["culled"] = {"certificate_id": str(e.certificate_id), "at": _iso(e.timestamp)}
         self._save_record(w, record, e, item)
         self._cull_entry(w, e, item, record, None)
+        if self.search is not None:
+            self._unindex_name(w, record["id"])
 
     # -- students ----------------------------------------------------------------------------
 
@@ -617,10 +654,11 @@ def _hints(items: Iterable[FeedItem]) -> list[str]:
 class ProjectionRunner:
     """Feeds the projector from the log; exactly once per event; stops loudly on forgery."""
 
-    def __init__(self, feed: EventFeed, store: ViewStore, *, batch_size: int = 500) -> None:
+    def __init__(self, feed: EventFeed, store: ViewStore, *, batch_size: int = 500,
+                 search: SearchIndex | None = None) -> None:
         self.feed = feed
         self.store = store
-        self.projector = Projector()
+        self.projector = Projector(search)
         self.batch_size = batch_size
         self.error: str | None = None
         self._lock = threading.RLock()
@@ -832,6 +870,11 @@ class MemoryViewStore:
 
     def all(self, view: str) -> list[Doc]:
         return self.find(view)
+
+    def page(self, view: str, after: str, limit: int, **where: str | None) -> list[Doc]:
+        keys = sorted(k for (v, k), d in self._docs.items() if v == view and k > after and all(
+            val is None or d.get(c) == val for c, val in where.items()))
+        return self.get_many(view, keys[:limit])
 
     def reset(self) -> None:
         self._docs.clear()

@@ -12,6 +12,7 @@ from uuid import UUID
 
 from application.as_of import ViewsAsOf
 from application.as_of import record_as_of as replay_record
+from application.paging import Page, SortKey, check_limit, decode_cursor, encode_cursor, page_of
 from application.policy import (
     ARCHIVE_READERS,
     READERS,
@@ -26,10 +27,20 @@ from application.policy import (
     require_record_lookup,
     require_rollover_reader,
     require_shelf_list,
+    require_staff_list,
 )
-from application.ports import Doc, EventFeed, EventHistory, FeedItem, ViewStore, ViewWriter
+from application.ports import (
+    Doc,
+    EventFeed,
+    EventHistory,
+    FeedItem,
+    SearchIndex,
+    ViewStore,
+    ViewWriter,
+)
 from application.projections import MemoryViewStore, ProjectionRunner
-from domain.errors import InvalidInputError, NotFoundError
+from application.search import SHARDS, name_tokens
+from domain.errors import InvalidInputError, NotAuthorisedError, NotFoundError
 from domain.personnummer import InvalidPersonnummerError, Personnummer
 
 __all__ = ["ARCHIVE_READERS", "READERS", "CustodyQueries"]  # the roles: application.policy
@@ -65,6 +76,16 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def sort_key_json(personnummer: str | None) -> SortKey:
+    """:func:`sort_key` in JSON values (a cursor holds it)."""
+    return tuple(v.isoformat() if isinstance(v, dt.date) else v for v in sort_key(personnummer))
+
+
+def by_personnummer(row: Doc) -> SortKey:
+    """Personnummer order, then the copy: unique and unchanging for a copy's life."""
+    return (*sort_key_json(row.get("personnummer")), str(row["copy_id"]))
+
+
 def sort_key(personnummer: str | None) -> tuple[Any, ...]:
     if not personnummer:
         return (dt.date.max, "", 0)
@@ -76,7 +97,9 @@ def sort_key(personnummer: str | None) -> tuple[Any, ...]:
 
 class CustodyQueries:
     def __init__(self, views: ViewStore, runner: ProjectionRunner, feed: EventFeed,
-                 history: EventHistory, wait_timeout: float = 5.0) -> None:
+                 history: EventHistory, wait_timeout: float = 5.0,
+                 search: SearchIndex | None = None) -> None:
+        self.search = search
         self.history_source = history
         self.views = views
         self.runner = runner
@@ -428,3 +451,117 @@ class CustodyQueries:
         self.fresh()
         return sorted(self.views.all("actors"), key=lambda a: a["name"])
 
+
+    # -- pages (cursor paging of every list; ``application.paging``) ---------------------
+
+    def records_page(self, principal: Principal, *, school_id: str | None = None,
+                     kind: str | None = None, status: str | None = None,
+                     q: str | None = None, limit: int = 100,
+                     cursor: str | None = None) -> Page:
+        """Find records, general information included, in record-id order. ``q`` is a
+        personnummer (any notation) or a name: every token of it must match (the keyed
+        name index, so no personal data is decrypted to search)."""
+        require_record_lookup(principal)
+        check_limit(limit)
+        after = decode_cursor(cursor)
+        after_id = str(after[0]) if after else ""
+        self.fresh()
+        found: list[Doc] = []
+        for batch in self._record_batches(q, after_id, limit + 1, school_id, status):
+            copies = {c["id"]: c for c in self.views.get_many(
+                "copies", [cid for r in batch for cid in r["copy_ids"]])}
+            for record in batch:
+                if (kind and record["kind"] != kind) or (
+                        school_id and record["school_id"] != school_id) or (
+                        status and record["status"] != status):
+                    continue
+                mine = [copies[c] for c in record["copy_ids"] if c in copies]
+                try:
+                    self._readable(principal, record, mine)
+                except NotAuthorisedError:
+                    continue
+                found.append(self.public_record(record, mine))
+            if len(found) > limit:
+                break
+        items = found[:limit]
+        more = len(found) > limit
+        return Page(items, encode_cursor((items[-1]["id"],)) if more else None)
+
+    def _record_batches(self, q: str | None, after_id: str, size: int,
+                        school_id: str | None, status: str | None) -> Any:
+        if q is not None:
+            ids = sorted(i for i in self._matching(q) if i > after_id)
+            for start in range(0, len(ids), size):
+                yield self.views.get_many("records", ids[start:start + size])
+            return
+        position = after_id
+        while True:
+            batch = self.views.page("records", position, size, school_id=school_id,
+                                    status=status)
+            if not batch:
+                return
+            yield batch
+            position = batch[-1]["id"]
+
+    def _matching(self, q: str) -> set[str]:
+        """Record ids matching a personnummer or every name token of ``q``."""
+        if self.search is None:
+            return set()
+        try:
+            personnummer = Personnummer.parse(q.strip())
+        except InvalidPersonnummerError:
+            pass
+        else:
+            return {str(self.search.student_record_id(personnummer.normalized))}
+        tokens = name_tokens(q)
+        if not tokens:
+            return set()
+        matched: set[str] | None = None
+        for token in tokens:
+            key = self.search.name_token_key(token)
+            ids = {rid for doc in self.views.get_many(
+                "name_index", [f"{key}.{shard}" for shard in SHARDS])
+                for rid in doc["record_ids"]}
+            matched = ids if matched is None else matched & ids
+            if not matched:
+                return set()
+        return matched or set()
+
+    def shelf_list_page(self, principal: Principal, limit: int, cursor: str | None,
+                        as_of: dt.datetime | None = None) -> Page:
+        check_limit(limit)
+        return page_of(self.shelf_list(principal, as_of), by_personnummer, limit, cursor)
+
+    def holdings_page(self, principal: Principal, school_id: str, limit: int,
+                      cursor: str | None, as_of: dt.datetime | None = None) -> Page:
+        """The copies a school unit holds, those on their way to it included (status
+        ``in_transit``), in personnummer order."""
+        check_limit(limit)
+        held = self.holdings(principal, school_id, as_of)
+        return page_of(held["copies"] + held["incoming"], by_personnummer, limit, cursor)
+
+    def request_log_page(self, principal: Principal, limit: int, cursor: str | None, *,
+                         school_id: str | None = None, status: str | None = None,
+                         actor_id: str | None = None) -> Page:
+        check_limit(limit)
+        rows = self.request_log(principal, school_id=school_id, status=status,
+                                actor_id=actor_id)
+        return page_of(rows, lambda r: (int(r["seq"]), str(r["id"])), limit, cursor)
+
+    def culls_page(self, principal: Principal, limit: int, cursor: str | None) -> Page:
+        check_limit(limit)
+        return page_of(self.culls(principal), lambda r: (int(r["seq"]), str(r["certificate_id"])),
+                       limit, cursor)
+
+    def schools_page(self, limit: int, cursor: str | None) -> Page:
+        check_limit(limit)
+        return page_of(self.schools(), lambda s: (str(s["id"]),), limit, cursor)
+
+    def actors_page(self, principal: Principal, limit: int, cursor: str | None) -> Page:
+        """Staff, by name (then id); for the admin, the archivist and auditors."""
+        require_staff_list(principal)
+        check_limit(limit)
+        rows = [{"id": a["id"], "name": a["name"], "role": a["role"],
+                 "school_id": a.get("school_id"), "revoked": bool(a.get("revoked")),
+                 "registered_at": a.get("registered_at")} for a in self.actors()]
+        return page_of(rows, lambda a: (str(a["name"]), str(a["id"])), limit, cursor)

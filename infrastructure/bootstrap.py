@@ -251,10 +251,11 @@ def bootstrap(settings: Settings | None = None, *, clock: Clock | None = None) -
     views_db = open_database(settings, "views.sqlite")
     views = SQLViewStore(views_db, vault)
     feed = SignedEventFeed(custody.recorder, cast(SignedMapper, custody.mapper))
-    runner = ProjectionRunner(feed, views)
+    runner = ProjectionRunner(feed, views, search=blind)
     custody.listeners.append(lambda _seq, _n: runner.notify())
     history = SignedHistory(custody.recorder, cast(SignedMapper, custody.mapper))
-    queries = CustodyQueries(views, runner, feed, history, settings.projection_wait_timeout)
+    queries = CustodyQueries(views, runner, feed, history, settings.projection_wait_timeout,
+                             search=blind)
     rt = Runtime(settings, keyring, vault, blind, custody, views, runner, queries,
                  [keys_db, views_db, credentials_db])
     provider = OpenIdProvider(settings.oidc_issuer or "", settings.oidc_client_id or "",

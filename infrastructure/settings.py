@@ -56,6 +56,10 @@ class Settings(BaseSettings):
     @property
     def uses_oidc(self) -> bool:
         return bool(self.oidc_issuer and self.oidc_client_id and self.oidc_client_secret)
+    max_body_bytes: int = 1024 * 1024
+    """The largest request body accepted (413 above it, refused while it streams in)."""
+    max_upload_bytes: int = 50 * 1024 * 1024
+    """The largest inventory upload (``POST /api/v1/inventory``)."""
 
     @property
     def uses_postgres(self) -> bool:

@@ -52,6 +52,12 @@ class BlindIndex:
                           hashlib.sha256).digest()
         return UUID(bytes=digest[:16], version=4)
 
+    def name_token_key(self, token: str) -> str:
+        """The keyed index entry of one normalised name token (``application.search``):
+        without the master key nobody can tell which name a stored entry stands for."""
+        return hmac.new(self._key, b"name-token:" + token.encode(),
+                        hashlib.sha256).hexdigest()[:32]
+
     def commitment(self, content: bytes) -> str:
         """A keyed commitment to culled content: proves what was culled without keeping it."""
         return hmac.new(self._key, b"commitment:" + content, hashlib.sha256).hexdigest()

@@ -150,6 +150,24 @@ class SQLViewStore:
     def all(self, view: str) -> list[Doc]:
         return self.find(view)
 
+    def page(self, view: str, after: str, limit: int, **where: str | None) -> list[Doc]:
+        """Keyset paging on the primary key (``view``, ``key``): the key order is the
+        database's, and so is the ``key > after`` comparison, so pages never overlap."""
+        clauses = ["view = %s", "key > %s"]
+        params: list[Any] = [view, after]
+        for column, value in where.items():
+            if column not in INDEXED:
+                raise ValueError(f"{column} is not an indexed column")
+            if value is not None:
+                clauses.append(f"{column} = %s")
+                params.append(value)
+        params.append(limit)
+        with self.db.reading() as cur:
+            cur.execute(f"SELECT doc FROM {self.table} WHERE {' AND '.join(clauses)} "
+                        "ORDER BY key LIMIT %s", params)
+            rows = cur.fetchall()
+        return [self._decode(r[0]) for r in rows]
+
     def reset(self) -> None:
         with self.db.transaction() as cur:
             # The position first, like every apply: an apply in flight (another process)

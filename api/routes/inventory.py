@@ -5,13 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
+from starlette.concurrency import run_in_threadpool
 
 from api.deps import CurrentActor, CustodyDep
+from api.models import InventoryReport
 from application.importing import import_inventory
 from domain.errors import InvalidInputError
 
 router = APIRouter(prefix="/api/v1", tags=["records"])
-MAX_BYTES = 200 * 1024 * 1024
 
 
 CSV_BODY = {
@@ -25,20 +26,20 @@ CSV_BODY = {
 }
 
 
-@router.post("/inventory", openapi_extra=CSV_BODY)
+@router.post("/inventory", openapi_extra=CSV_BODY, response_model=InventoryReport)
 async def import_csv(request: Request, actor: CurrentActor, custody: CustodyDep
                      ) -> dict[str, Any]:
     """Capture the Unikum inventory posted as ``text/csv``; 200 with the report (rejected
-    rows named by line), idempotent like the command."""
-    body = await request.body()
-    if len(body) > MAX_BYTES:
-        raise InvalidInputError("the inventory is larger than 200 MB; use custody import")
+    rows named by line), idempotent like the command. The body is read as it streams in
+    and refused with 413 past ``CUSTODY_MAX_UPLOAD_BYTES`` (50 MiB by default)."""
+    chunks: list[bytes] = []
+    async for chunk in request.stream():  # the body limit counts every chunk
+        chunks.append(chunk)
     try:
-        text = body.decode("utf-8-sig")
+        text = b"".join(chunks).decode("utf-8-sig")
     except UnicodeDecodeError:
         raise InvalidInputError("the inventory must be UTF-8 text", field="body") from None
-    from starlette.concurrency import run_in_threadpool
-
+    del chunks
     report = await run_in_threadpool(import_inventory, custody, actor, text)
     return {
         "rows": report.rows,

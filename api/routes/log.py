@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import PlainTextResponse, Response
 
 from api.deps import CurrentActor
+from api.models import ConsistencyProof, InclusionProof, Keys
 from api.schemas import BIGINT, SeqPath, TreeSizeQuery
 from application.policy import require_audit, require_log_proofs
 from application.ports import StoreExports
@@ -24,6 +25,8 @@ def _log(request: Request) -> Any:
 
 @router.get("/log/checkpoint", response_class=PlainTextResponse)
 def checkpoint(request: Request, actor: CurrentActor) -> PlainTextResponse:
+    """The latest signed checkpoint (C2SP signed note: origin, tree size, root hash,
+    signature lines)."""
     note = _log(request).latest_checkpoint()
     if note is None:
         note = _log(request).seal_and_checkpoint()
@@ -32,9 +35,10 @@ def checkpoint(request: Request, actor: CurrentActor) -> PlainTextResponse:
     return PlainTextResponse(note, media_type="text/plain; charset=utf-8")
 
 
-@router.get("/log/entries/{seq}/inclusion")
+@router.get("/log/entries/{seq}/inclusion", response_model=InclusionProof)
 def inclusion(seq: SeqPath, request: Request, actor: CurrentActor,
               tree_size: TreeSizeQuery = None) -> Doc:
+    """The RFC 9162 audit path of an event under a tree size (base64 hashes)."""
     require_log_proofs(actor)
     log = _log(request)
     log.seal()
@@ -51,21 +55,27 @@ def proof_text(seq: SeqPath, request: Request, actor: CurrentActor) -> PlainText
     return PlainTextResponse(log.proof_text(seq))
 
 
-@router.get("/log/consistency")
+@router.get("/log/consistency", response_model=ConsistencyProof)
 def consistency(request: Request, actor: CurrentActor, first: int = Query(ge=0, le=BIGINT),
                 second: int = Query(ge=1, le=BIGINT)) -> Doc:
+    """The RFC 9162 consistency proof between two tree sizes (base64 hashes)."""
     require_log_proofs(actor, doing="read consistency proofs")
     result: Doc = _log(request).consistency(first, second)
     return result
 
 
-@router.get("/keys")
+@router.get("/keys", response_model=Keys)
 def keys(request: Request, actor: CurrentActor) -> Doc:
+    """Every signing key, old ones included, with its C2SP verifier key."""
     keyring = request.app.state.runtime.keyring
     return {"keys": [k.as_dict() for k in keyring.all()]}
 
 
-@router.get("/export")
+@router.get("/export", response_class=Response, responses={200: {
+    "content": {"application/json": {"schema": {"type": "object"}},
+                "application/zip": {"schema": {"type": "string", "format": "binary"}}},
+    "description": "The export bundle (events as signed, keys, checkpoints, views), or an "
+                   "E-ARK SIP (zip) with format=sip"}})
 def export(request: Request, actor: CurrentActor,
            format: Literal["bundle", "sip"] = "bundle",
            school_year: int | None = Query(default=None, ge=2000, le=2100)) -> Response:

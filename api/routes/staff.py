@@ -6,10 +6,8 @@ from uuid import UUID
 
 from fastapi import APIRouter, Response, status
 
-from api.deps import CredentialsDep, CurrentActor, QueriesDep
+from api.deps import CredentialsDep, CurrentActor
 from api.schemas import (
-    ActorList,
-    ActorPublic,
     RevocationCreate,
     RevocationDone,
     TokenCreate,
@@ -17,19 +15,8 @@ from api.schemas import (
     TokenList,
     TokenPublic,
 )
-from application.policy import require_set_up
 
 router = APIRouter(prefix="/api/v1", tags=["staff"])
-
-
-@router.get("/actors", response_model=ActorList)
-def list_actors(actor: CurrentActor, queries: QueriesDep) -> ActorList:
-    require_set_up(actor, doing="list staff")
-    return ActorList(items=[
-        ActorPublic(id=a["id"], name=a["name"], role=a["role"], school_id=a["school_id"],
-                    revoked=a["revoked"], registered_at=a.get("registered_at"))
-        for a in queries.actors()
-    ], next_cursor=None)
 
 
 @router.post("/actors/{actor_id}/tokens", status_code=status.HTTP_201_CREATED,

@@ -735,7 +735,8 @@ class TestEveryRoleAgainstEveryEndpoint:
         before = world.events()
         body = assert_problem(world.send(role, call), 403)
         assert world.events() == before + 1
-        logged = world.api.get("auditor", "/api/v1/requests", actor_id=world.api.ids[role]).json()
+        logged = world.api.get("auditor", "/api/v1/requests",
+                               actor_id=world.api.ids[role]).json()["items"]
         rows = [r for r in logged if r["id"] == body["request_id"]]
         assert [(r["status"], r["record_id"]) for r in rows] == [
             ("refused", call.json["record_id"])]
@@ -898,7 +899,7 @@ class TestRequestsAreAuthorisedAtTheMomentOfTheRequest:
             "POST", "/api/v1/requests", {"record_id": s.record_id, "purpose": "samtal"})), 403)
         assert "not assigned" in body["detail"]
         assert world.events() == before + 1
-        log = world.api.get("teacher", "/api/v1/requests").json()
+        log = world.api.get("teacher", "/api/v1/requests").json()["items"]
         assert [r["status"] for r in log if r["id"] == body["request_id"]] == ["refused"]
 
     def test_a_principal_of_another_unit_is_refused(self, world: World) -> None:

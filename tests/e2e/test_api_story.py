@@ -65,7 +65,7 @@ class TestTheSeedStory:
         bo_school = school_copy(api, bo)
 
         # Shelf list in personnummer order (1999 before 2003 before 2004).
-        shelf = api.get("auditor", "/api/v1/archive/shelf-list").json()
+        shelf = api.get("auditor", "/api/v1/archive/shelf-list").json()["items"]
         assert [row["personnummer"] for row in shelf] == [BO, CID, ANNA]
         assert all(row["verified"] for row in shelf)
 
@@ -91,7 +91,7 @@ class TestTheSeedStory:
         refusal = api.post("other_teacher", "/api/v1/requests",
                            {"record_id": anna, "purpose": "nyfiken"}, expect=403).json()
         assert refusal["type"].endswith("not-authorised")
-        log = api.get("auditor", "/api/v1/requests").json()
+        log = api.get("auditor", "/api/v1/requests").json()["items"]
         assert [r["status"] for r in log] == ["returned", "refused"]
         assert log[1]["actor"] == api.ids["other_teacher"]
         assert log[1]["id"] == refusal["request_id"]
@@ -103,11 +103,13 @@ class TestTheSeedStory:
         api.post("custodian_holmes", f"/api/v1/records/{anna}/copies/{anna_school}/transfer",
                  {"to_school_id": "kvistberg"}, expect=200)
         incoming = api.get("custodian_kvistberg", "/api/v1/schools/kvistberg/holdings").json()
-        assert [c["copy_id"] for c in incoming["incoming"]] == [anna_school]
+        assert [(c["copy_id"], c["status"]) for c in incoming["items"]] == [
+            (anna_school, "in_transit")]
         api.post("custodian_kvistberg",
                  f"/api/v1/records/{anna}/copies/{anna_school}/receipt", expect=200)
         holdings = api.get("custodian_kvistberg", "/api/v1/schools/kvistberg/holdings").json()
-        assert [c["copy_id"] for c in holdings["copies"]] == [anna_school]
+        assert [(c["copy_id"], c["status"]) for c in holdings["items"]] == [
+            (anna_school, "at_school")]
 
         # Bo finished compulsory school; his school copy goes on a culling list under
         # point 4, the principal approves it, and the custodian who holds it destroys it.
@@ -126,7 +128,7 @@ class TestTheSeedStory:
         api.post("archivist", f"/api/v1/records/{news}/cull",
                  {"decision": "BU 2017/503 § 88", "point": 1, "method": "deletion"},
                  expect=200)
-        register = api.get("auditor", "/api/v1/culls").json()
+        register = api.get("auditor", "/api/v1/culls").json()["items"]
         assert {c["point"] for c in register} == {1, 4}
         certificate = api.get("auditor", f"/api/v1/culls/{cull['certificate_id']}").json()
         assert certificate["condition"] == "student finished compulsory school on 2018-06-15"

@@ -63,7 +63,7 @@ def test_the_service_answers_over_http_and_issues_checkpoints(
                          headers=auth, timeout=5)
     assert created.status_code == 201, created.text
     schools = httpx.get(f"{base}/api/v1/schools", headers=auth, timeout=5).json()
-    assert [s["id"] for s in schools] == ["holmes"]
+    assert [s["id"] for s in schools["items"]] == ["holmes"]
     # The background sealer signs a checkpoint within its interval (default 1 s).
     deadline = time.monotonic() + 10
     while True:
