@@ -9,7 +9,7 @@ from fastapi import FastAPI
 
 from api import observability, problems
 from api.observability import Metrics, configure_logging
-from api.routes import inventory, log, records, reports, requests, setup
+from api.routes import inventory, log, records, reports, requests, setup, students
 from api.web import routes as web
 from infrastructure.bootstrap import Runtime, bootstrap
 from infrastructure.settings import Settings
@@ -46,7 +46,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     observability.install(app, metrics)
     problems.install(app)
     for router in (setup.router, records.router, inventory.router, requests.router,
-                   reports.router, log.router, web.router):
+                   reports.router, log.router, students.router, web.router):
         app.include_router(router)
 
     return app

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hmac
 from typing import Annotated
 
@@ -49,9 +50,25 @@ def get_principal(
             if not hmac.compare_digest(sent, csrf_token_for(token)):
                 raise NotAuthorisedError(
                     "a change made with the web session needs its X-CSRF-Token header")
-    principal = get_custody(request).authenticate(token)
+    principal = dataclasses.replace(get_custody(request).authenticate(token),
+                                    via=route_of(request))
     request.state.principal = principal
     return principal
+
+
+def route_of(request: Request) -> str:
+    """The route template the call came through (never its path: a path may hold a
+    personnummer), for the access log."""
+    route = request.scope.get("route")
+    path = getattr(route, "path", None)
+    if path is None:
+        from starlette.routing import Match
+
+        for candidate in request.app.router.routes:
+            if candidate.matches(request.scope)[0] is Match.FULL:
+                path = getattr(candidate, "path", None)
+                break
+    return f"{request.method} {path or '?'}"
 
 
 CustodyDep = Annotated[Custody, Depends(get_custody)]

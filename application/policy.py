@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from enum import StrEnum
 from uuid import UUID
 
 from domain.actor import Actor, Role
@@ -27,6 +28,9 @@ class Principal:
     role: Role
     school_id: str | None
     assignments: frozenset[UUID] = frozenset()
+    via: str = ""
+    """The door the caller came through (``GET /api/v1/records/{record_id}``, a CLI
+    command): what the access log records as the route."""
 
     @classmethod
     def of(cls, actor: Actor) -> Principal:
@@ -84,10 +88,13 @@ def require_read(principal: Principal, school_id: str | None,
         or principal.school_id in set(copy_school_ids)
     ):
         return
-    raise NotAuthorisedError(
-            "staff may not browse student records; order the document from the designated "
-            "custodian instead (POST /api/v1/requests)"
-        )
+    raise NotAuthorisedError(NOT_READABLE)
+
+
+NOT_READABLE = ("staff may not browse student records; order the document from the "
+                "designated custodian instead (POST /api/v1/requests)")
+"""The one answer to a read that is not allowed: the same whether or not the record
+exists, so it tells nobody which students the archive holds."""
 
 
 def request_refusal(
@@ -106,3 +113,37 @@ def request_refusal(
             return None
         return "the student does not attend the principal's school unit"
     return f"a {principal.role.value} does not order documents; teachers, mentors and principals do"
+
+
+# -- personal data: who sees whose identity ----------------------------------------------
+
+
+class Disclosure(StrEnum):
+    """How a student appears to a caller."""
+
+    IDENTITY = "identity"
+    """Personnummer, name, class, school unit and document titles."""
+    REFERENCE = "reference"
+    """A stable pseudonymous reference instead; for a student with protected identity
+    no school unit either."""
+
+
+def sees_protected_identities(principal: Principal) -> bool:
+    """Only the archivist and the archive's custodian see who a protected student is."""
+    return principal.role is Role.ARCHIVIST or (
+        principal.role is Role.CUSTODIAN and principal.school_id is None)
+
+
+def disclosure(principal: Principal, *, protected: bool) -> Disclosure:
+    """Auditors and the admin verify and administer without names (least privilege);
+    everyone else who may read a record sees the student, unless the identity is
+    protected and they are not one of the two who see protected identities."""
+    if principal.role in (Role.AUDITOR, Role.ADMIN):
+        return Disclosure.REFERENCE
+    if protected and not sees_protected_identities(principal):
+        return Disclosure.REFERENCE
+    return Disclosure.IDENTITY
+
+
+ACCESS_LOG_READERS = (Role.ARCHIVIST, Role.AUDITOR)
+"""Who reads a student's access log."""

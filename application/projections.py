@@ -11,7 +11,8 @@ Views (documents keyed by id):
 - ``copies``: every physical copy, where it is, who holds it;
 - ``requests``: the request log, refusals included;
 - ``culls``: the culling register;
-- ``actors``, ``schools``; ``departures`` (rollover candidates); ``meta``.
+- ``actors``, ``schools``; ``departures`` (rollover candidates); ``meta``;
+- ``access``: the access log, one document per entry and student (``record_id``).
 Provenance is read from the event store itself, with ``seq`` numbers kept per record.
 
 Two ways in, one projector and one compare-and-set position for both:
@@ -52,13 +53,15 @@ from application.ports import (
 )
 from domain.actor import Actor
 from domain.agreement import ArchiveAgreement, SchoolYear
+from domain.privacy import AccessLog, StudentAlias
 from domain.record import Record
 from domain.request import DocumentRequest
 from domain.school import SchoolUnit
 
 log = logging.getLogger("custody.projections")
 
-VIEWS = ("records", "copies", "requests", "culls", "actors", "schools", "departures", "meta")
+VIEWS = ("records", "copies", "requests", "culls", "actors", "schools", "departures", "meta",
+         "access")
 
 
 class ProjectionStoppedError(RuntimeError):
@@ -110,6 +113,12 @@ class Projector:
             q.Returned: self.request_returned,
             ArchiveAgreement.Terminated: self.agreement_terminated,
             SchoolYear.Closed: self.school_year_closed,
+            r.ProtectionSet: self.protection_set,
+            r.ProtectionLifted: self.protection_lifted,
+            r.Renumbered: self.renumbered,
+            AccessLog.Opened: self.nothing,
+            AccessLog.Recorded: self.access_recorded,
+            StudentAlias.Created: self.nothing,
         }
 
     def apply(self, w: ViewWriter, item: FeedItem) -> None:
@@ -358,6 +367,46 @@ class Projector:
         record = self._record(w, e)
         record["holds"].pop(str(e.hold_id), None)
         self._save_record(w, record, e, item)
+
+    # -- personal data: protected identity, renumbering, the access log ----------------------
+
+    def nothing(self, w: ViewWriter, e: Any, item: FeedItem) -> None:
+        """Events whose only trace in the views is their place in the chain."""
+
+    def protection_set(self, w: ViewWriter, e: Any, item: FeedItem) -> None:
+        record = self._record(w, e)
+        record["protected"] = {"at": _iso(e.timestamp), "by": e.actor}
+        if record.get("personal") is not None and e.personal is not None:
+            record["personal"]["protection_reason"] = e.personal.get("reason")
+        self._save_record(w, record, e, item)
+
+    def protection_lifted(self, w: ViewWriter, e: Any, item: FeedItem) -> None:
+        record = self._record(w, e)
+        record["protected"] = None
+        if record.get("personal") is not None:
+            record["personal"].pop("protection_reason", None)
+        self._save_record(w, record, e, item)
+
+    def renumbered(self, w: ViewWriter, e: Any, item: FeedItem) -> None:
+        record = self._record(w, e)
+        personal = record.get("personal")
+        if personal is not None and e.personal is not None:
+            # The shelf order stays under the number the record was filed by.
+            personal.setdefault("original_personnummer", personal.get("personnummer"))
+            personal.setdefault("previous_personnummer", []).append(e.personal["previous"])
+            personal["personnummer"] = e.personal["personnummer"]
+        record.setdefault("renumberings", []).append({"at": _iso(e.timestamp), "by": e.actor})
+        self._save_record(w, record, e, item)
+
+    def access_recorded(self, w: ViewWriter, e: Any, item: FeedItem) -> None:
+        for n, entry in enumerate(e.entries):
+            for record_id in entry["record_ids"]:
+                key = f"{item.seq:012d}:{n:05d}:{record_id}"
+                w.put("access", key, {
+                    "id": key, "record_id": record_id, "at": entry["at"],
+                    "actor": entry["actor"], "action": entry["action"],
+                    "route": entry["route"], "outcome": entry["outcome"], "seq": item.seq,
+                }, owned=True)
 
     # -- requests ------------------------------------------------------------------------------
 

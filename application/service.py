@@ -30,6 +30,7 @@ from eventsourcing.persistence import (
 )
 
 from application.policy import (
+    NOT_READABLE,
     Principal,
     copy_location,
     request_refusal,
@@ -48,6 +49,7 @@ from domain.errors import (
     NotFoundError,
 )
 from domain.personnummer import InvalidPersonnummerError, Personnummer
+from domain.privacy import StudentAlias
 from domain.record import Copy, CopyStatus, DepartureReason, Purpose, Record, parse_date
 from domain.request import DocumentRequest
 from domain.school import ARCHIVE, SchoolUnit, check_school_code, school_unit_id
@@ -276,7 +278,7 @@ class Custody(Application[UUID]):
         require(principal, Role.ADMIN, doing="assign staff to students")
         pnr = parse_personnummer(personnummer)
         actor = self.actor(actor_id)
-        record_id = self.blind.student_record_id(pnr.normalized)
+        record_id = self.student_record_id(pnr.formatted())
         actor.assign(record_id, actor=principal.id)
         self.commit(actor)
         self._principals.clear()
@@ -286,7 +288,7 @@ class Custody(Application[UUID]):
         require(principal, Role.ADMIN, doing="end assignments")
         pnr = parse_personnummer(personnummer)
         actor = self.actor(actor_id)
-        actor.end_assignment(self.blind.student_record_id(pnr.normalized), actor=principal.id)
+        actor.end_assignment(self.student_record_id(pnr.formatted()), actor=principal.id)
         self.commit(actor)
         self._principals.clear()
 
@@ -300,7 +302,13 @@ class Custody(Application[UUID]):
     # -- capture ----------------------------------------------------------------------
 
     def student_record_id(self, personnummer: str) -> UUID:
-        return self.blind.student_record_id(parse_personnummer(personnummer).normalized)
+        """The record a personnummer leads to: the one captured under it, or the one it
+        was given to by a renumbering (its blind index names a :class:`StudentAlias`)."""
+        found = self.blind.student_record_id(parse_personnummer(personnummer).normalized)
+        events = self.recorder.select_events(found, limit=1)
+        if events and events[0].topic == StudentAlias.Created.TOPIC:
+            return self.load(StudentAlias, found, "personnummer").record_id
+        return found
 
     def capture_student(self, principal: Principal, capture: StudentCapture) -> UUID:
         require(principal, Role.ARCHIVIST, doing="capture records")
@@ -470,8 +478,9 @@ class Custody(Application[UUID]):
             return
         if principal.role is Role.CUSTODIAN and principal.school_id == record.school_id:
             return
+        # Not naming the unit: the student's identity may be protected.
         raise NotAuthorisedError(
-            f"only the custodian of {record.school_id}, or the archivist, may {doing}"
+            f"only the custodian of the student's school unit, or the archivist, may {doing}"
         )
 
     def enter_into_ist(self, principal: Principal, record_id: UUID, note: str | None) -> None:
@@ -483,8 +492,17 @@ class Custody(Application[UUID]):
     def record_departure(self, principal: Principal, personnummer: str, *, reason: str,
                          to_school_id: str | None, date: str) -> UUID:
         require(principal, Role.CUSTODIAN, Role.ARCHIVIST, doing="record a student's departure")
-        record = self.record(self.student_record_id(personnummer))
-        self._require_school_staff(principal, record, "record a student's departure")
+        try:
+            record = self.record(self.student_record_id(personnummer))
+        except NotFoundError:
+            if principal.role is Role.ARCHIVIST:
+                raise
+            # The same answer as for a student of another school unit: no existence oracle.
+            raise NotAuthorisedError(NOT_READABLE) from None
+        try:
+            self._require_school_staff(principal, record, "record a student's departure")
+        except NotAuthorisedError:
+            raise NotAuthorisedError(NOT_READABLE) from None
         try:
             parsed = DepartureReason(reason)
         except ValueError:
@@ -542,11 +560,15 @@ class Custody(Application[UUID]):
                 "no copy of this student's documentation can be handed out yet (none is at "
                 "the school unit or filed in the archive)"
             )
+        location = copy_location(copy) if copy else None
+        if copy is not None and record.protected:
+            # Requests about a student with protected identity are decided at the archive.
+            location = ARCHIVE
         request = DocumentRequest.make(
             uuid4(),
             record_id=record.id,
             copy_id=copy.id if copy else None,
-            custodian_location=copy_location(copy) if copy else None,
+            custodian_location=location,
             purpose=purpose,
             refusal=refusal,
             actor=principal.id,
@@ -600,3 +622,44 @@ class Custody(Application[UUID]):
         return request
 
 
+
+    # -- personal data: protected identity, renumbering ---------------------------------
+
+    def student_record(self, principal: Principal, personnummer: str, doing: str) -> Record:
+        """A student's record for the archivist; the role is decided before the lookup."""
+        require(principal, Role.ARCHIVIST, doing=doing)
+        record = self.record(self.student_record_id(personnummer))
+        if not record.is_student_documentation:
+            raise NotFoundError("no student documentation under that personnummer")
+        return record
+
+    def protect(self, principal: Principal, personnummer: str, reason: str | None) -> UUID:
+        record = self.student_record(principal, personnummer, "protect a student's identity")
+        record.protect(reason=reason, actor=principal.id)
+        self.commit(record)
+        return record.id
+
+    def lift_protection(self, principal: Principal, personnummer: str) -> UUID:
+        record = self.student_record(principal, personnummer,
+                                     "lift the protection of a student's identity")
+        record.lift_protection(actor=principal.id)
+        self.commit(record)
+        return record.id
+
+    def renumber(self, principal: Principal, personnummer: str, new_personnummer: str) -> UUID:
+        """Both numbers lead to the record from now on: the new one through an alias
+        saved in the same transaction (a number already in use is a conflict)."""
+        record = self.student_record(principal, personnummer, "renumber a student")
+        new = parse_personnummer(new_personnummer, "new_personnummer")
+        alias_id = self.blind.student_record_id(new.normalized)
+        if self.exists(alias_id):
+            raise AlreadyExistsError("that personnummer leads to a record already",
+                                     existing_id=str(self.student_record_id(new.formatted())))
+        record.renumber(new_personnummer=new.formatted(), alias_id=alias_id, actor=principal.id)
+        alias = StudentAlias.create(alias_id, record_id=record.id, actor=principal.id)
+        try:
+            self.save(record, alias)
+        except IntegrityError:
+            raise ConcurrentChangeError("the record or that personnummer changed at the same "
+                                        "moment; nothing was stored, try again") from None
+        return record.id

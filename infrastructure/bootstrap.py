@@ -15,6 +15,7 @@ from uuid import UUID
 
 from eventsourcing.persistence import AggregateRecorder, Mapper, Transcoder
 
+from application.access_log import AccessRecorder
 from application.ports import StorePorts
 from application.projections import ProjectionRunner
 from application.queries import CustodyQueries
@@ -145,7 +146,9 @@ def bootstrap(settings: Settings | None = None) -> Runtime:
     runner = ProjectionRunner(feed, views)
     custody.listeners.append(lambda _seq, _n: runner.notify())
     history = SignedHistory(custody.recorder, cast(SignedMapper, custody.mapper))
-    queries = CustodyQueries(views, runner, feed, history, settings.projection_wait_timeout)
+    access = AccessRecorder(custody.commit)
+    queries = CustodyQueries(views, runner, feed, history, settings.projection_wait_timeout,
+                             reference=blind.reference, access=access)
     rt = Runtime(settings, keyring, vault, blind, custody, views, runner, queries,
                  [keys_db, views_db])
     if settings.uses_postgres:

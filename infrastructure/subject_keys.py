@@ -52,6 +52,10 @@ class BlindIndex:
                           hashlib.sha256).digest()
         return UUID(bytes=digest[:16], version=4)
 
+    def reference(self, record_id: str) -> str:
+        """A stable pseudonym of a record (hex): shown instead of a student's identity."""
+        return hmac.new(self._key, b"reference:" + record_id.encode(), hashlib.sha256).hexdigest()
+
     def commitment(self, content: bytes) -> str:
         """A keyed commitment to culled content: proves what was culled without keeping it."""
         return hmac.new(self._key, b"commitment:" + content, hashlib.sha256).hexdigest()

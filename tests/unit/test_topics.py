@@ -7,6 +7,7 @@ from eventsourcing.utils import get_topic, resolve_topic
 
 from domain.actor import Actor
 from domain.agreement import ArchiveAgreement, SchoolYear
+from domain.privacy import AccessLog, StudentAlias
 from domain.record import Record
 from domain.request import DocumentRequest
 from domain.school import SchoolUnit
@@ -27,9 +28,14 @@ PINNED = {
     "custody:DocumentRequest.Returned",
     "custody:ArchiveAgreement", "custody:ArchiveAgreement.Terminated",
     "custody:SchoolYear", "custody:SchoolYear.Closed",
+    "custody:Record.ProtectionSet", "custody:Record.ProtectionLifted",
+    "custody:Record.Renumbered",
+    "custody:AccessLog", "custody:AccessLog.Opened", "custody:AccessLog.Recorded",
+    "custody:StudentAlias", "custody:StudentAlias.Created",
 }
 
-AGGREGATES = [SchoolUnit, Actor, Record, DocumentRequest, ArchiveAgreement, SchoolYear]
+AGGREGATES = [SchoolUnit, Actor, Record, DocumentRequest, ArchiveAgreement, SchoolYear,
+              AccessLog, StudentAlias]
 
 
 def declared_topics() -> set[str]:
