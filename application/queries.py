@@ -351,6 +351,7 @@ class CustodyQueries:
         require(principal, Role.ARCHIVIST, doing="produce a register extract")
         record = self._student_doc(record_id)
         self.log_read(principal, "extract", [record["id"]])
+        self.fresh()  # the extract lists its own production in the access log
         copies = self._copies(record)
         personal = record.get("personal") or {}
         names = {a["id"]: a["name"] for a in self.views.all("actors")}
