@@ -120,13 +120,16 @@ class CustodyQueries:
             return Disclosure.IDENTITY
         return disclosure(principal, protected=bool(record.get("protected")))
 
-    def student(self, principal: Principal | None, record: Doc) -> Doc:
+    def student(self, principal: Principal | None, record: Doc, *, listing: bool = False
+                ) -> Doc:
         """``personnummer``, ``name``, ``class``, ``reference``, ``school_id`` of a record's
         student as this caller may see them (``None`` where hidden). Every read path
-        takes the student from here."""
+        takes the student from here. In a ``listing`` (lists, labels, CSV exports: paper
+        that travels) a protected student is a reference for everyone."""
         personal = record.get("personal") or {}
         ref = self.reference(record) if record.get("kind") == "student_documentation" else None
-        if self.shown(principal, record) is Disclosure.IDENTITY:
+        hidden_in_list = listing and bool(record.get("protected"))
+        if self.shown(principal, record) is Disclosure.IDENTITY and not hidden_in_list:
             return {"personnummer": personal.get("personnummer"), "name": personal.get("name"),
                     "class": personal.get("class"), "reference": ref,
                     "school_id": record.get("school_id")}
@@ -429,7 +432,7 @@ class CustodyQueries:
                 continue
             personal = record.get("personal") or {}
             location = copy.get("location") or {}
-            student = self.student(principal, record)
+            student = self.student(principal, record, listing=True)
             rows.append({
                 "_order": sort_key(personal.get("original_personnummer")
                                    or personal.get("personnummer")),
@@ -468,7 +471,7 @@ class CustodyQueries:
                 continue
             record = store.get("records", copy["record_id"]) or {"id": copy["record_id"]}
             personal = record.get("personal") or {}
-            student = self.student(principal, record)
+            student = self.student(principal, record, listing=True)
             row = {
                 "_order": sort_key(personal.get("original_personnummer")
                                    or personal.get("personnummer")),
@@ -493,11 +496,24 @@ class CustodyQueries:
         elif principal.role is Role.PRINCIPAL:
             rows = [r for r in self._requests(None, status, actor_id)
                     if r.get("student_school_id") == principal.school_id]
-            return rows
+            return self._hide_protected_schools(principal, rows)
         elif principal.role is Role.CUSTODIAN:
             school_id = principal.location
         where: dict[str, str | None] = {}
-        return self._requests(school_id, status, actor_id, where)
+        return self._hide_protected_schools(
+            principal, self._requests(school_id, status, actor_id, where))
+
+    def _hide_protected_schools(self, principal: Principal, rows: list[Doc],
+                                key: str = "student_school_id") -> list[Doc]:
+        """A register row names a student's school unit: not for a protected student,
+        except to those who see protected identities."""
+        ids = sorted({str(r["record_id"]) for r in rows if r.get("record_id")})
+        protected = {r["id"] for r in self.views.get_many("records", ids) if r.get("protected")}
+        for row in rows:
+            if row.get("record_id") in protected and self.shown(
+                    principal, {"protected": True}) is not Disclosure.IDENTITY:
+                row[key] = None
+        return rows
 
     def _requests(self, school_id: str | None, status: str | None, actor_id: str | None,
                   where: dict[str, str | None] | None = None) -> list[Doc]:
@@ -537,7 +553,7 @@ class CustodyQueries:
         self.fresh()
         rows = self.views.all("culls")
         rows.sort(key=lambda r: r["seq"])
-        return rows
+        return self._hide_protected_schools(principal, rows, "school_id")
 
     def cull(self, principal: Principal, certificate_id: UUID) -> Doc:
         require(principal, *READERS, doing="read culling certificates")

@@ -92,7 +92,8 @@ def _csv(rows: list[Doc], columns: list[str], filename: str) -> Response:
 @router.get("/archive/shelf-list.csv", response_class=Response)
 def shelf_list_csv(actor: CurrentActor, queries: QueriesDep) -> Response:
     """The shelf list for printing box labels and lists (UTF-8 with BOM for spreadsheets)."""
-    return _csv(queries.shelf_list(actor), ["personnummer", "name", "box", "shelf", "status",
+    return _csv(queries.shelf_list(actor), ["personnummer", "name", "reference", "box", "shelf",
+                                            "status",
                                             "verified", "school_id", "record_id", "copy_id"],
                 "hyllforteckning.csv")
 
@@ -102,7 +103,8 @@ def holdings_csv(school_id: SchoolIdPath, actor: CurrentActor,
                  queries: QueriesDep) -> Response:
     result = queries.holdings(actor, school_id)
     rows = result["copies"] + result["incoming"]
-    return _csv(rows, ["personnummer", "name", "status", "on_loan", "holder", "from_school_id",
+    return _csv(rows, ["personnummer", "name", "reference", "status", "on_loan", "holder",
+                       "from_school_id",
                        "record_id", "copy_id"], f"innehav-{school_id}.csv")
 
 
