@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
 from uuid import uuid4
 
 from domain.privacy import AccessEntry, AccessLog
@@ -35,8 +35,8 @@ class _Ticket:
 
 
 class AccessRecorder:
-    def __init__(self, commit: Callable[[AccessLog], Any], *, slice_entries: int = 50_000,
-                 max_batch: int = 1000) -> None:
+    def __init__(self, commit: Callable[[AccessLog], int | None], *,
+                 slice_entries: int = 50_000, max_batch: int = 1000) -> None:
         self._commit = commit
         self._slice_entries = slice_entries
         self._max_batch = max_batch
@@ -46,6 +46,8 @@ class AccessRecorder:
         self._log: AccessLog | None = None
         self.flushes = 0
         self.entries = 0
+        self._own: deque[int] = deque(maxlen=4096)
+        self._own_set: set[int] = set()
 
     def record(self, *, actor: str, action: str, route: str, outcome: str,
                record_ids: Iterable[str]) -> None:
@@ -82,11 +84,29 @@ class AccessRecorder:
             if log is None or log.entries >= self._slice_entries:
                 log = AccessLog.open(uuid4(), opened_at=entries[0]["at"], actor=WRITER)
             log.record(entries, actor=WRITER)
-            self._commit(log)
+            events = len(log.pending_events)
+            last = self._commit(log)
         except BaseException as error:  # handed to every reader waiting on this batch
             self._log = None  # its unsaved events are gone; the next flush opens a new slice
             return error
         self._log = log
         self.flushes += 1
         self.entries += len(entries)
+        if last is not None:
+            # One save's events get consecutive positions (the store serialises inserts).
+            with self._cond:
+                for seq in range(last - events + 1, last + 1):
+                    if len(self._own) == self._own.maxlen:
+                        self._own_set.discard(self._own[0])
+                    self._own.append(seq)
+                    self._own_set.add(seq)
         return None
+
+    def settled(self, last_seq: int) -> int:
+        """``last_seq`` less this recorder's own entries at the end of the log: a read
+        need not wait for the views to project the log of earlier reads (the follower
+        does that in the background); only the access-log queries wait for it."""
+        with self._cond:
+            while last_seq in self._own_set:
+                last_seq -= 1
+        return last_seq

@@ -86,7 +86,19 @@ class CustodyQueries:
         self.wait_timeout = wait_timeout
 
     def fresh(self, seq: int | None = None) -> None:
+        """Wait until the views include ``seq`` (default: everything stored so far)."""
         self.runner.wait_for(seq, self.wait_timeout)
+
+    def fresh_all(self) -> None:
+        """Everything stored so far, the access log included."""
+        self.fresh()
+
+    def _fresh_read(self) -> None:
+        """Read-your-writes for a read: everything stored so far except this process's
+        own access log at the end of the log — a read need not wait for the views to
+        project the log of earlier reads (the follower does that in the background);
+        the access-log queries wait for it (:meth:`fresh`)."""
+        self.runner.wait_for(self.access.settled(self.feed.last_seq()), self.wait_timeout)
 
     # -- access ------------------------------------------------------------------------
 
@@ -217,7 +229,7 @@ class CustodyQueries:
         return out
 
     def record(self, principal: Principal, record_id: UUID, *, action: str = "record") -> Doc:
-        self.fresh()
+        self._fresh_read()
         record = self._record_doc(record_id)
         copies = self._copies(record)
         self._readable(principal, record, copies, action)
@@ -231,7 +243,7 @@ class CustodyQueries:
         captured and when the caller may not read it, so the answer tells nobody which
         students the archive holds (the role is decided first, the same way)."""
         require(principal, *READERS, doing="look up student records")
-        self.fresh()
+        self._fresh_read()
         record = self.views.get("records", str(record_id))
         if record is None:
             return []
@@ -248,7 +260,7 @@ class CustodyQueries:
         self, principal: Principal, record_id: UUID, instant: dt.datetime
     ) -> Doc | None:
         """Replay this record's events up to ``instant`` through the same projector."""
-        self.fresh()
+        self._fresh_read()
         current = self._record_doc(record_id)
         self._readable(principal, current, self._copies(current), "record as of")
         store = self.replay(instant, only_seqs=set(current.get("seqs", [])))
@@ -283,7 +295,7 @@ class CustodyQueries:
                 as_of: dt.datetime | None = None) -> Doc:
         """Provenance: every event with seq, version, type, time, actor, data, key id and
         whether its signature verified; with ``as_of`` also the custody as it stood then."""
-        self.fresh()
+        self._fresh_read()
         record = self._record_doc(record_id)
         self._readable(principal, record, self._copies(record), "history")
         seqs = record.get("seqs", [])
@@ -327,7 +339,7 @@ class CustodyQueries:
 
     def _student_doc(self, record_id: UUID) -> Doc:
         """A student's record, or the one answer for "no such student" (not found)."""
-        self.fresh()
+        self.fresh_all()
         record = self.views.get("records", str(record_id))
         if record is None or record.get("kind") != "student_documentation":
             raise NotFoundError("no student documentation was captured under that "
@@ -354,7 +366,7 @@ class CustodyQueries:
         require(principal, Role.ARCHIVIST, doing="produce a register extract")
         record = self._student_doc(record_id)
         self.log_read(principal, "extract", [record["id"]])
-        self.fresh()  # the extract lists its own production in the access log
+        self.fresh_all()  # the extract lists its own production in the access log
         copies = self._copies(record)
         personal = record.get("personal") or {}
         names = {a["id"]: a["name"] for a in self.views.all("actors")}
@@ -421,7 +433,7 @@ class CustodyQueries:
             raise NotAuthorisedError(
                 "the shelf list is for the archive's custodian, the archivist, the admin and "
                 "auditors")
-        self.fresh()
+        self._fresh_read()
         store: ViewStore = self.replay(as_of) if as_of else self.views
         rows = []
         for copy in store.all("copies"):
@@ -460,7 +472,7 @@ class CustodyQueries:
         ):
             raise NotAuthorisedError(f"only the custodian or principal of {school_id}, the "
                                      "archivist, the admin and auditors see its holdings")
-        self.fresh()
+        self._fresh_read()
         store: ViewStore = self.replay(as_of) if as_of else self.views
         if store.get("schools", school_id) is None:
             raise NotFoundError(f"school unit {school_id} does not exist")
@@ -490,7 +502,7 @@ class CustodyQueries:
 
     def request_log(self, principal: Principal, *, school_id: str | None = None,
                     status: str | None = None, actor_id: str | None = None) -> list[Doc]:
-        self.fresh()
+        self._fresh_read()
         if principal.role in (Role.TEACHER, Role.MENTOR):
             actor_id = principal.id  # staff see their own requests only
         elif principal.role is Role.PRINCIPAL:
@@ -532,7 +544,7 @@ class CustodyQueries:
         return rows
 
     def request(self, principal: Principal, request_id: UUID) -> Doc:
-        self.fresh()
+        self._fresh_read()
         doc = self.views.get("requests", str(request_id))
         if doc is None:
             raise NotFoundError(f"request {request_id} does not exist")
@@ -550,14 +562,14 @@ class CustodyQueries:
 
     def culls(self, principal: Principal) -> list[Doc]:
         require(principal, *READERS, doing="read the culling register")
-        self.fresh()
+        self._fresh_read()
         rows = self.views.all("culls")
         rows.sort(key=lambda r: r["seq"])
         return self._hide_protected_schools(principal, rows, "school_id")
 
     def cull(self, principal: Principal, certificate_id: UUID) -> Doc:
         require(principal, *READERS, doing="read culling certificates")
-        self.fresh()
+        self._fresh_read()
         doc = self.views.get("culls", str(certificate_id))
         if doc is None:
             raise NotFoundError(f"culling certificate {certificate_id} does not exist")
@@ -568,7 +580,7 @@ class CustodyQueries:
 
     def readiness(self) -> Doc:
         """Every captured student needs an archive copy printed, archived and verified."""
-        self.fresh()
+        self._fresh_read()
         copies = {c["id"]: c for c in self.views.all("copies") if c["purpose"] == "archive"}
         students = self.students()
         printed = archived = verified = 0
@@ -602,7 +614,7 @@ class CustodyQueries:
 
     def progress(self) -> list[Doc]:
         """Migration progress per school unit."""
-        self.fresh()
+        self._fresh_read()
         copies = {c["id"]: c for c in self.views.all("copies")}
         schools = {s["id"]: {"school_id": s["id"], "name": s["name"], "captured": 0,
                              "printed": 0, "archived": 0, "verified": 0, "delivered": 0,
@@ -629,17 +641,17 @@ class CustodyQueries:
         return sorted(schools.values(), key=lambda r: r["school_id"])
 
     def rollover_candidates(self, year: int | None = None) -> list[Doc]:
-        self.fresh()
+        self._fresh_read()
         rows = self.views.all("departures")
         if year is not None:
             rows = [r for r in rows if r["date"] <= f"{year}-07-31"]
         return sorted(rows, key=lambda r: (r["date"], r["record_id"]))
 
     def schools(self) -> list[Doc]:
-        self.fresh()
+        self._fresh_read()
         return sorted(self.views.all("schools"), key=lambda s: s["id"])
 
     def actors(self) -> list[Doc]:
-        self.fresh()
+        self._fresh_read()
         return sorted(self.views.all("actors"), key=lambda a: a["name"])
 

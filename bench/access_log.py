@@ -6,7 +6,8 @@ layer (``CustodyQueries.record`` as the archivist: the same path as
 ``GET /api/v1/records/{id}``, minus HTTP) for ``--seconds`` per phase. Phases alternate
 — logged, unlogged, logged, ... — three of each; the figure is the median of the three
 paired ratios logged/unlogged (target >= 0.8). "Unlogged" swaps the access recorder for
-one that records nothing; everything else is the same code.
+one that records nothing; everything else is the same code. The views' follower runs in
+the background as in the service (it projects the access log too).
 
     .venv/bin/python bench/access_log.py             # 3 s per phase, about 1 minute
     .venv/bin/python bench/access_log.py --quick     # 1 s per phase
@@ -103,6 +104,7 @@ def main() -> None:
         with fresh_store(backend) as store, custody_runtime(store) as rt:
             report.heading(backend)
             who, ids = seed(rt)
+            rt.runner.start()  # as in the service: the views follow the log in the background
             logged_recorder = rt.queries.access
             unlogged = Unlogged(rt.custody.commit)
             logged, bare = Rate(), Rate()

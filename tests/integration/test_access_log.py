@@ -16,7 +16,7 @@ from tests.factories import pnr, seed_staff, student
 
 
 def access_entries(rt: Runtime, record_id: str) -> list[dict[str, str]]:
-    rt.queries.fresh()
+    rt.queries.fresh_all()
     return rt.queries._access_items(record_id)
 
 
