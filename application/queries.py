@@ -197,7 +197,7 @@ class CustodyQueries:
                               if personal else None)
             documents = personal.get("documents", []) if personal else []
             out["documents"] = documents if identity else [
-                {k: v for k, v in d.items() if k != "title"} for d in documents]
+                {**d, "title": None} for d in documents]
             if identity and personal and personal.get("previous_personnummer"):
                 out["student"]["previous_personnummer"] = personal["previous_personnummer"]
         else:

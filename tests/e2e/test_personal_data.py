@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from typing import Any
 
 import httpx
 import pypdf
 import pytest
+from fastapi.testclient import TestClient
 
 from infrastructure.audit import verify_live
 from infrastructure.bootstrap import Runtime
@@ -101,7 +103,7 @@ class TestProtectedIdentity:
         assert record["student"]["reference"].startswith("SKYDDAD-")
         assert record["school_id"] is None
         assert all(c["school_id"] is None for c in record["copies"])
-        assert all("title" not in d for d in record["documents"])
+        assert all(d["title"] is None for d in record["documents"])
         full = api.get("archive_custodian", f"/api/v1/records/{story['hidden']}").json()
         assert full["student"]["name"] == HIDDEN_NAME and full["school_id"] == "holmes"
         assert full["student"]["reference"] == record["student"]["reference"]
@@ -325,3 +327,30 @@ class TestLeastPrivilegeForAuditors:
         assert record["student"]["reference"].startswith("ELEV-")
         assert record["school_id"] == "holmes"
         assert json.dumps(record).count("null") > 0
+
+
+class TestTheWebPagesDoNotLeak:
+    def test_no_page_shows_the_protected_name_but_to_the_two_roles(
+        self, api: Api, story: dict[str, str]
+    ) -> None:
+        pages = ["/oversikt", f"/post/{story['hidden']}", "/inkorg", "/bestallningar",
+                 "/arkiv/hyllforteckning", "/arkiv/hyllforteckning/etiketter", "/gallring",
+                 "/granskning"]
+        seen: dict[str, list[str]] = {}
+        for role in ROLES:
+            with TestClient(api.client.app) as browser:
+                csrf = re.search(r'name="csrf_token" value="([^"]+)"',
+                                 browser.get("/login").text)
+                assert csrf
+                signed = browser.post("/login", data={"token": api.tokens[role],
+                                                      "csrf_token": csrf.group(1)},
+                                      follow_redirects=False)
+                assert signed.status_code == 303, signed.text
+                for page in pages:
+                    text = browser.get(page).text
+                    if HIDDEN_NAME in text or HIDDEN in text:
+                        seen.setdefault(role, []).append(page)
+        # Box labels and the shelf list show the reference even to the two.
+        assert set(seen) <= SEE_PROTECTED, seen
+        assert seen.get("archive_custodian") == [f"/post/{story['hidden']}"], seen
+        assert seen.get("archivist") == [f"/post/{story['hidden']}"], seen
