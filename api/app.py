@@ -22,6 +22,7 @@ from api.routes import (
     requests,
     setup,
     staff,
+    students,
 )
 from api.web import admin, signin
 from api.web import assignments as web_assignments
@@ -88,7 +89,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     # from an approved culling list only).
     for router in (culling.router, deliveries.router, setup.router, staff.router,
                    records.router, inventory.router, requests.router, reports.router,
-                   log.router, signin.router, admin.router, web_work.router,
+                   log.router, students.router, signin.router, admin.router, web_work.router,
                    web_sessions.router, web_lists.router, web_assignments.router, web.router):
         app.include_router(router)
     docs.install(app)

@@ -78,13 +78,15 @@ def csv_response(rows: Iterable[Mapping[str, Any]], columns: list[Column], filen
 
 
 SHELF_LIST = [
-    Column("personnummer", "personnummer"), Column("name", "namn"), Column("box", "kartong"),
+    Column("personnummer", "personnummer"), Column("name", "namn"),
+    Column("reference", "referens"), Column("box", "kartong"),
     Column("shelf", "hylla"), Column("status", "status"), Column("verified", "kontrollerad"),
     Column("school_id", "skolenhet"), Column("record_id", "akt-id"),
     Column("copy_id", "exemplar-id"),
 ]
 HOLDINGS = [
-    Column("personnummer", "personnummer"), Column("name", "namn"), Column("status", "status"),
+    Column("personnummer", "personnummer"), Column("name", "namn"),
+    Column("reference", "referens"), Column("status", "status"),
     Column("on_loan", "utlånad"), Column("holder", "innehavare"),
     Column("from_school_id", "från skolenhet"), Column("record_id", "akt-id"),
     Column("copy_id", "exemplar-id"),

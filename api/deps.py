@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hmac
 from typing import Annotated
 
@@ -71,8 +72,24 @@ def get_principal(
         principal = get_credentials(request).session_principal(session)
     else:
         principal = get_custody(request).authenticate(token)
+    principal = dataclasses.replace(principal, via=route_of(request))
     request.state.principal = principal
     return principal
+
+
+def route_of(request: Request) -> str:
+    """The route template the call came through (never its path: a path may hold a
+    personnummer), for the access log."""
+    route = request.scope.get("route")
+    path = getattr(route, "path", None)
+    if path is None:
+        from starlette.routing import Match
+
+        for candidate in request.app.router.routes:
+            if candidate.matches(request.scope)[0] is Match.FULL:
+                path = getattr(candidate, "path", None)
+                break
+    return f"{request.method} {path or '?'}"
 
 
 CustodyDep = Annotated[Custody, Depends(get_custody)]

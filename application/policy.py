@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
@@ -34,6 +35,9 @@ class Principal:
     role: Role
     school_id: str | None
     assignments: frozenset[UUID] = frozenset()
+    via: str = ""
+    """The door the caller came through (``GET /api/v1/records/{record_id}``, a CLI
+    command): what the access log records as the route."""
 
     @classmethod
     def of(cls, actor: Actor) -> Principal:
@@ -91,10 +95,13 @@ def require_read(principal: Principal, school_id: str | None,
         or principal.school_id in set(copy_school_ids)
     ):
         return
-    raise NotAuthorisedError(
-            "staff may not browse student records; order the document from the designated "
-            "custodian instead (POST /api/v1/requests)"
-        )
+    raise NotAuthorisedError(NOT_READABLE)
+
+
+NOT_READABLE = ("staff may not browse student records; order the document from the "
+                "designated custodian instead (POST /api/v1/requests)")
+"""The one answer to a read that is not allowed: the same whether or not the record
+exists, so it tells nobody which students the archive holds."""
 
 
 def request_refusal(
@@ -171,8 +178,9 @@ def require_school_staff(principal: Principal, record: Record, *, doing: str) ->
         return
     if principal.role is Role.CUSTODIAN and principal.school_id == record.school_id:
         return
+    # Not naming the unit: the student's identity may be protected.
     raise NotAuthorisedError(
-        f"only the custodian of {record.school_id}, or the archivist, may {doing}"
+        f"only the custodian of the student's school unit, or the archivist, may {doing}"
     )
 
 
@@ -382,3 +390,61 @@ def require_staff_list(principal: Principal) -> None:
     """The staff list (names, roles, school units) is for the admin, the archivist and
     auditors."""
     require(principal, Role.ADMIN, Role.ARCHIVIST, Role.AUDITOR, doing="list the staff")
+# -- personal data: who sees whose identity ----------------------------------------------
+
+
+class Disclosure(StrEnum):
+    """How a student appears to a caller."""
+
+    IDENTITY = "identity"
+    """Personnummer, name, class, school unit and document titles."""
+    REFERENCE = "reference"
+    """A stable pseudonymous reference instead; for a student with protected identity
+    no school unit either."""
+
+
+def sees_protected_identities(principal: Principal) -> bool:
+    """Only the archivist and the archive's custodian see who a protected student is."""
+    return principal.role is Role.ARCHIVIST or (
+        principal.role is Role.CUSTODIAN and principal.school_id is None)
+
+
+def disclosure(principal: Principal, *, protected: bool) -> Disclosure:
+    """Auditors and the admin verify and administer without names (least privilege);
+    everyone else who may read a record sees the student, unless the identity is
+    protected and they are not one of the two who see protected identities."""
+    if principal.role in (Role.AUDITOR, Role.ADMIN):
+        return Disclosure.REFERENCE
+    if protected and not sees_protected_identities(principal):
+        return Disclosure.REFERENCE
+    return Disclosure.IDENTITY
+
+
+ACCESS_LOG_READERS = (Role.ARCHIVIST, Role.AUDITOR)
+"""Who reads a student's access log."""
+
+
+def require_access_log_reader(principal: Principal) -> None:
+    """A student's access log: the archivist and auditors."""
+    require(principal, *ACCESS_LOG_READERS, doing="read a student's access log")
+
+
+def require_register_extract(principal: Principal) -> None:
+    """The register extract (GDPR art. 15) is produced by the archivist."""
+    require(principal, Role.ARCHIVIST, doing="produce a register extract")
+
+
+def knows_which_students_are_held(principal: Principal) -> bool:
+    """Whether a caller may learn that a personnummer was never captured (the archivist);
+    to everyone else an unknown student looks like one they may not read."""
+    return principal.role is Role.ARCHIVIST
+
+
+def not_readable() -> NotAuthorisedError:
+    """The one refusal for a student one may not read, or that was never captured."""
+    return NotAuthorisedError(NOT_READABLE)
+
+
+def require_personal_data_work(principal: Principal, *, doing: str) -> None:
+    """Protected identity (set, lifted) and renumbering are the archivist's."""
+    require(principal, Role.ARCHIVIST, doing=doing)

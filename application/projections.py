@@ -16,6 +16,7 @@ Views (documents keyed by id):
   current state under the copy's id, closed ones under ``<copy id>@<seq>``), indexed by
   place (a school unit's code, or ``archive``): holdings and the shelf list as of a
   moment are read from it, not replayed from the log.
+- ``access``: the access log, one document per entry and student (``record_id``).
 Provenance is read from the event store itself, with ``seq`` numbers kept per record.
 
 Two ways in, one projector and one compare-and-set position for both:
@@ -62,6 +63,7 @@ from domain.agreement import ArchiveAgreement, SchoolYear
 from domain.culling import CullingDecision
 from domain.culling_list import CullingList
 from domain.delivery import ArchiveDelivery
+from domain.privacy import AccessLog, StudentAlias
 from domain.record import Record
 from domain.request import DocumentRequest
 from domain.school import SchoolUnit
@@ -69,7 +71,8 @@ from domain.school import SchoolUnit
 log = logging.getLogger("custody.projections")
 
 VIEWS = ("records", "copies", "requests", "culls", "actors", "schools", "departures", "meta",
-         "culling_decisions", "culling_lists", "culling_items", "deliveries", "copy_states")
+         "culling_decisions", "culling_lists", "culling_items", "deliveries", "copy_states",
+         "access")
 
 
 class ProjectionStoppedError(RuntimeError):
@@ -142,6 +145,12 @@ class Projector:
             CullingList.ItemWithdrawn: self.list_item_withdrawn,
             ArchiveDelivery.Delivered: self.delivery_made,
             ArchiveDelivery.Received: self.delivery_received,
+            r.ProtectionSet: self.protection_set,
+            r.ProtectionLifted: self.protection_lifted,
+            r.Renumbered: self.renumbered,
+            AccessLog.Opened: self.nothing,
+            AccessLog.Recorded: self.access_recorded,
+            StudentAlias.Created: self.nothing,
         }
 
     def apply(self, w: ViewWriter, item: FeedItem) -> None:
@@ -452,6 +461,46 @@ class Projector:
         record = self._record(w, e)
         record["holds"].pop(str(e.hold_id), None)
         self._save_record(w, record, e, item)
+
+    # -- personal data: protected identity, renumbering, the access log ----------------------
+
+    def nothing(self, w: ViewWriter, e: Any, item: FeedItem) -> None:
+        """Events whose only trace in the views is their place in the chain."""
+
+    def protection_set(self, w: ViewWriter, e: Any, item: FeedItem) -> None:
+        record = self._record(w, e)
+        record["protected"] = {"at": _iso(e.timestamp), "by": e.actor}
+        if record.get("personal") is not None and e.personal is not None:
+            record["personal"]["protection_reason"] = e.personal.get("reason")
+        self._save_record(w, record, e, item)
+
+    def protection_lifted(self, w: ViewWriter, e: Any, item: FeedItem) -> None:
+        record = self._record(w, e)
+        record["protected"] = None
+        if record.get("personal") is not None:
+            record["personal"].pop("protection_reason", None)
+        self._save_record(w, record, e, item)
+
+    def renumbered(self, w: ViewWriter, e: Any, item: FeedItem) -> None:
+        record = self._record(w, e)
+        personal = record.get("personal")
+        if personal is not None and e.personal is not None:
+            # The shelf order stays under the number the record was filed by.
+            personal.setdefault("original_personnummer", personal.get("personnummer"))
+            personal.setdefault("previous_personnummer", []).append(e.personal["previous"])
+            personal["personnummer"] = e.personal["personnummer"]
+        record.setdefault("renumberings", []).append({"at": _iso(e.timestamp), "by": e.actor})
+        self._save_record(w, record, e, item)
+
+    def access_recorded(self, w: ViewWriter, e: Any, item: FeedItem) -> None:
+        for n, entry in enumerate(e.entries):
+            for record_id in entry["record_ids"]:
+                key = f"{item.seq:012d}:{n:05d}:{record_id}"
+                w.put("access", key, {
+                    "id": key, "record_id": record_id, "at": entry["at"],
+                    "actor": entry["actor"], "action": entry["action"],
+                    "route": entry["route"], "outcome": entry["outcome"], "seq": item.seq,
+                }, owned=True)
 
     # -- requests ------------------------------------------------------------------------------
 

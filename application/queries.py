@@ -7,17 +7,22 @@ access is decided by :mod:`application.policy` on the same facts the commands us
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Iterable
 from typing import Any
 from uuid import UUID
 
+from application.access_log import AccessRecorder
 from application.as_of import ViewsAsOf
 from application.as_of import record_as_of as replay_record
 from application.paging import Page, SortKey, check_limit, decode_cursor, encode_cursor, page_of
 from application.policy import (
     ARCHIVE_READERS,
     READERS,
+    Disclosure,
     Principal,
+    disclosure,
     request_log_scope,
+    require_access_log_reader,
     require_agreement_reader,
     require_culling_register,
     require_holdings,
@@ -25,6 +30,7 @@ from application.policy import (
     require_read,
     require_read_request,
     require_record_lookup,
+    require_register_extract,
     require_rollover_reader,
     require_shelf_list,
     require_staff_list,
@@ -45,6 +51,9 @@ from domain.personnummer import InvalidPersonnummerError, Personnummer
 
 __all__ = ["ARCHIVE_READERS", "READERS", "CustodyQueries"]  # the roles: application.policy
 HELD = ("printed", "at_school", "in_transit")
+SCHOOL_KEYS = frozenset({"school_id", "from_school_id", "to_school_id", "student_school_id",
+                         "transferred_from"})
+"""Where a student is: hidden with a protected identity."""
 
 
 def parse_instant(value: str, field: str = "as_of") -> dt.datetime:
@@ -97,23 +106,97 @@ def sort_key(personnummer: str | None) -> tuple[Any, ...]:
 
 class CustodyQueries:
     def __init__(self, views: ViewStore, runner: ProjectionRunner, feed: EventFeed,
-                 history: EventHistory, wait_timeout: float = 5.0,
+                 history: EventHistory, wait_timeout: float = 5.0, *,
+                 reference: Callable[[str], str], access: AccessRecorder,
                  search: SearchIndex | None = None) -> None:
         self.search = search
         self.history_source = history
+        self.reference_digest = reference
+        self.access = access
         self.views = views
         self.runner = runner
         self.feed = feed
         self.wait_timeout = wait_timeout
 
     def fresh(self, seq: int | None = None) -> None:
+        """Wait until the views include ``seq`` (default: everything stored so far)."""
         self.runner.wait_for(seq, self.wait_timeout)
+
+    def fresh_all(self) -> None:
+        """Everything stored so far, the access log included."""
+        self.fresh()
+
+    def _fresh_read(self) -> None:
+        """Read-your-writes for a read: everything stored so far except this process's
+        own access log at the end of the log — a read need not wait for the views to
+        project the log of earlier reads (the follower does that in the background);
+        the access-log queries wait for it (:meth:`fresh`)."""
+        self.runner.wait_for(self.access.settled(self.feed.last_seq()), self.wait_timeout)
 
     # -- access ------------------------------------------------------------------------
 
+    def _readable(self, principal: Principal, record: Doc, copies: list[Doc],
+                  action: str) -> None:
+        """Decide a read of one record; a refusal is logged before it is answered."""
+        try:
+            require_read(principal, record.get("school_id"),
+                         (c.get("school_id") for c in copies))
+        except NotAuthorisedError:
+            if record.get("kind") == "student_documentation":
+                self.log_read(principal, action, [record["id"]], "refused")
+            raise
+
+    def log_read(self, principal: Principal, action: str, record_ids: Iterable[str],
+                 outcome: str = "allowed") -> None:
+        """The access log: returns once the entry is stored (see :mod:`access_log`)."""
+        self.access.record(actor=principal.id, action=action, route=principal.via,
+                           outcome=outcome, record_ids=record_ids)
+
+    # -- personal data: the one place that decides how a student appears ----------------
+
+    def reference(self, record: Doc) -> str:
+        """A stable pseudonymous reference: a keyed hash of the record id."""
+        prefix = "SKYDDAD" if record.get("protected") else "ELEV"
+        return f"{prefix}-{self.reference_digest(str(record['id']))[:8].upper()}"
+
     @staticmethod
-    def _readable(principal: Principal, record: Doc, copies: list[Doc]) -> None:
-        require_read(principal, record.get("school_id"), (c.get("school_id") for c in copies))
+    def shown(principal: Principal | None, record: Doc) -> Disclosure:
+        if principal is None:
+            return Disclosure.IDENTITY
+        return disclosure(principal, protected=bool(record.get("protected")))
+
+    def student(self, principal: Principal | None, record: Doc, *, listing: bool = False
+                ) -> Doc:
+        """``personnummer``, ``name``, ``class``, ``reference``, ``school_id`` of a record's
+        student as this caller may see them (``None`` where hidden). Every read path
+        takes the student from here. In a ``listing`` (lists, labels, CSV exports: paper
+        that travels) a protected student is a reference for everyone."""
+        personal = record.get("personal") or {}
+        ref = self.reference(record) if record.get("kind") == "student_documentation" else None
+        hidden_in_list = listing and bool(record.get("protected"))
+        if self.shown(principal, record) is Disclosure.IDENTITY and not hidden_in_list:
+            return {"personnummer": personal.get("personnummer"), "name": personal.get("name"),
+                    "class": personal.get("class"), "reference": ref,
+                    "school_id": record.get("school_id")}
+        return {"personnummer": None, "name": None, "class": None, "reference": ref,
+                "school_id": None if record.get("protected") else record.get("school_id")}
+
+    def redacted(self, principal: Principal | None, record: Doc, value: Any) -> Any:
+        """``value`` (event data, a row) without what this caller may not see of the
+        record's student: personal data, and with a protected identity every school."""
+        if self.shown(principal, record) is Disclosure.IDENTITY:
+            return value
+        protected = bool(record.get("protected"))
+
+        def strip(v: Any) -> Any:
+            if isinstance(v, dict):
+                return {k: (None if k == "personal" and x is not None
+                            else None if protected and k in SCHOOL_KEYS else strip(x))
+                        for k, x in v.items()}
+            if isinstance(v, list):
+                return [strip(x) for x in v]
+            return v
+        return strip(value)
 
     # -- records -------------------------------------------------------------------------
 
@@ -127,20 +210,29 @@ class CustodyQueries:
         s = store or self.views
         return s.get_many("copies", record["copy_ids"])
 
-    @staticmethod
-    def public_record(record: Doc, copies: list[Doc]) -> Doc:
+    def public_record(self, record: Doc, copies: list[Doc],
+                      principal: Principal | None = None) -> Doc:
+        """A record as ``principal`` may see it (everything when ``None``: internal use)."""
         personal = record.get("personal")
+        student = self.student(principal, record)
+        identity = self.shown(principal, record) is Disclosure.IDENTITY
         out: Doc = {
             "id": record["id"],
             "kind": record["kind"],
             "status": record["status"],
-            "school_id": record["school_id"],
+            "school_id": student["school_id"],
         }
         if record["kind"] == "student_documentation":
-            out["student"] = ({"personnummer": personal.get("personnummer"),
-                               "name": personal.get("name"), "class": personal.get("class")}
+            out["student"] = ({"personnummer": student["personnummer"],
+                               "name": student["name"], "class": student["class"],
+                               "reference": student["reference"],
+                               "protected": bool(record.get("protected"))}
                               if personal else None)
-            out["documents"] = personal.get("documents", []) if personal else []
+            documents = personal.get("documents", []) if personal else []
+            out["documents"] = documents if identity else [
+                {**d, "title": None} for d in documents]
+            if identity and personal and personal.get("previous_personnummer"):
+                out["student"]["previous_personnummer"] = personal["previous_personnummer"]
         else:
             out["category"] = record.get("category")
             out["title"] = personal.get("title") if personal else None
@@ -159,8 +251,9 @@ class CustodyQueries:
             }
             for c in copies
         ]
+        out["copies"] = self.redacted(principal, record, out["copies"])
         out["holds"] = [{"id": k, **v} for k, v in sorted(record.get("holds", {}).items())]
-        out["departure"] = record.get("departure")
+        out["departure"] = self.redacted(principal, record, record.get("departure"))
         out["ist_entered"] = record.get("ist_entered")
         out["culled"] = record.get("culled")
         out["captured_at"] = record.get("captured_at")
@@ -168,35 +261,50 @@ class CustodyQueries:
         out["version"] = record.get("version")
         return out
 
-    def record(self, principal: Principal, record_id: UUID) -> Doc:
-        self.fresh()
+    def record(self, principal: Principal, record_id: UUID, *, action: str = "record") -> Doc:
+        self._fresh_read()
         record = self._record_doc(record_id)
         copies = self._copies(record)
-        self._readable(principal, record, copies)
-        return self.public_record(record, copies)
+        self._readable(principal, record, copies, action)
+        out = self.public_record(record, copies, principal)
+        if record["kind"] == "student_documentation":
+            self.log_read(principal, action, [record["id"]])
+        return out
 
     def records_by_personnummer(self, principal: Principal, record_id: UUID) -> list[Doc]:
+        """The records this caller may read under a personnummer: ``[]`` both when none was
+        captured and when the caller may not read it, so the answer tells nobody which
+        students the archive holds (the role is decided first, the same way)."""
         require_record_lookup(principal)
-        self.fresh()
+        self._fresh_read()
         record = self.views.get("records", str(record_id))
         if record is None:
             return []
         copies = self._copies(record)
-        self._readable(principal, record, copies)
-        return [self.public_record(record, copies)]
+        try:
+            self._readable(principal, record, copies, "lookup")
+        except NotAuthorisedError:
+            return []
+        out = [self.public_record(record, copies, principal)]
+        self.log_read(principal, "lookup", [record["id"]])
+        return out
 
     def record_as_of(
         self, principal: Principal, record_id: UUID, instant: dt.datetime
     ) -> Doc | None:
         """This record's own events up to ``instant`` through the same projector (one
         query for its events, never the whole log)."""
-        self.fresh()
+        self._fresh_read()
         current = self._record_doc(record_id)
-        self._readable(principal, current, self._copies(current))
+        self._readable(principal, current, self._copies(current), "record as of")
         items = self.history_source.own_events(record_id, current.get("seqs", []))
         store = replay_record(items, instant, self.runner.projector)
         doc = store.get("records", str(record_id))
-        return None if doc is None else self.public_record(doc, self._copies(doc, store))
+        if doc is None:
+            return None
+        # Today's protection governs what is shown of the past too.
+        doc["protected"] = current.get("protected")
+        return self.public_record(doc, self._copies(doc, store), principal)
 
     def replay(self, instant: dt.datetime, only_seqs: set[int] | None = None) -> MemoryViewStore:
         """The views as they stood at ``instant``, replayed from the signed events."""
@@ -222,9 +330,9 @@ class CustodyQueries:
                 as_of: dt.datetime | None = None) -> Doc:
         """Provenance: every event with seq, version, type, time, actor, data, key id and
         whether its signature verified; with ``as_of`` also the custody as it stood then."""
-        self.fresh()
+        self._fresh_read()
         record = self._record_doc(record_id)
-        self._readable(principal, record, self._copies(record))
+        self._readable(principal, record, self._copies(record), "history")
         seqs = record.get("seqs", [])
         events = []
         for entry in self.history_source.history(record_id):
@@ -249,7 +357,7 @@ class CustodyQueries:
                 "topic": entry.topic,
                 "at": at,
                 "actor": actor,
-                "data": data,
+                "data": self.redacted(principal, record, data),
                 "key_id": entry.key_id or None,
                 "signature_valid": entry.signature_valid,
                 "problem": entry.problem,
@@ -258,13 +366,105 @@ class CustodyQueries:
         if as_of is not None:
             out["as_of"] = as_of.isoformat()
             out["custody"] = self.record_as_of(principal, record_id, as_of)
+        if record["kind"] == "student_documentation":
+            self.log_read(principal, "history", [record["id"]])
         return out
+
+    # -- personal data: the access log and the register extract ------------------------
+
+    def _student_doc(self, record_id: UUID) -> Doc:
+        """A student's record, or the one answer for "no such student" (not found)."""
+        self.fresh_all()
+        record = self.views.get("records", str(record_id))
+        if record is None or record.get("kind") != "student_documentation":
+            raise NotFoundError("no student documentation was captured under that "
+                                "personnummer")
+        return record
+
+    def _access_items(self, record_id: str) -> list[Doc]:
+        rows = self.views.find("access", record_id=record_id)
+        rows.sort(key=lambda r: (r["seq"], r["id"]))
+        return [{"at": r["at"], "actor": r["actor"], "action": r["action"],
+                 "route": r["route"], "outcome": r["outcome"]} for r in rows]
+
+    def access_log(self, principal: Principal, record_id: UUID) -> Doc:
+        """Who read this student's personal data, when, through what, and the outcome."""
+        require_access_log_reader(principal)
+        record = self._student_doc(record_id)
+        items = self._access_items(record["id"])
+        self.log_read(principal, "access log", [record["id"]])
+        return {"items": items, "next_cursor": None}
+
+    def extract(self, principal: Principal, record_id: UUID) -> Doc:
+        """The register extract (GDPR art. 15): everything held about one student and
+        who received what. Producing it is logged, and appears in the extract itself."""
+        require_register_extract(principal)
+        record = self._student_doc(record_id)
+        self.log_read(principal, "extract", [record["id"]])
+        self.fresh_all()  # the extract lists its own production in the access log
+        copies = self._copies(record)
+        personal = record.get("personal") or {}
+        names = {a["id"]: a["name"] for a in self.views.all("actors")}
+        requests = sorted(self.views.find("requests", record_id=record["id"]),
+                          key=lambda r: r["seq"])
+        received = []
+        for r in requests:
+            decision = r.get("decision") or {}
+            received.append({
+                "request_id": r["id"], "asked_by": r["actor"],
+                "asked_by_name": names.get(r["actor"]), "purpose": r.get("purpose"),
+                "made_at": r.get("made_at"), "status": r["status"],
+                "decided_by": decision.get("by"),
+                "decided_by_name": names.get(decision.get("by", "")),
+                "decision_reason": decision.get("reason"),
+                "handed_out_at": (r.get("handed_out") or {}).get("at"),
+                "handed_out_by": (r.get("handed_out") or {}).get("by"),
+                "returned_at": (r.get("returned") or {}).get("at"),
+            })
+        movements = []
+        for entry in self.history_source.history(record_id):
+            event = entry.event
+            kind = entry.topic.split(".", 1)[-1]
+            if event is None or kind not in ("CopyDelivered", "CopyTransferred",
+                                             "CopyReceived", "CopyLent", "CopyReturned",
+                                             "Renumbered", "ProtectionSet",
+                                             "ProtectionLifted", "StudentDeparted"):
+                continue
+            state = vars(event)
+            movements.append({
+                "at": _iso(event.timestamp), "event": kind, "by": state.get("actor"),
+                "by_name": names.get(str(state.get("actor"))),
+                "copy_id": _plain(state.get("copy_id")),
+                "from_school_id": state.get("from_school_id"),
+                "to_school_id": state.get("to_school_id") or state.get("school_id"),
+                "to_actor": state.get("to_actor"),
+                "to_actor_name": names.get(str(state.get("to_actor"))),
+            })
+        numbers = [*personal.get("previous_personnummer", []), personal.get("personnummer")]
+        return {
+            "produced_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "produced_by": principal.id,
+            "student": {"personnummer": personal.get("personnummer"),
+                        "personnummer_history": [n for n in numbers if n],
+                        "name": personal.get("name"), "class": personal.get("class"),
+                        "school_id": record.get("school_id"),
+                        "protected": bool(record.get("protected")),
+                        "reference": self.reference(record)},
+            "record": self.public_record(record, copies),
+            "documents": personal.get("documents", []),
+            "copies": self.public_record(record, copies)["copies"],
+            "recipients": received,
+            "movements": movements,
+            "culls": sorted(self.views.find("culls", record_id=record["id"]),
+                            key=lambda c: c["seq"]),
+            "access_log": self._access_items(record["id"]),
+        }
 
     # -- reports ------------------------------------------------------------------------
 
     def shelf_list(self, principal: Principal, as_of: dt.datetime | None = None) -> list[Doc]:
         require_shelf_list(principal)
-        self.fresh()
+        self._fresh_read()
         # As of a moment: from the copies' indexed state history (as_of.py), no replay.
         store: ViewStore = ViewsAsOf(self.views, as_of) if as_of else self.views
         rows = []
@@ -276,9 +476,13 @@ class CustodyQueries:
                 continue
             personal = record.get("personal") or {}
             location = copy.get("location") or {}
+            student = self.student(principal, record, listing=True)
             rows.append({
-                "personnummer": personal.get("personnummer"),
-                "name": personal.get("name"),
+                "_order": sort_key(personal.get("original_personnummer")
+                                   or personal.get("personnummer")),
+                "personnummer": student["personnummer"],
+                "name": student["name"],
+                "reference": student["reference"],
                 "record_id": record["id"],
                 "copy_id": copy["id"],
                 "status": copy["status"],
@@ -286,15 +490,17 @@ class CustodyQueries:
                 "shelf": location.get("shelf"),
                 "verified": (copy.get("verification") or {}).get("outcome") == "ok",
                 "verification": copy.get("verification"),
-                "school_id": record["school_id"],
+                "school_id": student["school_id"],
             })
-        rows.sort(key=lambda r: sort_key(r["personnummer"]))
+        # Personnummer order, by the number each copy was filed under, whoever reads it.
+        rows.sort(key=lambda r: r.pop("_order"))
+        self.log_read(principal, "shelf list", [r["record_id"] for r in rows])
         return rows
 
     def holdings(self, principal: Principal, school_id: str,
                  as_of: dt.datetime | None = None) -> Doc:
         require_holdings(principal, school_id)
-        self.fresh()
+        self._fresh_read()
         store: ViewStore = ViewsAsOf(self.views, as_of) if as_of else self.views
         if store.get("schools", school_id) is None:
             raise NotFoundError(f"school unit {school_id} does not exist")
@@ -303,31 +509,50 @@ class CustodyQueries:
         for copy in store.find("copies", school_id=school_id):
             if copy["purpose"] != "school" or copy["status"] not in HELD:
                 continue
-            record = store.get("records", copy["record_id"]) or {}
+            record = store.get("records", copy["record_id"]) or {"id": copy["record_id"]}
             personal = record.get("personal") or {}
+            student = self.student(principal, record, listing=True)
             row = {
+                "_order": sort_key(personal.get("original_personnummer")
+                                   or personal.get("personnummer")),
                 "copy_id": copy["id"], "record_id": copy["record_id"], "status": copy["status"],
-                "personnummer": personal.get("personnummer"), "name": personal.get("name"),
+                "personnummer": student["personnummer"], "name": student["name"],
+                "reference": student["reference"],
                 "holder": copy.get("holder"), "on_loan": copy.get("holder") is not None,
-                "from_school_id": copy.get("transferred_from"),
+                "from_school_id": self.redacted(principal, record, {
+                    "from_school_id": copy.get("transferred_from")})["from_school_id"],
             }
             (incoming if copy["status"] == "in_transit" else held).append(row)
-        held.sort(key=lambda r: sort_key(r["personnummer"]))
-        incoming.sort(key=lambda r: sort_key(r["personnummer"]))
+        held.sort(key=lambda r: r.pop("_order"))
+        incoming.sort(key=lambda r: r.pop("_order"))
+        self.log_read(principal, "holdings", [r["record_id"] for r in held + incoming])
         return {"school_id": school_id, "copies": held, "incoming": incoming}
 
     def request_log(self, principal: Principal, *, school_id: str | None = None,
                     status: str | None = None, actor_id: str | None = None) -> list[Doc]:
-        self.fresh()
+        self._fresh_read()
         scope = request_log_scope(principal)
         actor_id = scope.actor_id or actor_id
         if scope.by_student_school:
             rows = [r for r in self._requests(None, status, actor_id)
                     if r.get("student_school_id") == scope.student_school_id]
-            return rows
+            return self._hide_protected_schools(principal, rows)
         school_id = scope.school_id or school_id
         where: dict[str, str | None] = {}
-        return self._requests(school_id, status, actor_id, where)
+        return self._hide_protected_schools(
+            principal, self._requests(school_id, status, actor_id, where))
+
+    def _hide_protected_schools(self, principal: Principal, rows: list[Doc],
+                                key: str = "student_school_id") -> list[Doc]:
+        """A register row names a student's school unit: not for a protected student,
+        except to those who see protected identities."""
+        ids = sorted({str(r["record_id"]) for r in rows if r.get("record_id")})
+        protected = {r["id"] for r in self.views.get_many("records", ids) if r.get("protected")}
+        for row in rows:
+            if row.get("record_id") in protected and self.shown(
+                    principal, {"protected": True}) is not Disclosure.IDENTITY:
+                row[key] = None
+        return rows
 
     def _requests(self, school_id: str | None, status: str | None, actor_id: str | None,
                   where: dict[str, str | None] | None = None) -> list[Doc]:
@@ -346,7 +571,7 @@ class CustodyQueries:
         return rows
 
     def request(self, principal: Principal, request_id: UUID) -> Doc:
-        self.fresh()
+        self._fresh_read()
         doc = self.views.get("requests", str(request_id))
         if doc is None:
             raise NotFoundError(f"request {request_id} does not exist")
@@ -355,14 +580,14 @@ class CustodyQueries:
 
     def culls(self, principal: Principal) -> list[Doc]:
         require_culling_register(principal)
-        self.fresh()
+        self._fresh_read()
         rows = self.views.all("culls")
         rows.sort(key=lambda r: r["seq"])
-        return rows
+        return self._hide_protected_schools(principal, rows, "school_id")
 
     def cull(self, principal: Principal, certificate_id: UUID) -> Doc:
         require_culling_register(principal, doing="read culling certificates")
-        self.fresh()
+        self._fresh_read()
         doc = self.views.get("culls", str(certificate_id))
         if doc is None:
             raise NotFoundError(f"culling certificate {certificate_id} does not exist")
@@ -374,7 +599,7 @@ class CustodyQueries:
     def readiness(self, principal: Principal) -> Doc:
         """Every captured student needs an archive copy printed, archived and verified."""
         require_agreement_reader(principal)
-        self.fresh()
+        self._fresh_read()
         copies = {c["id"]: c for c in self.views.all("copies") if c["purpose"] == "archive"}
         students = self.students()
         printed = archived = verified = 0
@@ -409,7 +634,7 @@ class CustodyQueries:
     def progress(self, principal: Principal) -> list[Doc]:
         """Migration progress per school unit."""
         require_progress_reader(principal)
-        self.fresh()
+        self._fresh_read()
         copies = {c["id"]: c for c in self.views.all("copies")}
         schools = {s["id"]: {"school_id": s["id"], "name": s["name"], "captured": 0,
                              "printed": 0, "archived": 0, "verified": 0, "delivered": 0,
@@ -437,18 +662,18 @@ class CustodyQueries:
 
     def rollover_candidates(self, principal: Principal, year: int | None = None) -> list[Doc]:
         require_rollover_reader(principal)
-        self.fresh()
+        self._fresh_read()
         rows = self.views.all("departures")
         if year is not None:
             rows = [r for r in rows if r["date"] <= f"{year}-07-31"]
         return sorted(rows, key=lambda r: (r["date"], r["record_id"]))
 
     def schools(self) -> list[Doc]:
-        self.fresh()
+        self._fresh_read()
         return sorted(self.views.all("schools"), key=lambda s: s["id"])
 
     def actors(self) -> list[Doc]:
-        self.fresh()
+        self._fresh_read()
         return sorted(self.views.all("actors"), key=lambda a: a["name"])
 
 
@@ -465,7 +690,7 @@ class CustodyQueries:
         check_limit(limit)
         after = decode_cursor(cursor)
         after_id = str(after[0]) if after else ""
-        self.fresh()
+        self._fresh_read()
         found: list[Doc] = []
         for batch in self._record_batches(q, after_id, limit + 1, school_id, status):
             copies = {c["id"]: c for c in self.views.get_many(
@@ -477,14 +702,22 @@ class CustodyQueries:
                     continue
                 mine = [copies[c] for c in record["copy_ids"] if c in copies]
                 try:
-                    self._readable(principal, record, mine)
+                    # Not _readable: records the caller may not read are left out of the
+                    # results, they are not refused reads.
+                    require_read(principal, record.get("school_id"),
+                                 (c.get("school_id") for c in mine))
                 except NotAuthorisedError:
                     continue
-                found.append(self.public_record(record, mine))
+                if q is not None and record.get("protected") and disclosure(
+                        principal, protected=True) is not Disclosure.IDENTITY:
+                    continue  # a match on a protected student's name would disclose it
+                found.append(self.public_record(record, mine, principal))
             if len(found) > limit:
                 break
         items = found[:limit]
         more = len(found) > limit
+        self.log_read(principal, "records search",
+                      [r["id"] for r in items if r["kind"] == "student_documentation"])
         return Page(items, encode_cursor((items[-1]["id"],)) if more else None)
 
     def _record_batches(self, q: str | None, after_id: str, size: int,

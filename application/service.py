@@ -34,6 +34,8 @@ from application.policy import (
     Principal,
     assignments_count_at_request,
     copy_location,
+    knows_which_students_are_held,
+    not_readable,
     refused_request,
     request_refusal,
     require_archive_copy_work,
@@ -44,6 +46,7 @@ from application.policy import (
     require_departure_recording,
     require_external_receipt,
     require_hold_work,
+    require_personal_data_work,
     require_school_staff,
     require_set_up,
 )
@@ -66,9 +69,11 @@ from domain.errors import (
     IllegalTransitionError,
     InvalidInputError,
     NotAuthenticatedError,
+    NotAuthorisedError,
     NotFoundError,
 )
 from domain.personnummer import InvalidPersonnummerError, Personnummer
+from domain.privacy import StudentAlias
 from domain.record import Copy, CopyStatus, DepartureReason, Purpose, Record, parse_date
 from domain.request import DocumentRequest
 from domain.school import ARCHIVE, SchoolUnit, check_school_code, school_unit_id
@@ -331,7 +336,7 @@ class Custody(Application[UUID]):
         require_set_up(principal, doing="assign staff to students")
         pnr = parse_personnummer(personnummer)
         actor = self.actor(actor_id)
-        record_id = self.blind.student_record_id(pnr.normalized)
+        record_id = self.student_record_id(pnr.formatted())
         actor.assign(record_id, actor=principal.id)
         self.commit(actor)
         return record_id
@@ -340,7 +345,7 @@ class Custody(Application[UUID]):
         require_set_up(principal, doing="end assignments")
         pnr = parse_personnummer(personnummer)
         actor = self.actor(actor_id)
-        actor.end_assignment(self.blind.student_record_id(pnr.normalized), actor=principal.id)
+        actor.end_assignment(self.student_record_id(pnr.formatted()), actor=principal.id)
         self.commit(actor)
 
     def revoke_token(self, principal: Principal, actor_id: UUID, reason: str) -> None:
@@ -353,7 +358,13 @@ class Custody(Application[UUID]):
     # -- capture ----------------------------------------------------------------------
 
     def student_record_id(self, personnummer: str) -> UUID:
-        return self.blind.student_record_id(parse_personnummer(personnummer).normalized)
+        """The record a personnummer leads to: the one captured under it, or the one it
+        was given to by a renumbering (its blind index names a :class:`StudentAlias`)."""
+        found = self.blind.student_record_id(parse_personnummer(personnummer).normalized)
+        events = self.recorder.select_events(found, limit=1)
+        if events and events[0].topic == StudentAlias.Created.TOPIC:
+            return self.load(StudentAlias, found, "personnummer").record_id
+        return found
 
     def capture_student(self, principal: Principal, capture: StudentCapture) -> UUID:
         require_capture(principal)
@@ -580,8 +591,17 @@ class Custody(Application[UUID]):
     def record_departure(self, principal: Principal, personnummer: str, *, reason: str,
                          to_school_id: str | None, date: str) -> UUID:
         require_departure_recording(principal)
-        record = self.record(self.student_record_id(personnummer))
-        require_school_staff(principal, record, doing="record a student's departure")
+        try:
+            record = self.record(self.student_record_id(personnummer))
+        except NotFoundError:
+            if knows_which_students_are_held(principal):
+                raise
+            # The same answer as for a student of another school unit: no existence oracle.
+            raise not_readable() from None
+        try:
+            require_school_staff(principal, record, doing="record a student's departure")
+        except NotAuthorisedError:
+            raise not_readable() from None
         try:
             parsed = DepartureReason(reason)
         except ValueError:
@@ -640,11 +660,15 @@ class Custody(Application[UUID]):
                 "no copy of this student's documentation can be handed out yet (none is at "
                 "the school unit or filed in the archive)"
             )
+        location = copy_location(copy) if copy else None
+        if copy is not None and record.protected:
+            # Requests about a student with protected identity are decided at the archive.
+            location = ARCHIVE
         request = DocumentRequest.make(
             uuid4(),
             record_id=record.id,
             copy_id=copy.id if copy else None,
-            custodian_location=copy_location(copy) if copy else None,
+            custodian_location=location,
             purpose=purpose,
             refusal=refusal,
             actor=principal.id,
@@ -689,3 +713,44 @@ class Custody(Application[UUID]):
         return request
 
 
+
+    # -- personal data: protected identity, renumbering ---------------------------------
+
+    def student_record(self, principal: Principal, personnummer: str, doing: str) -> Record:
+        """A student's record for the archivist; the role is decided before the lookup."""
+        require_personal_data_work(principal, doing=doing)
+        record = self.record(self.student_record_id(personnummer))
+        if not record.is_student_documentation:
+            raise NotFoundError("no student documentation under that personnummer")
+        return record
+
+    def protect(self, principal: Principal, personnummer: str, reason: str | None) -> UUID:
+        record = self.student_record(principal, personnummer, "protect a student's identity")
+        record.protect(reason=reason, actor=principal.id)
+        self.commit(record)
+        return record.id
+
+    def lift_protection(self, principal: Principal, personnummer: str) -> UUID:
+        record = self.student_record(principal, personnummer,
+                                     "lift the protection of a student's identity")
+        record.lift_protection(actor=principal.id)
+        self.commit(record)
+        return record.id
+
+    def renumber(self, principal: Principal, personnummer: str, new_personnummer: str) -> UUID:
+        """Both numbers lead to the record from now on: the new one through an alias
+        saved in the same transaction (a number already in use is a conflict)."""
+        record = self.student_record(principal, personnummer, "renumber a student")
+        new = parse_personnummer(new_personnummer, "new_personnummer")
+        alias_id = self.blind.student_record_id(new.normalized)
+        if self.exists(alias_id):
+            raise AlreadyExistsError("that personnummer leads to a record already",
+                                     existing_id=str(self.student_record_id(new.formatted())))
+        record.renumber(new_personnummer=new.formatted(), alias_id=alias_id, actor=principal.id)
+        alias = StudentAlias.create(alias_id, record_id=record.id, actor=principal.id)
+        try:
+            self.save(record, alias)
+        except IntegrityError:
+            raise ConcurrentChangeError("the record or that personnummer changed at the same "
+                                        "moment; nothing was stored, try again") from None
+        return record.id

@@ -370,6 +370,36 @@ class Record(BaseAggregate[UUID]):
         def apply(self, record: Record) -> None:
             del record.holds[self.hold_id]
 
+    class ProtectionSet(Event):
+        """Protected identity (skyddade personuppgifter): the reason is sealed."""
+
+        TOPIC = "custody:Record.ProtectionSet"
+        subject: UUID
+        personal: PersonalData | None
+
+        def apply(self, record: Record) -> None:
+            record.protected = True
+
+    class ProtectionLifted(Event):
+        TOPIC = "custody:Record.ProtectionLifted"
+
+        def apply(self, record: Record) -> None:
+            record.protected = False
+
+    class Renumbered(Event):
+        """The tax agency gave the student a new personnummer; ``alias_id`` is the new
+        number's blind index (it leads to this record), the numbers themselves sealed."""
+
+        TOPIC = "custody:Record.Renumbered"
+        subject: UUID
+        personal: PersonalData | None
+        alias_id: UUID
+
+        def apply(self, record: Record) -> None:
+            if record.personal is not None and self.personal is not None:
+                record.personal = {**record.personal,
+                                   "personnummer": self.personal["personnummer"]}
+
     kind: Kind
     school_id: str
     subject: UUID
@@ -383,6 +413,7 @@ class Record(BaseAggregate[UUID]):
     ist_entered: bool
     culled: bool
     certificate_id: UUID | None
+    protected: bool
 
     def _init(
         self, kind: Kind, school_id: str, subject: UUID, personal: PersonalData | None
@@ -398,6 +429,7 @@ class Record(BaseAggregate[UUID]):
         self.ist_entered = False
         self.culled = False
         self.certificate_id = None
+        self.protected = False
 
     # ---- capture -------------------------------------------------------------------
 
@@ -901,3 +933,29 @@ class Record(BaseAggregate[UUID]):
         if hold_id not in self.holds:
             raise NotFoundError(f"record {self.id} has no hold {hold_id}")
         self.trigger_event(self.HoldLifted, hold_id=hold_id, reason=reason, actor=actor)
+
+    # ---- personal data: protected identity, renumbering -----------------------------
+
+    def protect(self, *, reason: str | None, actor: str) -> None:
+        self._require_student_documentation("protected identity")
+        if self.protected:
+            raise IllegalTransitionError("the student's identity is protected already")
+        self.trigger_event(self.ProtectionSet, subject=self.subject,
+                           personal={"reason": (reason or "").strip() or None}, actor=actor)
+
+    def lift_protection(self, *, actor: str) -> None:
+        if not self.protected:
+            raise IllegalTransitionError("the student's identity is not protected")
+        self.trigger_event(self.ProtectionLifted, actor=actor)
+
+    def renumber(self, *, new_personnummer: str, alias_id: UUID, actor: str) -> None:
+        self._require_student_documentation("a renumbering")
+        if self.personal is None:
+            raise IllegalTransitionError("the student's personal data was culled")
+        previous = str(self.personal.get("personnummer"))
+        if previous == new_personnummer:
+            raise InvalidInputError("that is the student's personnummer already",
+                                    field="new_personnummer")
+        self.trigger_event(self.Renumbered, subject=self.subject, alias_id=alias_id,
+                           personal={"personnummer": new_personnummer, "previous": previous},
+                           actor=actor)

@@ -18,6 +18,7 @@ from uuid import UUID
 
 from eventsourcing.persistence import AggregateRecorder, Mapper, Transcoder
 
+from application.access_log import AccessRecorder
 from application.credentials import ClaimMapping, Credentials
 from application.ports import Clock, StorePorts
 from application.projections import ProjectionRunner
@@ -254,8 +255,9 @@ def bootstrap(settings: Settings | None = None, *, clock: Clock | None = None) -
     runner = ProjectionRunner(feed, views, search=blind)
     custody.listeners.append(lambda _seq, _n: runner.notify())
     history = SignedHistory(custody.recorder, cast(SignedMapper, custody.mapper))
+    access = AccessRecorder(custody.commit)
     queries = CustodyQueries(views, runner, feed, history, settings.projection_wait_timeout,
-                             search=blind)
+                             reference=blind.reference, access=access, search=blind)
     rt = Runtime(settings, keyring, vault, blind, custody, views, runner, queries,
                  [keys_db, views_db, credentials_db])
     provider = OpenIdProvider(settings.oidc_issuer or "", settings.oidc_client_id or "",

@@ -57,6 +57,9 @@ class BlindIndex:
         without the master key nobody can tell which name a stored entry stands for."""
         return hmac.new(self._key, b"name-token:" + token.encode(),
                         hashlib.sha256).hexdigest()[:32]
+    def reference(self, record_id: str) -> str:
+        """A stable pseudonym of a record (hex): shown instead of a student's identity."""
+        return hmac.new(self._key, b"reference:" + record_id.encode(), hashlib.sha256).hexdigest()
 
     def commitment(self, content: bytes) -> str:
         """A keyed commitment to culled content: proves what was culled without keeping it."""

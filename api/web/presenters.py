@@ -269,11 +269,13 @@ class BoxLabel:
 
     @property
     def first(self) -> str:
-        return str(self.rows[0].get("personnummer") or "") if self.rows else ""
+        return str(self.rows[0].get("personnummer") or self.rows[0].get("reference") or ""
+                   ) if self.rows else ""
 
     @property
     def last(self) -> str:
-        return str(self.rows[-1].get("personnummer") or "") if self.rows else ""
+        return str(self.rows[-1].get("personnummer") or self.rows[-1].get("reference") or ""
+                   ) if self.rows else ""
 
 
 def box_labels(shelf_list: Iterable[Doc]) -> list[BoxLabel]:

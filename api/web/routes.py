@@ -26,6 +26,7 @@ its refusals become error pages in :class:`api.web.rendering.WebRoute`.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from pathlib import Path
 from typing import Annotated, Any, Final
@@ -34,6 +35,7 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import FileResponse, Response
 
+from api.deps import route_of
 from api.web import navigation, presenters
 from api.web.i18n import Translator
 from api.web.rendering import (
@@ -94,6 +96,7 @@ def signed_in(request: Request) -> Principal:
         principal: Principal = runtime(request).credentials.session_principal(sid)
     except NotAuthenticatedError:
         raise SignInRequiredError(expired=True) from None
+    principal = dataclasses.replace(principal, via=route_of(request))
     request.state.principal = principal
     return principal
 

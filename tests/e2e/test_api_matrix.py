@@ -76,8 +76,13 @@ end an assignment                 204   403   403   403   403   403   403   403 
 capture student documentation     403   201   403   403   403   403   403   403   403   403
 capture general information       403   201   403   403   403   403   403   403   403   403
 read a record                     200   200   200   200   403   403   403   403   403   200
-find records by personnummer      200   200   200   200   403   403   403   403   403   200
+find records by personnummer      200   200   200   200   200   403   403   403   403   200
 read a record's history           200   200   200   200   403   403   403   403   403   200
+protect a student's identity      403   200   403   403   403   403   403   403   403   403
+lift a protection                 403   204   403   403   403   403   403   403   403   403
+renumber a student                403   200   403   403   403   403   403   403   403   403
+read a student's access log       403   200   403   403   403   403   403   403   403   200
+produce a register extract        403   200   403   403   403   403   403   403   403   403
 print an archive copy             403   201   403   403   403   403   403   403   403   403
 print a school copy               403   201   403   403   403   403   403   403   403   403
 file the archive copy             403   200   403   403   403   403   403   403   403   403
@@ -218,8 +223,23 @@ class World:
     """School years to close, one per cell, all before any departure a cell records."""
     cache: dict[str, Any] = field(default_factory=dict)
 
+    counted: list[int] = field(default_factory=lambda: [0, 0])
+    """[last seq looked at, custody events up to it]."""
+
     def events(self) -> int:
-        return self.runtime.custody.recorder.max_notification_id() or 0
+        """Custody events stored so far; the access log's entries (every read of
+        personal data is logged, refused ones too) are not changes of custody."""
+        recorder = self.runtime.custody.recorder
+        last = recorder.max_notification_id() or 0
+        seen, count = self.counted
+        while seen < last:
+            batch = recorder.select_notifications(seen + 1, 1000, stop=last)
+            if not batch:
+                break
+            count += sum(not n.topic.startswith("custody:AccessLog") for n in batch)
+            seen = batch[-1].id
+        self.counted[:] = [seen, count]
+        return count
 
     def send(self, role: str, call: Call) -> httpx.Response:
         response: httpx.Response = self.api.client.request(
@@ -459,6 +479,35 @@ def _find_records(w: World) -> Call:
 @endpoint("read a record's history")
 def _history(w: World) -> Call:
     return Call("GET", f"/api/v1/records/{readable_student(w).record_id}/history")
+
+
+@endpoint("protect a student's identity")
+def _protect(w: World) -> Call:
+    return Call("POST", f"/api/v1/students/{w.capture().personnummer}/protection",
+                {"reason": "skyddad folkbokföring"})
+
+
+@endpoint("lift a protection")
+def _lift_protection(w: World) -> Call:
+    s = w.capture()
+    w.api.post("archivist", f"/api/v1/students/{s.personnummer}/protection", {}, expect=200)
+    return Call("DELETE", f"/api/v1/students/{s.personnummer}/protection")
+
+
+@endpoint("renumber a student")
+def _renumber(w: World) -> Call:
+    return Call("POST", f"/api/v1/students/{w.capture().personnummer}/renumbering",
+                {"new_personnummer": w.new_personnummer()})
+
+
+@endpoint("read a student's access log")
+def _access_log(w: World) -> Call:
+    return Call("GET", f"/api/v1/students/{readable_student(w).personnummer}/access-log")
+
+
+@endpoint("produce a register extract")
+def _extract(w: World) -> Call:
+    return Call("GET", f"/api/v1/students/{readable_student(w).personnummer}/extract")
 
 
 @endpoint("print an archive copy")

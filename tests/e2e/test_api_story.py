@@ -65,8 +65,12 @@ class TestTheSeedStory:
         bo_school = school_copy(api, bo)
 
         # Shelf list in personnummer order (1999 before 2003 before 2004).
-        shelf = api.get("auditor", "/api/v1/archive/shelf-list").json()["items"]
+        shelf = api.get("archivist", "/api/v1/archive/shelf-list").json()["items"]
         assert [row["personnummer"] for row in shelf] == [BO, CID, ANNA]
+        # The auditor checks the same list by pseudonymous references (least privilege).
+        pseudonymous = api.get("auditor", "/api/v1/archive/shelf-list").json()["items"]
+        assert [row["record_id"] for row in pseudonymous] == [r["record_id"] for r in shelf]
+        assert all(row["personnummer"] is None and row["reference"] for row in pseudonymous)
         assert all(row["verified"] for row in shelf)
 
         # A teacher assigned to Anna orders her documentation from the designated custodian.

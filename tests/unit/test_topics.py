@@ -10,6 +10,7 @@ from domain.agreement import ArchiveAgreement, SchoolYear
 from domain.culling import CullingDecision
 from domain.culling_list import CullingList
 from domain.delivery import ArchiveDelivery
+from domain.privacy import AccessLog, StudentAlias
 from domain.record import Record
 from domain.request import DocumentRequest
 from domain.school import SchoolUnit
@@ -39,10 +40,15 @@ PINNED = {
     "custody:CullingList.ItemWithdrawn",
     "custody:ArchiveDelivery", "custody:ArchiveDelivery.Delivered",
     "custody:ArchiveDelivery.Received",
+    "custody:Record.ProtectionSet", "custody:Record.ProtectionLifted",
+    "custody:Record.Renumbered",
+    "custody:AccessLog", "custody:AccessLog.Opened", "custody:AccessLog.Recorded",
+    "custody:StudentAlias", "custody:StudentAlias.Created",
 }
 
 AGGREGATES = [SchoolUnit, Actor, Record, DocumentRequest, ArchiveAgreement, SchoolYear,
-              CullingDecision, CullingList, ArchiveDelivery]
+              CullingDecision, CullingList, ArchiveDelivery,
+              AccessLog, StudentAlias]
 
 
 def declared_topics() -> set[str]:
