@@ -522,3 +522,22 @@ def test_swedish_pages_show_no_raw_code_and_no_english_message(story: Desk) -> N
         if bad:
             found[f"{who} {path}"] = bad
     assert found == {}
+
+
+class TestPrintingInBulk:
+    def test_archivist_records_every_missing_archive_copy_and_a_schools_copies(
+        self, desk: Desk
+    ) -> None:
+        ids = [captured(desk, pnr(2003, 3, 3 + i, 300 + i), f"Tryck {i}") for i in range(3)]
+        kvist = captured(desk, pnr(2003, 4, 4, 444), "Annan Skola", school="kvistberg")
+        web = desk.as_("archivist")
+        page = web.get("/oversikt/saknas")
+        assert "Registrera utskrift av alla saknade arkivexemplar" in page.text
+        done = web.post("/arkiv/utskrift", purpose="archive")
+        assert done.headers["location"].endswith("antal=4")
+        assert {desk.copy(i, "archive")["status"] for i in [*ids, kvist]} == {"printed"}
+        assert web.post("/arkiv/utskrift", purpose="archive").headers[
+            "location"].endswith("antal=0")
+        web.post("/arkiv/utskrift", purpose="school", school_id="holmes")
+        assert {desk.copy(i, "school")["school_id"] for i in ids} == {"holmes"}
+        assert all(c["purpose"] != "school" for c in desk.record(kvist)["copies"])
