@@ -125,7 +125,10 @@ def missing(request: Request, principal: WebUser, q: str = "", skola: str = "",
                      "personnummer": who.personnummer if who else None,
                      "name": who.name if who else None})
     rows.sort(key=lambda r: sort_key(r["personnummer"]))
+    done = request.query_params.get("klart")
     return render(request, "missing.html", principal=principal,
+                  done="printed_many" if done == "printed_many" else None,
+                  printed=request.query_params.get("antal"),
                   paged=paginate(rows, sida, {"q": q, "skola": skola, "orsak": reason}),
                   all_missing=len(readiness["missing"]), q=q, school=skola, reason=reason,
                   reasons=MISSING_REASONS, schools=queries.schools(),

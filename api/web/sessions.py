@@ -13,6 +13,7 @@ order or was already filed. Every step calls the same use case as the API.
 | ``/arkiv/kartong`` | archivist | file archive copies into a box, one scan after another |
 | ``/arkiv/kontroll`` | archivist | verify archive copies, one scan after another |
 | ``/skola/leverans`` | a school unit's custodian | record the delivery of its school copies |
+| ``/arkiv/utskrift`` | archivist | record the printing of every missing copy (archive, school) |
 | ``/lasar`` | archivist | close a school year (hand-overs, culls, what the archivist decides) |
 | ``/avtal/uppsagning`` | archivist | terminate the archive agreement when everything is verified |
 
@@ -229,6 +230,34 @@ async def deliver_many(request: Request, principal: WebUser) -> Response:
 
     count = await run_in_threadpool(deliver)
     return redirect(f"/skola/leverans?klart=delivered_many&antal={count}")
+
+
+# -- printing in bulk ----------------------------------------------------------------------
+
+
+@router.post("/arkiv/utskrift", dependencies=CSRF)
+async def print_many(request: Request, principal: WebUser) -> Response:
+    from starlette.concurrency import run_in_threadpool
+
+    from application.work_lists import needing_print
+
+    require(principal, Role.ARCHIVIST, doing="print copies")
+    form = await request.form()
+    purpose = str(form.get("purpose") or "archive")
+    school = str(form.get("school_id") or "") or None
+    rt = runtime(request)
+    if purpose == "school" and not school:
+        raise InvalidInputError("a school copy names its school unit", field="school_id")
+
+    def print_all() -> int:
+        waiting = needing_print(rt.queries, principal, purpose, school)
+        for record_id in waiting:
+            rt.custody.print_copy(principal, record_id, purpose,
+                                  school if purpose == "school" else None)
+        return len(waiting)
+
+    count = await run_in_threadpool(print_all)
+    return redirect(f"/oversikt/saknas?klart=printed_many&antal={count}")
 
 
 # -- the year-end closing and the agreement's termination --------------------------------

@@ -10,7 +10,8 @@ from __future__ import annotations
 import base64
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -20,8 +21,14 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from application.service import DocumentIn, StudentCapture
 from application.student_search import find_students
+from domain.actor import Role
+from domain.culling import CULL_METHODS, GENERAL_INFORMATION_CATEGORIES
+from domain.record import CopyStatus, DepartureReason, Kind, Purpose
+from domain.request import RequestStatus
 from infrastructure.bootstrap import Runtime
+from tests.e2e.test_web import seed_migration
 from tests.factories import Staff, pnr, seed_staff, student
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -53,6 +60,7 @@ class Desk:
     rt: Runtime
     staff: Staff
     app: Any
+    records: dict[str, UUID] = field(default_factory=dict)
 
     def as_(self, who: str) -> Browser:
         return Browser(self.app, self.staff.tokens[who])
@@ -430,3 +438,106 @@ class TestBoxLabels:
                           page.text)
         assert found and found.group(2) == "Streckkod för kartong A001"
         assert b"<svg" in base64.b64decode(found.group(1))
+
+
+# -- complete Swedish: no raw code, no English message on a Swedish page ---------------------
+
+RAW_CODES = sorted({
+    *(s.value for s in CopyStatus), *(r.value for r in DepartureReason),
+    *(k.value for k in Kind), *(p.value for p in Purpose), *(s.value for s in RequestStatus),
+    *CULL_METHODS, *GENERAL_INFORMATION_CATEGORIES, *(r.value for r in Role),
+    "development_talk", "learning_log", "support_measure", "iup_missing",
+})
+SAME_IN_SWEDISH = ("iup", "mentor")
+"""Codes that are also the Swedish word (Mentor, IUP)."""
+ENGLISH = ("may not", "does not", "is missing", "must be", "already", "not registered",
+           "check digit", "only the", "refused and logged", "the student", "archive copy",
+           "school copy", "på engelska", "in English", "Not found", "Method not allowed")
+SWEDISH_PAGES = (
+    ("archivist", "/oversikt"), ("archivist", "/oversikt/saknas"), ("archivist", "/elev?q=a"),
+    ("archivist", "/post/{Alva Andersson}"), ("archivist", "/post/{Greta Holm}"),
+    ("archivist", "/post/{Ines Jonsson}"), ("archivist", "/post/{Samtal}"),
+    ("archivist", "/arkiv/hyllforteckning"), ("archivist", "/arkiv/hyllforteckning/etiketter"),
+    ("archivist", "/arkiv/kartong?kartong=A001"), ("archivist", "/arkiv/kontroll"),
+    ("archivist", "/lasar"), ("archivist", "/inventering"), ("archivist", "/gallring"),
+    ("archivist", "/bestallningar"), ("archivist", "/ui/finns-inte"),
+    ("admin", "/personal/kopplingar"), ("custodian_holmes", "/inkorg"),
+    ("custodian_holmes", "/skola/leverans"), ("custodian_holmes", "/skola/innehav"),
+    ("custodian_holmes", "/post/{David Ek}"), ("teacher", "/bestall"),
+    ("teacher", "/arkiv/kartong"), ("teacher", "/post/{Alva Andersson}"),
+    ("principal_holmes", "/bestallningar"), ("auditor", "/granskning"),
+)
+
+
+class VisibleText(HTMLParser):
+    """The text a reader sees: no tags, attributes, scripts or styles."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.parts: list[str] = []
+        self._skip = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in ("script", "style", "title"):
+            self._skip += 1
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("script", "style", "title"):
+            self._skip -= 1
+
+    def handle_data(self, data: str) -> None:
+        if not self._skip:
+            self.parts.append(data)
+
+
+def visible_text(html: str) -> str:
+    parser = VisibleText()
+    parser.feed(html)
+    return " ".join(parser.parts)
+
+
+@pytest.fixture
+def story(runtime: Runtime) -> Iterator[Desk]:
+    staff, records, _ = seed_migration(runtime)
+    talk = runtime.custody.capture_student(staff.archivist, StudentCapture(
+        pnr(2006, 6, 6, 606), "Samtal Svensson", "holmes", "7B",
+        [DocumentIn("Utvecklingssamtal ht 2017", "development_talk", "c" * 64, 2)]))
+    records["Samtal"] = talk
+    with TestClient(create_app(runtime=runtime)) as client:
+        yield Desk(runtime, staff, client.app, records)
+
+
+def test_swedish_pages_show_no_raw_code_and_no_english_message(story: Desk) -> None:
+    records = story.records
+    found: dict[str, list[str]] = {}
+    browsers: dict[str, Browser] = {}
+    for who, path in SWEDISH_PAGES:
+        web = browsers.setdefault(who, story.as_(who))
+        url = re.sub(r"\{([^}]+)\}", lambda m: str(records[m.group(1)]), path)
+        text = visible_text(web.get(url).text)
+        words = set(re.findall(r"[a-z_]+", text))
+        bad = [c for c in RAW_CODES if ("_" in c and c in text) or (
+            "_" not in c and c in words and c not in SAME_IN_SWEDISH)]
+        bad += [e for e in ENGLISH if e.lower() in text.lower()]
+        if bad:
+            found[f"{who} {path}"] = bad
+    assert found == {}
+
+
+class TestPrintingInBulk:
+    def test_archivist_records_every_missing_archive_copy_and_a_schools_copies(
+        self, desk: Desk
+    ) -> None:
+        ids = [captured(desk, pnr(2003, 3, 3 + i, 300 + i), f"Tryck {i}") for i in range(3)]
+        kvist = captured(desk, pnr(2003, 4, 4, 444), "Annan Skola", school="kvistberg")
+        web = desk.as_("archivist")
+        page = web.get("/oversikt/saknas")
+        assert "Registrera utskrift av alla saknade arkivexemplar" in page.text
+        done = web.post("/arkiv/utskrift", purpose="archive")
+        assert done.headers["location"].endswith("antal=4")
+        assert {desk.copy(i, "archive")["status"] for i in [*ids, kvist]} == {"printed"}
+        assert web.post("/arkiv/utskrift", purpose="archive").headers[
+            "location"].endswith("antal=0")
+        web.post("/arkiv/utskrift", purpose="school", school_id="holmes")
+        assert {desk.copy(i, "school")["school_id"] for i in ids} == {"holmes"}
+        assert all(c["purpose"] != "school" for c in desk.record(kvist)["copies"])
