@@ -448,3 +448,35 @@ def not_readable() -> NotAuthorisedError:
 def require_personal_data_work(principal: Principal, *, doing: str) -> None:
     """Protected identity (set, lifted) and renumbering are the archivist's."""
     require(principal, Role.ARCHIVIST, doing=doing)
+
+
+# -- what the web pages offer (the use cases still decide) ---------------------------------
+
+def does_archive_work(principal: Principal) -> bool:
+    """Printing, filing, verifying: the archivist's work (:func:`require_archive_copy_work`)."""
+    return principal.role is Role.ARCHIVIST
+
+
+def is_school_custodian(principal: Principal) -> bool:
+    """The designated custodian of a school unit (not of the archive)."""
+    return principal.role is Role.CUSTODIAN and principal.school_id is not None
+
+
+def require_school_custodian(principal: Principal, *, doing: str) -> None:
+    """Work done at a school unit by its designated custodian (deliveries, receipts)."""
+    if not is_school_custodian(principal):
+        raise NotAuthorisedError(f"only a school unit's custodian may {doing}")
+
+
+def own_school_scope(principal: Principal) -> str | None:
+    """The school unit a custodian's or principal's lists are limited to (None: any)."""
+    if principal.role in (Role.CUSTODIAN, Role.PRINCIPAL):
+        return principal.school_id
+    return None
+
+
+def require_student_data_lookup(principal: Principal) -> None:
+    """Reading a student's access log or extract by personnummer: decided on the role
+    first, so a caller who may not read learns nothing about the number."""
+    require(principal, *ACCESS_LOG_READERS, Role.ARCHIVIST,
+            doing="read a student's personal data")

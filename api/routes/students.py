@@ -12,9 +12,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import CurrentActor, CustodyDep, QueriesDep
 from api.extract_document import extract_html, extract_pdf
-from application.policy import ACCESS_LOG_READERS, Principal, require
+from application.policy import Principal, require_student_data_lookup
 from application.service import Custody
-from domain.actor import Role
 
 router = APIRouter(prefix="/api/v1", tags=["personal data"])
 Doc = dict[str, Any]
@@ -78,7 +77,7 @@ def extract(personnummer: str, actor: CurrentActor, custody: CustodyDep, queries
 
 def _record_id(actor: Principal, personnummer: str, custody: Custody) -> UUID:
     # The role first, so a caller who may not read learns nothing about the number.
-    require(actor, *ACCESS_LOG_READERS, Role.ARCHIVIST, doing="read a student's personal data")
+    require_student_data_lookup(actor)
     return custody.student_record_id(personnummer)
 
 

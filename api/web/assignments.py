@@ -24,7 +24,7 @@ from fastapi.responses import Response
 
 from api.web.rendering import WebRoute, redirect, render, runtime, translator
 from api.web.routes import CSRF, WebUser, personnummer_error
-from application.policy import Principal, require
+from application.policy import Principal, require_set_up
 from application.student_search import find_students, student_labels
 from domain.actor import Role
 from domain.errors import DomainError, InvalidInputError
@@ -35,7 +35,7 @@ LINKED = (Role.TEACHER.value, Role.MENTOR.value)
 
 def _page(request: Request, principal: Principal, *, errors: dict[str, str] | None = None,
           values: dict[str, str] | None = None, status: int = 200) -> Response:
-    require(principal, Role.ADMIN, doing="assign staff to students")
+    require_set_up(principal, doing="assign staff to students")
     queries = runtime(request).queries
     staff = [a for a in queries.actors() if a["role"] in LINKED and not a.get("revoked")]
     rows = [{"record_id": r} for a in staff for r in a.get("assignments", [])]
@@ -57,7 +57,7 @@ def assignments(request: Request, principal: WebUser) -> Response:
 def assign(request: Request, principal: WebUser, actor_id: Annotated[str, Form()] = "",
            personnummer: Annotated[str, Form()] = "", school_id: Annotated[str, Form()] = "",
            class_name: Annotated[str, Form()] = "") -> Response:
-    require(principal, Role.ADMIN, doing="assign staff to students")
+    require_set_up(principal, doing="assign staff to students")
     rt = runtime(request)
     t = translator(request)
     values = {"actor_id": actor_id, "personnummer": personnummer, "school_id": school_id,
@@ -94,7 +94,7 @@ def assign(request: Request, principal: WebUser, actor_id: Annotated[str, Form()
 @router.post("/personal/kopplingar/{actor_id}/{record_id}/slut", dependencies=CSRF)
 def end_assignment(request: Request, actor_id: UUID, record_id: UUID,
                    principal: WebUser) -> Response:
-    require(principal, Role.ADMIN, doing="end assignments")
+    require_set_up(principal, doing="end assignments")
     rt = runtime(request)
     label: Any = student_labels(rt.queries, principal, [{"record_id": str(record_id)}])
     hit = label.get(str(record_id))

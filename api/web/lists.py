@@ -28,10 +28,9 @@ from api.web import presenters
 from api.web.paging import paginate, sort_rows
 from api.web.rendering import WebRoute, render, runtime
 from api.web.routes import WebUser
-from application.policy import require
-from application.queries import READERS, sort_key
+from application.policy import own_school_scope, require_agreement_reader
+from application.queries import sort_key
 from application.student_search import find_students, fold, student_labels
-from domain.actor import Role
 
 router = APIRouter(include_in_schema=False, route_class=WebRoute)
 
@@ -102,7 +101,7 @@ def shelf_list(request: Request, principal: WebUser, q: str = "", kartong: str =
 @router.get("/oversikt/saknas")
 def missing(request: Request, principal: WebUser, q: str = "", skola: str = "",
             orsak: str = "", sida: str | None = None) -> Response:
-    require(principal, *READERS, doing="read what is missing before the agreement ends")
+    require_agreement_reader(principal)
     queries = runtime(request).queries
     readiness = queries.readiness()
     reason = orsak if orsak in MISSING_REASONS else ""
@@ -162,8 +161,7 @@ def request_log(request: Request, principal: WebUser, status: str | None = None,
 def holdings(request: Request, principal: WebUser, skola: str = "", q: str = "",
              sida: str | None = None) -> Response:
     queries = runtime(request).queries
-    school_id = principal.school_id if principal.role in (Role.CUSTODIAN, Role.PRINCIPAL) \
-        else skola
+    school_id = own_school_scope(principal) or skola
     schools = queries.schools()
     if not school_id:
         school_id = schools[0]["id"] if schools else ""

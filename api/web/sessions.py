@@ -34,9 +34,13 @@ from api.web.paging import paginate
 from api.web.rendering import WebRoute, redirect, render, runtime, translator
 from api.web.routes import CSRF, WebUser, personnummer_error
 from application.migration import Migration
-from application.policy import Principal, require
+from application.policy import (
+    Principal,
+    require_archive_copy_work,
+    require_school_custodian,
+    require_school_year_closing,
+)
 from application.queries import sort_key
-from domain.actor import Role
 from domain.errors import DomainError, InvalidInputError, NotFoundError
 
 router = APIRouter(include_in_schema=False, route_class=WebRoute)
@@ -88,7 +92,7 @@ def box_contents(request: Request, principal: Principal, box: str) -> list[dict[
 def _box_page(request: Request, principal: Principal, *, box: str, shelf: str,
               errors: Errors | None = None, personnummer: str = "", status: int = 200
               ) -> Response:
-    require(principal, Role.ARCHIVIST, doing="file copies in the archive")
+    require_archive_copy_work(principal, doing="file copies in the archive")
     rows = box_contents(request, principal, box.strip())
     last = _name(request, principal, request.query_params.get("senast"))
     before = _name(request, principal, request.query_params.get("fore"))
@@ -108,7 +112,7 @@ def box_session(request: Request, principal: WebUser, kartong: str = "",
 def file_into_box(request: Request, principal: WebUser, box: Annotated[str, Form()] = "",
                   shelf: Annotated[str, Form()] = "",
                   personnummer: Annotated[str, Form()] = "") -> Response:
-    require(principal, Role.ARCHIVIST, doing="file copies in the archive")
+    require_archive_copy_work(principal, doing="file copies in the archive")
     t = translator(request)
     box, shelf = box.strip(), shelf.strip()
     if not box:
@@ -146,7 +150,7 @@ def file_into_box(request: Request, principal: WebUser, box: Annotated[str, Form
 def _verify_page(request: Request, principal: Principal, *, errors: Errors | None = None,
                  personnummer: str = "", outcome: str = "ok", note: str = "",
                  status: int = 200) -> Response:
-    require(principal, Role.ARCHIVIST, doing="verify copies")
+    require_archive_copy_work(principal, doing="verify copies")
     last = _name(request, principal, request.query_params.get("senast"))
     result = request.query_params.get("resultat")
     return render(request, "verify_session.html", principal=principal, errors=errors or {},
@@ -165,7 +169,7 @@ def verify_scanned(request: Request, principal: WebUser,
                    personnummer: Annotated[str, Form()] = "",
                    outcome: Annotated[str, Form()] = "ok",
                    note: Annotated[str, Form()] = "") -> Response:
-    require(principal, Role.ARCHIVIST, doing="verify copies")
+    require_archive_copy_work(principal, doing="verify copies")
     t = translator(request)
     record, errors = _find(request, principal, t, personnummer)
     copy = _live_archive_copy(record) if record else None
@@ -192,7 +196,7 @@ def verify_scanned(request: Request, principal: WebUser,
 
 @router.get("/skola/leverans")
 def deliveries(request: Request, principal: WebUser, sida: str | None = None) -> Response:
-    require(principal, Role.CUSTODIAN, doing="record deliveries to a school unit")
+    require_school_custodian(principal, doing="record deliveries to a school unit")
     waiting = _waiting(request, principal)
     done = request.query_params.get("klart")
     return render(request, "deliveries.html", principal=principal,
@@ -213,7 +217,7 @@ def _waiting(request: Request, principal: Principal) -> list[dict[str, Any]]:
 async def deliver_many(request: Request, principal: WebUser) -> Response:
     from starlette.concurrency import run_in_threadpool
 
-    require(principal, Role.CUSTODIAN, doing="record deliveries to a school unit")
+    require_school_custodian(principal, doing="record deliveries to a school unit")
     form = await request.form()
     chosen = {str(v) for v in form.getlist("copy")}
     everything = form.get("alla") == "1"
@@ -241,7 +245,7 @@ async def print_many(request: Request, principal: WebUser) -> Response:
 
     from application.work_lists import needing_print
 
-    require(principal, Role.ARCHIVIST, doing="print copies")
+    require_archive_copy_work(principal, doing="print copies")
     form = await request.form()
     purpose = str(form.get("purpose") or "archive")
     school = str(form.get("school_id") or "") or None
@@ -265,7 +269,7 @@ async def print_many(request: Request, principal: WebUser) -> Response:
 
 @router.get("/lasar")
 def school_year(request: Request, principal: WebUser) -> Response:
-    require(principal, Role.ARCHIVIST, doing="close a school year")
+    require_school_year_closing(principal)
     return render(request, "school_year.html", principal=principal, errors={}, year="",
                   result=None, title_key="session.year.title")
 
@@ -273,7 +277,7 @@ def school_year(request: Request, principal: WebUser) -> Response:
 @router.post("/lasar", dependencies=CSRF)
 def close_school_year(request: Request, principal: WebUser,
                       year: Annotated[str, Form()] = "") -> Response:
-    require(principal, Role.ARCHIVIST, doing="close a school year")
+    require_school_year_closing(principal)
     t = translator(request)
     if not year.strip().isdigit() or not 2000 <= int(year) <= 2100:
         return render(request, "school_year.html", principal=principal, status=422,

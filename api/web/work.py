@@ -35,8 +35,7 @@ from api.web import presenters
 from api.web.i18n import Translator
 from api.web.rendering import Directory, WebRoute, redirect, render, runtime, translator
 from api.web.routes import CSRF, WebUser
-from application.policy import Principal
-from domain.actor import Role
+from application.policy import Principal, does_archive_work, is_school_custodian
 from domain.errors import DomainError, InvalidInputError
 from domain.record import DepartureReason
 
@@ -62,13 +61,12 @@ def form_errors(t: Translator, form: str, error: DomainError, default_field: str
 
 def actions(principal: Principal, record: dict[str, Any]) -> dict[str, Any]:
     """What the page offers this person for this record (the application still decides)."""
-    role = principal.role
     student = record.get("kind") == "student_documentation" and not record.get("shredded")
     live = [c for c in record.get("copies", []) if c["status"] not in ("replaced", "culled")]
     archive = next((c for c in live if c["purpose"] == "archive"), None)
     school = next((c for c in live if c["purpose"] == "school"), None)
-    archivist = role is Role.ARCHIVIST
-    own_school = role is Role.CUSTODIAN and principal.school_id is not None
+    archivist = does_archive_work(principal)
+    own_school = is_school_custodian(principal)
     school_staff = archivist or (own_school and principal.school_id == record.get("school_id"))
     return {
         "print_archive": student and archivist and archive is None,
