@@ -1,5 +1,11 @@
 """One table from the domain's named errors to HTTP statuses, and problem+json bodies
-(RFC 9457) for every error the API returns."""
+(RFC 9457) for every error the API returns.
+
+A domain error's body carries its stable ``code`` (``domain/errors.py``) as an extension
+member beside ``type``: ``type`` names the class of problem (``…/problems/illegal-transition``)
+and stays as clients know it; ``code`` says exactly which rule (``copy_on_loan``,
+``personnummer_check_digit``).
+"""
 
 from __future__ import annotations
 
@@ -66,7 +72,7 @@ def status_of(error: DomainError) -> tuple[int, str]:
 def domain_problem(error: DomainError) -> JSONResponse:
     for cls, status, kind in STATUS:
         if isinstance(error, cls):
-            extra: dict[str, Any] = {}
+            extra: dict[str, Any] = {"code": error.code}
             if isinstance(error, AlreadyExistsError):
                 extra["id"] = error.existing_id
             if isinstance(error, AgreementNotReadyError):
@@ -77,7 +83,7 @@ def domain_problem(error: DomainError) -> JSONResponse:
                 extra["errors"] = [{"field": error.field, "message": str(error)}]
             return problem(status, kind, getattr(error, "title", cls.__name__), str(error),
                            **extra)
-    return problem(409, "domain-rule", "Domain rule violated", str(error))
+    return problem(409, "domain-rule", "Domain rule violated", str(error), code=error.code)
 
 
 def field_name(loc: Sequence[Any], body: Any) -> str:

@@ -68,7 +68,8 @@ def parse_personnummer(text: str, field: str = "personnummer") -> Personnummer:
     try:
         return Personnummer.parse(text)
     except InvalidPersonnummerError as error:
-        raise InvalidInputError(f"personnummer: {error}", field=field) from None
+        raise InvalidInputError(f"personnummer: {error}", field=field).with_code(
+            error.code, **error.params) from None
 
 
 def token_digest(token: str) -> str:
