@@ -10,6 +10,8 @@ from typing import Annotated, Any, Literal
 from fastapi import Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
+from domain.fingerprints import SHA256_PATTERN
+
 EXAMPLE_PNR = "20050315-1230"
 SHA = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
 
@@ -70,7 +72,7 @@ class DocumentIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     title: Text
     category: ShortText
-    sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+    sha256: Annotated[str, Field(pattern=SHA256_PATTERN)]
     pages: Annotated[int, Field(ge=1, le=100_000)]
 
 
@@ -98,7 +100,7 @@ class GeneralInformationCreate(BaseModel):
     category: Literal["newsletter", "blog_post", "statistics", "compilation", "other"]
     title: Text
     school_id: ShortText
-    sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+    sha256: Annotated[str, Field(pattern=SHA256_PATTERN)]
 
 
 RecordCreate = Annotated[

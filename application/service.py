@@ -11,7 +11,6 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
-import re
 import secrets
 import time
 from collections.abc import Callable, Sequence
@@ -55,13 +54,13 @@ from domain.errors import (
     NotAuthenticatedError,
     NotFoundError,
 )
+from domain.fingerprints import is_sha256
 from domain.personnummer import InvalidPersonnummerError, Personnummer
 from domain.record import Copy, CopyStatus, DepartureReason, Purpose, Record, parse_date
 from domain.request import DocumentRequest
 from domain.school import ARCHIVE, SchoolUnit, check_school_code, school_unit_id
 
 A = TypeVar("A", bound=BaseAggregate[UUID])
-_SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 
 def parse_personnummer(text: str, field: str = "personnummer") -> Personnummer:
@@ -126,7 +125,7 @@ def check_documents(documents: Sequence[DocumentIn]) -> list[dict[str, Any]]:
 
 
 def check_sha256(value: str, field: str) -> str:
-    if not _SHA256.match(value):
+    if not is_sha256(value):
         raise InvalidInputError(f"{field} must be 64 lower-case hex digits (SHA-256)",
                                 field=field)
     return value
