@@ -1,5 +1,11 @@
 """One table from the domain's named errors to HTTP statuses, and problem+json bodies
-(RFC 9457) for every error the API returns."""
+(RFC 9457) for every error the API returns.
+
+A domain error's body carries its stable ``code`` (``domain/errors.py``) as an extension
+member beside ``type``: ``type`` names the class of problem (``…/problems/illegal-transition``)
+and stays as clients know it; ``code`` says exactly which rule (``copy_on_loan``,
+``personnummer_check_digit``).
+"""
 
 from __future__ import annotations
 
@@ -68,7 +74,7 @@ def status_of(error: DomainError) -> tuple[int, str]:
 def domain_problem(error: DomainError, stored_before_error: int | None = None) -> JSONResponse:
     for cls, status, kind in STATUS:
         if isinstance(error, cls):
-            extra: dict[str, Any] = {}
+            extra: dict[str, Any] = {"code": error.code}
             detail = str(error)
             if stored_before_error is not None:
                 extra["stored_before_error"] = stored_before_error
@@ -86,7 +92,7 @@ def domain_problem(error: DomainError, stored_before_error: int | None = None) -
                 extra["errors"] = [{"field": error.field, "message": str(error)}]
             return problem(status, kind, getattr(error, "title", cls.__name__), detail,
                            **extra)
-    return problem(409, "domain-rule", "Domain rule violated", str(error))
+    return problem(409, "domain-rule", "Domain rule violated", str(error), code=error.code)
 
 
 def field_name(loc: Sequence[Any], body: Any) -> str:

@@ -12,6 +12,8 @@ from uuid import UUID
 from fastapi import Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
+from domain.fingerprints import SHA256_PATTERN
+
 EXAMPLE_PNR = "20050315-1230"
 SHA = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
 
@@ -72,7 +74,7 @@ class DocumentIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     title: Text
     category: ShortText
-    sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+    sha256: Annotated[str, Field(pattern=SHA256_PATTERN)]
     pages: Annotated[int, Field(ge=1, le=100_000)]
 
 
@@ -100,7 +102,7 @@ class GeneralInformationCreate(BaseModel):
     category: Literal["newsletter", "blog_post", "statistics", "compilation", "other"]
     title: Text
     school_id: ShortText
-    sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+    sha256: Annotated[str, Field(pattern=SHA256_PATTERN)]
 
 
 RecordCreate = Annotated[

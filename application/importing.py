@@ -84,6 +84,7 @@ from application.service import (
 from domain.actor import Role
 from domain.culling import GENERAL_INFORMATION_CATEGORIES
 from domain.errors import DomainError, InvalidInputError
+from domain.fingerprints import is_sha256
 from domain.personnummer import InvalidPersonnummerError, Personnummer
 from domain.record import Kind, Record
 from domain.school import ARCHIVE, school_unit_id
@@ -99,7 +100,6 @@ STUDENT: Final = Kind.STUDENT_DOCUMENTATION.value
 GENERAL: Final = Kind.GENERAL_INFORMATION.value
 DEFAULT_BATCH_SIZE: Final = 200
 
-_SHA256 = re.compile(r"[0-9a-f]{64}")
 _POSITIVE = re.compile(r"[0-9]+")
 _NO_STUDENT: Final = -1
 _SHOWN_LINES: Final = 5
@@ -216,7 +216,7 @@ def _check_document(title: str, sha256: str, pages: str | None) -> list[str]:
     problems = []
     if not title:
         problems.append("title is missing")
-    if not _SHA256.fullmatch(sha256):
+    if not is_sha256(sha256):
         problems.append("sha256 is missing" if not sha256 else
                         "sha256 must be 64 hexadecimal digits (a SHA-256 hash)")
     if pages is not None and not (_POSITIVE.fullmatch(pages) and int(pages) > 0):

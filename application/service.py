@@ -12,7 +12,6 @@ import copy
 import datetime as dt
 import hashlib
 import json
-import re
 import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -72,6 +71,7 @@ from domain.errors import (
     NotAuthorisedError,
     NotFoundError,
 )
+from domain.fingerprints import is_sha256
 from domain.personnummer import InvalidPersonnummerError, Personnummer
 from domain.privacy import StudentAlias
 from domain.record import Copy, CopyStatus, DepartureReason, Purpose, Record, parse_date
@@ -79,14 +79,14 @@ from domain.request import DocumentRequest
 from domain.school import ARCHIVE, SchoolUnit, check_school_code, school_unit_id
 
 A = TypeVar("A", bound=BaseAggregate[UUID])
-_SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 
 def parse_personnummer(text: str, field: str = "personnummer") -> Personnummer:
     try:
         return Personnummer.parse(text)
     except InvalidPersonnummerError as error:
-        raise InvalidInputError(f"personnummer: {error}", field=field) from None
+        raise InvalidInputError(f"personnummer: {error}", field=field).with_code(
+            error.code, **error.params) from None
 
 
 class SystemClock:
@@ -161,7 +161,7 @@ def check_documents(documents: Sequence[DocumentIn]) -> list[dict[str, Any]]:
 
 
 def check_sha256(value: str, field: str) -> str:
-    if not _SHA256.match(value):
+    if not is_sha256(value):
         raise InvalidInputError(f"{field} must be 64 lower-case hex digits (SHA-256)",
                                 field=field)
     return value

@@ -72,11 +72,11 @@ from bench.common import (
     subject_supply,
     timed,
 )
+from bench.fixtures import seed_staff, student
 from domain.record import Record
 from infrastructure.bootstrap import Runtime
 from infrastructure.store_rows import count_events, iter_rows
 from infrastructure.verification import verify_rows
-from tests.factories import seed_staff, student
 
 BATCH = 100
 SINGLE_RATIO = Target(0.9)

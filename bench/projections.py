@@ -55,10 +55,10 @@ from bench.common import (
     personnummer,
     timed,
 )
+from bench.fixtures import seed_staff, student
 from domain.record import Purpose, Record
 from infrastructure.bootstrap import Runtime
 from infrastructure.signed_events import Envelope, forget_verified
-from tests.factories import seed_staff, student
 
 PAGE = 500
 """Notifications per read: the projection runner's batch size."""

@@ -2,23 +2,47 @@
 
 The API maps each class to an HTTP status in one table (``api/problems.py``); the CLI
 prints the message. Messages are written for the person who made the mistake.
+
+Every error has a stable snake_case ``code`` (its class's, or a narrower one given with
+:meth:`DomainError.with_code` where one class carries several meanings) and ``params``,
+the values its message names. The API returns the code in each problem body; the web
+pages translate by code (``api/web/error_messages.py``), never by matching English text.
+Codes are part of the outer contract: never rename one.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from types import MappingProxyType
+from typing import Any, ClassVar, Self
 
 
 class DomainError(Exception):
     """Base of every rule the domain enforces."""
 
     title = "Domain rule violated"
+    code: str = "domain_rule"
+    params: Mapping[str, Any] = MappingProxyType({})
+    CODES: ClassVar[frozenset[str]] = frozenset()
+    """Narrower codes an instance of this class may carry (see :meth:`with_code`)."""
+
+    def with_code(self, code: str, **params: Any) -> Self:
+        """This error with a narrower code and the values its message names."""
+        self.code = code
+        self.params = dict(params)
+        return self
 
 
 class InvalidInputError(DomainError, ValueError):
     """Input that can never be valid (a malformed value), independent of state."""
 
     title = "Invalid input"
+    code = "invalid_input"
+    CODES = frozenset({
+        "personnummer_format", "personnummer_year", "personnummer_month", "personnummer_day",
+        "personnummer_day_in_month", "personnummer_in_future", "personnummer_plus_separator",
+        "personnummer_check_digit", "personnummer_invalid",
+    })
 
     def __init__(self, message: str, *, field: str | None = None) -> None:
         super().__init__(message)
@@ -27,12 +51,14 @@ class InvalidInputError(DomainError, ValueError):
 
 class NotFoundError(DomainError, LookupError):
     title = "Not found"
+    code = "not_found"
 
 
 class AlreadyExistsError(DomainError):
     """Something with that identity exists already (a second capture of a student...)."""
 
     title = "Already exists"
+    code = "already_exists"
 
     def __init__(self, message: str, *, existing_id: str) -> None:
         super().__init__(message)
@@ -43,30 +69,37 @@ class IllegalTransitionError(DomainError):
     """The command is not allowed in the current state of the aggregate."""
 
     title = "Illegal transition"
+    code = "illegal_transition"
 
 
 class ArchiveCopyCannotBeCulledError(IllegalTransitionError):
     title = "The archive copy of student documentation is never culled"
+    code = "archive_copy_never_culled"
 
 
 class CullNotLawfulError(IllegalTransitionError):
     title = "No lawful basis for this cull"
+    code = "cull_not_lawful"
 
 
 class CopyOnLoanError(IllegalTransitionError):
     title = "The copy is on loan"
+    code = "copy_on_loan"
 
 
 class RecordOnHoldError(IllegalTransitionError):
     title = "The record is on hold"
+    code = "record_on_hold"
 
 
 class AlreadyCulledError(IllegalTransitionError):
     title = "Already culled"
+    code = "already_culled"
 
 
 class AgreementNotReadyError(IllegalTransitionError):
     title = "The archive agreement cannot be terminated yet"
+    code = "agreement_not_ready"
 
     def __init__(self, message: str, *, missing: Sequence[dict[str, object]]) -> None:
         super().__init__(message)
@@ -81,12 +114,14 @@ class ConcurrentChangeError(DomainError):
     """Someone else changed the same aggregate between our read and our write."""
 
     title = "Concurrent change"
+    code = "concurrent_change"
 
 
 class NotAuthorisedError(DomainError):
     """The acting staff member's role or relationship does not allow the command."""
 
     title = "Not authorised"
+    code = "not_authorised"
 
     def __init__(self, message: str, *, logged_request_id: str | None = None) -> None:
         super().__init__(message)
@@ -95,3 +130,4 @@ class NotAuthorisedError(DomainError):
 
 class NotAuthenticatedError(DomainError):
     title = "Not authenticated"
+    code = "not_authenticated"

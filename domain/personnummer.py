@@ -52,7 +52,15 @@ def synthetic(
 
 
 class InvalidPersonnummerError(ValueError):
-    """Raised with a message that says exactly what is wrong."""
+    """Raised with a message that says exactly what is wrong, a stable ``code`` for each
+    distinct meaning (``personnummer_check_digit``...) and the values the message names
+    (``params``), so that other languages need not parse the English."""
+
+    def __init__(self, message: str = "", *, code: str = "personnummer_invalid",
+                 **params: object) -> None:
+        super().__init__(message)
+        self.code = code
+        self.params = params
 
 
 _COORDINATION_OFFSET: Final = 60
@@ -110,15 +118,19 @@ def _real_birth_date(century: int, yymmdd: str) -> datetime.date:
     month = int(yymmdd[2:4])
     written_day = int(yymmdd[4:6])
     if year < datetime.MINYEAR:
-        raise InvalidPersonnummerError(f"year {year:04d} does not exist")
+        raise InvalidPersonnummerError(f"year {year:04d} does not exist",
+                                       code="personnummer_year", year=f"{year:04d}")
     if not 1 <= month <= 12:
-        raise InvalidPersonnummerError(f"month {month:02d} does not exist")
+        raise InvalidPersonnummerError(f"month {month:02d} does not exist",
+                                       code="personnummer_month", month=f"{month:02d}")
     if written_day > _COORDINATION_OFFSET:
         day = written_day - _COORDINATION_OFFSET
         note = f" (coordination number day {written_day} - 60)"
     elif written_day > 31:
         raise InvalidPersonnummerError(
-            f"day {written_day} does not exist (days are 01-31, or 61-91 for a coordination number)"
+            f"day {written_day} does not exist "
+            "(days are 01-31, or 61-91 for a coordination number)",
+            code="personnummer_day", day=written_day,
         )
     else:
         day = written_day
@@ -127,7 +139,8 @@ def _real_birth_date(century: int, yymmdd: str) -> datetime.date:
         return datetime.date(year, month, day)
     except ValueError:
         raise InvalidPersonnummerError(
-            f"day {day} does not exist in {_MONTH_NAMES[month - 1]} {year}{note}"
+            f"day {day} does not exist in {_MONTH_NAMES[month - 1]} {year}{note}",
+            code="personnummer_day_in_month", day=day, month=month, year=year,
         ) from None
 
 
@@ -190,7 +203,8 @@ class Personnummer:
         expected = luhn_check_digit(self.yymmdd + self.birth_number)
         if self.check_digit != expected:
             raise InvalidPersonnummerError(
-                f"check digit should be {expected}, not {self.check_digit}"
+                f"check digit should be {expected}, not {self.check_digit}",
+                code="personnummer_check_digit", expected=expected, found=self.check_digit,
             )
 
     @classmethod
@@ -208,7 +222,8 @@ class Personnummer:
             today = datetime.date.today()
         match = _PATTERN.fullmatch(text.strip())
         if match is None:
-            raise InvalidPersonnummerError(f"not a personnummer: {_EXPECTED_FORMS}")
+            raise InvalidPersonnummerError(f"not a personnummer: {_EXPECTED_FORMS}",
+                                           code="personnummer_format")
         yymmdd = match["yymmdd"]
         separator = match["sep"]
         if match["century"] is None:
@@ -219,13 +234,15 @@ class Personnummer:
         birth = _real_birth_date(century, yymmdd)
         if birth > today:
             raise InvalidPersonnummerError(
-                f"birth date {birth.isoformat()} is in the future (today is {today.isoformat()})"
+                f"birth date {birth.isoformat()} is in the future (today is {today.isoformat()})",
+                code="personnummer_in_future", birth=birth.isoformat(), today=today.isoformat(),
             )
         if match["century"] is not None and separator == "+":
             age = _age_on(birth, today)
             if age < 100:
                 raise InvalidPersonnummerError(
-                    f"'+' separator means 100 years or older, but this person is {age}"
+                    f"'+' separator means 100 years or older, but this person is {age}",
+                    code="personnummer_plus_separator", age=age,
                 )
         return cls(
             century=century,

@@ -20,7 +20,7 @@ from eventsourcing.persistence import AggregateRecorder, Mapper, Transcoder
 
 from application.access_log import AccessRecorder
 from application.credentials import ClaimMapping, Credentials
-from application.ports import Clock, StorePorts
+from application.ports import Clock, StorePorts, TransparencyLogReader
 from application.projections import ProjectionRunner
 from application.queries import CustodyQueries
 from application.service import Custody, SystemClock
@@ -149,6 +149,11 @@ class Runtime:
         self.queries.fresh()
         subjects = [UUID(c["shredded_subject"]) for c in self.views.all("culls")]
         return self.vault.destroy_pending(subjects)
+
+    @property
+    def log_reader(self) -> TransparencyLogReader:
+        """The log as the outer layer sees it (checked against the port by mypy)."""
+        return self.log
 
     def export_bundle(self) -> bytes:
         """The export bundle (``StoreExports``)."""

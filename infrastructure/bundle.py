@@ -24,6 +24,7 @@ from application.ports import ViewWriter
 from application.projections import VIEWS, MemoryViewStore, ProjectionStoppedError, Projector
 from infrastructure.keys import PublicKeys
 from infrastructure.offline import decode, transcoder
+from infrastructure.runtime_parts import StoreParts
 from infrastructure.store_rows import iter_rows
 from infrastructure.transparency.checkpoint import parse_verifier_key, successor_keys
 from infrastructure.verification import Fault, RawKeys, Row, VerifyReport, verify_rows
@@ -37,7 +38,7 @@ def _comparable(doc: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in doc.items() if k != "personal"}
 
 
-def bundle_dict(rt: Any) -> dict[str, Any]:
+def bundle_dict(rt: StoreParts) -> dict[str, Any]:
     rt.seal()
     rt.queries.fresh()
     events = [
@@ -59,11 +60,11 @@ def bundle_dict(rt: Any) -> dict[str, Any]:
     }
 
 
-def bundle_bytes(rt: Any) -> bytes:
+def bundle_bytes(rt: StoreParts) -> bytes:
     return json.dumps(bundle_dict(rt), separators=(",", ":")).encode()
 
 
-def write_bundle(rt: Any, path: Path) -> int:
+def write_bundle(rt: StoreParts, path: Path) -> int:
     data = bundle_bytes(rt)
     if path.suffix == ".gz":
         data = gzip.compress(data)

@@ -26,6 +26,7 @@ from eventsourcing.utils import TopicError
 
 from domain.culling import DECISION_ID, POINTS
 from infrastructure.offline import decode
+from infrastructure.runtime_parts import StoreParts
 from infrastructure.transparency.checkpoint import (
     CheckpointError,
     parse_verifier_key,
@@ -59,7 +60,7 @@ class TrustedKeys:
         return True
 
 
-def build_certificate(rt: Any, certificate_id: UUID) -> dict[str, Any]:
+def build_certificate(rt: StoreParts, certificate_id: UUID) -> dict[str, Any]:
     rt.queries.fresh()
     cull = rt.views.get("culls", str(certificate_id))
     if cull is None:
@@ -116,7 +117,7 @@ def _point_text(rt: Any, decision: str, point: int) -> str:
     return POINTS.get(point, "") if decision == DECISION_ID else ""
 
 
-def certificate_text(rt: Any, certificate_id: UUID) -> str:
+def certificate_text(rt: StoreParts, certificate_id: UUID) -> str:
     return json.dumps(build_certificate(rt, certificate_id), indent=2, ensure_ascii=False) + "\n"
 
 

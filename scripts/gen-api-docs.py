@@ -24,6 +24,9 @@ from typer.testing import CliRunner
 
 from api.app import create_app
 from api.cli import app as cli_app
+from api.problems import STATUS
+from api.web.error_messages import ERROR_TEXTS
+from domain.errors import DomainError
 
 OUT = Path(__file__).resolve().parent.parent / "docs" / "http-api.md"
 METHODS = ("get", "post", "put", "patch", "delete")
@@ -128,6 +131,32 @@ def schemas_section(openapi: dict[str, Any]) -> list[str]:
     return lines
 
 
+def error_classes() -> list[type[DomainError]]:
+    found: list[type[DomainError]] = []
+    pending: list[type[DomainError]] = [DomainError]
+    while pending:
+        cls = pending.pop(0)
+        found.append(cls)
+        pending.extend(cls.__subclasses__())
+    return found
+
+
+def errors_section() -> list[str]:
+    lines = ["## Error codes", "",
+             "A refusal by a domain rule is a problem+json body with `code` beside `type`:",
+             "`type` names the class of problem and `code` exactly which rule. Codes never",
+             "change meaning; the web pages translate them (`api/web/error_messages.py`).", "",
+             "| code | status | problem `type` ends in | meaning |", "| --- | --- | --- | --- |"]
+    for cls in error_classes():
+        status, kind = next(((st, k) for c, st, k in STATUS if issubclass(cls, c)),
+                            (409, "domain-rule"))
+        for code in (cls.code, *sorted(cls.CODES)):
+            text = ERROR_TEXTS[code].en if code in ERROR_TEXTS else ""
+            lines.append(f"| `{code}` | {status} | `{kind}` | {cell(text)} |")
+    lines.append("")
+    return lines
+
+
 def command_paths(group: typer.Typer) -> list[list[str]]:
     """Every command's argv path, from the click tree Typer builds (groups have
     ``commands``)."""
@@ -162,7 +191,8 @@ def cli_section() -> list[str]:
 
 def render() -> str:
     openapi = create_app().openapi()
-    lines = [HEADER, *http_section(openapi), *schemas_section(openapi), *cli_section()]
+    lines = [HEADER, *http_section(openapi), *errors_section(), *schemas_section(openapi),
+             *cli_section()]
     text = "\n".join(lines)
     return "\n".join(line.rstrip() for line in text.splitlines()) + "\n"
 

@@ -12,15 +12,16 @@ from api.deps import CurrentActor
 from api.models import ConsistencyProof, InclusionProof, Keys
 from api.schemas import BIGINT, SeqPath, TreeSizeQuery
 from application.policy import require_audit, require_log_proofs
-from application.ports import StoreExports
+from application.ports import StoreExports, TransparencyLogReader
 from domain.errors import InvalidInputError, NotFoundError
 
 router = APIRouter(prefix="/api/v1", tags=["transparency log"])
 Doc = dict[str, Any]
 
 
-def _log(request: Request) -> Any:
-    return request.app.state.runtime.log
+def _log(request: Request) -> TransparencyLogReader:
+    log: TransparencyLogReader = request.app.state.runtime.log_reader
+    return log
 
 
 @router.get("/log/checkpoint", response_class=PlainTextResponse)

@@ -7,7 +7,7 @@ at once instead of an English word slipping into a Swedish page. Times are shown
 Europe/Stockholm time zone: ``2018-06-15 14:03`` in Swedish, ``15 Jun 2018, 14:03`` in
 English.
 
-May import the standard library and :mod:`api.web.messages`.
+May import the standard library, :mod:`api.web.messages` and the domain's errors.
 """
 
 from __future__ import annotations
@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import Any, Final
 from zoneinfo import ZoneInfo
 
-from api.web.messages import Message, swedish
+from api.web.messages import Message, for_error, swedish
+from domain.errors import DomainError
 
 LANGUAGES: Final = ("sv", "en")
 DEFAULT_LANGUAGE: Final = "sv"
@@ -92,8 +93,11 @@ class Translator:
             return text.format_map({k: "" if v is None else v for k, v in params.items()})
         return text
 
-    def message(self, text: str | None) -> Message:
-        """A message from another layer, in Swedish where a rendering is known."""
+    def message(self, text: str | DomainError | None) -> Message:
+        """A message from another layer, in Swedish where a rendering is known (a domain
+        error by its code)."""
+        if isinstance(text, DomainError):
+            return for_error(text, self.lang)
         return swedish(text or "", self.lang)
 
     def has(self, key: str) -> bool:

@@ -1,8 +1,11 @@
 """Swedish renderings of the messages other layers write in English (domain rules,
-policy refusals, import rejections, verification faults), matched by pattern.
+policy refusals, import rejections, verification faults).
 
-A message with no pattern here is shown as it is, marked ``lang="en"`` (never with a
-label saying it is English: the page simply shows what the service said).
+A domain error is translated by its ``code`` (:mod:`api.web.error_messages`). Text that
+reaches the pages without an error object (reasons stored in events, import report
+lines, verification faults) is still matched by pattern here; a message with no pattern
+is shown as it is, marked ``lang="en"`` (never with a label saying it is English: the
+page simply shows what the service said).
 """
 
 from __future__ import annotations
@@ -10,6 +13,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from typing import Final
+
+from api.web.error_messages import error_text, error_values
+from domain.errors import DomainError
 
 
 @dataclass(frozen=True)
@@ -203,3 +209,23 @@ def _one(text: str) -> str | None:
         if pattern.search(text):
             return pattern.sub(replacement, text)
     return None
+
+
+def for_error(error: DomainError, lang: str) -> Message:
+    """A domain error in the page's language, by its code: a narrow code (set with
+    ``with_code``) says exactly what is wrong in either language; otherwise the English
+    message is kept on English pages, and a Swedish page shows its known rendering or the
+    class's general text."""
+    values = error_values(error)
+    narrowed = error.code != type(error).code
+    if narrowed:
+        text = error_text(error.code, values, lang)
+        if text is not None:
+            return Message(text, lang)
+    if lang != "sv":
+        return Message(str(error), "en")
+    rendered = swedish(str(error), lang)
+    if rendered.lang == "sv":
+        return rendered
+    general = error_text(error.code, values, lang)
+    return Message(general, "sv") if general is not None else rendered

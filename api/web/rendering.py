@@ -214,8 +214,9 @@ def error_page(request: Request, error: Exception) -> HTMLResponse:
         if isinstance(error, DomainError):
             status, problem_kind = status_of(error)
             kind = PAGE_KINDS.get(problem_kind, "illegal_transition")
-    detail = "" if kind == "unexpected" or isinstance(
-        error, CsrfRejectedError | RequestValidationError) else str(error)
+    detail: str | DomainError = (
+        "" if kind == "unexpected" or isinstance(error, CsrfRejectedError | RequestValidationError)
+        else error if isinstance(error, DomainError) else str(error))
     return render(request, "error.html", status=status, kind=kind, detail=detail, code=status,
                   title_key=f"error.{kind}.title")
 

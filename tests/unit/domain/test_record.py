@@ -1,0 +1,228 @@
+"""The rules of a record and its copies, with no database: aggregates built directly."""
+
+from __future__ import annotations
+
+import datetime as dt
+from uuid import UUID, uuid4
+
+import pytest
+
+from domain.culling import DECISION_ID
+from domain.errors import (
+    AlreadyCulledError,
+    ArchiveCopyCannotBeCulledError,
+    CopyOnLoanError,
+    CullNotLawfulError,
+    IllegalTransitionError,
+    InvalidInputError,
+    RecordOnHoldError,
+)
+from domain.record import CopyStatus, DepartureReason, Purpose, Record
+
+ACTOR = "archivist-1"
+SHA = "a" * 64
+
+
+def student(school: str = "holmes") -> Record:
+    return Record.capture_student_documentation(
+        uuid4(), subject=uuid4(), personnummer="20040315-1236", name="Anna Holm",
+        school_id=school, class_name="9A",
+        documents=[{"title": "IUP", "category": "iup", "sha256": SHA, "pages": 3}],
+        fingerprint=SHA, actor=ACTOR)
+
+
+def general() -> Record:
+    return Record.capture_general_information(
+        uuid4(), subject=uuid4(), category="newsletter", title="Veckobrev v. 47",
+        school_id="holmes", sha256=SHA, actor=ACTOR)
+
+
+def printed(record: Record, purpose: Purpose, school: str | None = None) -> UUID:
+    copy_id = uuid4()
+    record.print_copy(purpose, copy_id=copy_id, subject=uuid4(), school_id=school, actor=ACTOR)
+    return copy_id
+
+
+def school_copy_at_school(record: Record) -> UUID:
+    copy_id = printed(record, Purpose.SCHOOL, record.school_id)
+    record.deliver(copy_id, school_id=str(record.school_id), actor="custodian-1")
+    return copy_id
+
+
+def cull_copy(record: Record, copy_id: UUID, *, point: int = 4,
+              decision: str = DECISION_ID) -> None:
+    record.cull_copy(copy_id, decision=decision, point=point, method="shredding",
+                     witness=None, certificate_id=uuid4(), commitment="c", actor=ACTOR)
+
+
+def cull_record(record: Record, *, point: int = 1) -> None:
+    record.cull(decision=DECISION_ID, point=point, method="deletion", witness=None,
+                certificate_id=uuid4(), commitment="c", actor=ACTOR)
+
+
+def finished(record: Record) -> None:
+    record.record_departure(reason=DepartureReason.FINISHED_COMPULSORY_SCHOOL,
+                            to_school_id=None, date=dt.date(2018, 6, 10), actor=ACTOR)
+
+
+class TestCapture:
+    def test_student_documentation_needs_at_least_one_document(self) -> None:
+        with pytest.raises(InvalidInputError) as caught:
+            Record.capture_student_documentation(
+                uuid4(), subject=uuid4(), personnummer="20040315-1236", name="Anna",
+                school_id="holmes", class_name=None, documents=[], fingerprint=SHA,
+                actor=ACTOR)
+        assert caught.value.field == "documents"
+
+    def test_student_documentation_needs_a_name(self) -> None:
+        with pytest.raises(InvalidInputError):
+            Record.capture_student_documentation(
+                uuid4(), subject=uuid4(), personnummer="20040315-1236", name="  ",
+                school_id="holmes", class_name=None,
+                documents=[{"title": "IUP", "category": "iup", "sha256": SHA, "pages": 1}],
+                fingerprint=SHA, actor=ACTOR)
+
+    def test_general_information_is_only_of_the_decisions_categories(self) -> None:
+        with pytest.raises(InvalidInputError) as caught:
+            Record.capture_general_information(
+                uuid4(), subject=uuid4(), category="iup", title="IUP", school_id="holmes",
+                sha256=SHA, actor=ACTOR)
+        assert caught.value.field == "category"
+
+    def test_a_captured_student_is_one_event_with_the_actor(self) -> None:
+        record = student()
+        events = record.collect_events()
+        assert [type(e).__name__ for e in events] == ["StudentDocumentationCaptured"]
+        assert events[0].actor == ACTOR
+
+
+class TestCopies:
+    def test_one_archive_copy_per_student(self) -> None:
+        record = student()
+        printed(record, Purpose.ARCHIVE)
+        with pytest.raises(IllegalTransitionError):
+            printed(record, Purpose.ARCHIVE)
+
+    def test_general_information_is_not_printed(self) -> None:
+        with pytest.raises(IllegalTransitionError):
+            printed(general(), Purpose.ARCHIVE)
+
+    def test_the_archive_copy_is_filed_then_verified(self) -> None:
+        record = student()
+        copy_id = printed(record, Purpose.ARCHIVE)
+        record.archive(copy_id, box="A001", shelf="3", actor=ACTOR)
+        record.verify(copy_id, outcome="ok", note=None, actor=ACTOR)
+        assert record.copy(copy_id).status is CopyStatus.VERIFIED
+
+    def test_an_unfiled_copy_cannot_be_verified(self) -> None:
+        record = student()
+        copy_id = printed(record, Purpose.ARCHIVE)
+        with pytest.raises(IllegalTransitionError):
+            record.verify(copy_id, outcome="ok", note=None, actor=ACTOR)
+
+    def test_the_archive_copy_stays_in_the_archive(self) -> None:
+        record = student()
+        copy_id = printed(record, Purpose.ARCHIVE)
+        with pytest.raises(IllegalTransitionError):
+            record.deliver(copy_id, school_id="holmes", actor=ACTOR)
+
+    def test_a_copy_on_loan_is_not_transferred(self) -> None:
+        record = student()
+        copy_id = school_copy_at_school(record)
+        record.lend(copy_id, request_id=uuid4(), to_actor="teacher-1", actor="custodian-1")
+        with pytest.raises(CopyOnLoanError):
+            record.transfer(copy_id, to_school_id="kvistberg", reason="moved", actor=ACTOR)
+
+    def test_a_transferred_copy_is_in_transit_until_received(self) -> None:
+        record = student()
+        copy_id = school_copy_at_school(record)
+        record.transfer(copy_id, to_school_id="kvistberg", reason="moved", actor=ACTOR)
+        assert record.copy(copy_id).status is CopyStatus.IN_TRANSIT
+        record.receive(copy_id, school_id="kvistberg", actor="custodian-2")
+        assert record.copy(copy_id).status is CopyStatus.AT_SCHOOL
+
+
+class TestCullingBasis:
+    def test_the_archive_copy_of_student_documentation_is_never_culled(self) -> None:
+        record = student()
+        copy_id = printed(record, Purpose.ARCHIVE)
+        finished(record)
+        with pytest.raises(ArchiveCopyCannotBeCulledError):
+            cull_copy(record, copy_id)
+
+    def test_a_school_copy_is_not_culled_before_the_student_finished_school(self) -> None:
+        record = student()
+        copy_id = school_copy_at_school(record)
+        with pytest.raises(CullNotLawfulError):
+            cull_copy(record, copy_id)
+
+    def test_a_school_copy_is_not_culled_when_the_student_only_moved(self) -> None:
+        record = student()
+        copy_id = school_copy_at_school(record)
+        record.record_departure(reason=DepartureReason.MOVED_WITHIN_MUNICIPALITY,
+                                to_school_id="kvistberg", date=dt.date(2018, 6, 10),
+                                actor=ACTOR)
+        with pytest.raises(CullNotLawfulError):
+            cull_copy(record, copy_id)
+
+    def test_a_school_copy_is_culled_under_point_4_once_the_student_finished(self) -> None:
+        record = student()
+        copy_id = school_copy_at_school(record)
+        finished(record)
+        cull_copy(record, copy_id)
+        assert record.copy(copy_id).status is CopyStatus.CULLED
+        with pytest.raises(AlreadyCulledError):
+            cull_copy(record, copy_id)
+
+    def test_a_school_copy_is_not_culled_under_point_1(self) -> None:
+        record = student()
+        copy_id = school_copy_at_school(record)
+        finished(record)
+        with pytest.raises(CullNotLawfulError):
+            cull_copy(record, copy_id, point=1)
+
+    def test_a_cull_names_the_registered_decision(self) -> None:
+        record = student()
+        copy_id = school_copy_at_school(record)
+        finished(record)
+        with pytest.raises(CullNotLawfulError):
+            cull_copy(record, copy_id, decision="BU 2099/1 § 1")
+
+    def test_general_information_is_culled_under_point_1_only(self) -> None:
+        item = general()
+        with pytest.raises(CullNotLawfulError):
+            cull_record(item, point=4)
+        cull_record(item, point=1)
+        assert item.culled
+
+    def test_student_documentation_as_a_whole_is_never_culled(self) -> None:
+        with pytest.raises(ArchiveCopyCannotBeCulledError):
+            cull_record(student())
+
+    def test_nothing_on_hold_is_culled(self) -> None:
+        item = general()
+        item.place_hold(hold_id=uuid4(), reason="begäran om allmän handling", actor=ACTOR)
+        with pytest.raises(RecordOnHoldError):
+            cull_record(item)
+
+    def test_a_lifted_hold_allows_the_cull_again(self) -> None:
+        item = general()
+        hold = uuid4()
+        item.place_hold(hold_id=hold, reason="utredning", actor=ACTOR)
+        item.lift_hold(hold, reason="klar", actor=ACTOR)
+        cull_record(item)
+        assert item.culled
+
+
+class TestDepartures:
+    def test_a_move_within_the_municipality_names_the_next_school_unit(self) -> None:
+        with pytest.raises(InvalidInputError):
+            student().record_departure(reason=DepartureReason.MOVED_WITHIN_MUNICIPALITY,
+                                       to_school_id=None, date=dt.date(2018, 6, 1),
+                                       actor=ACTOR)
+
+    def test_nothing_departs_after_finishing_compulsory_school(self) -> None:
+        record = student()
+        finished(record)
+        with pytest.raises(IllegalTransitionError):
+            finished(record)
