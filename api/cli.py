@@ -393,7 +393,8 @@ def rollover(
     year: Annotated[int, typer.Argument(help="The school year whose spring term ended, "
                                         "e.g. 2018 for 2017/18.")],
 ) -> None:
-    """Close a school year: hand over or cull the school copies of students who left."""
+    """Close a school year: start the transfers and propose one culling list of the school
+    copies of students who finished compulsory school. Nothing is culled."""
     import json
 
     from application.migration import Migration

@@ -217,11 +217,33 @@ class CustodyQueries:
                 "signature_valid": entry.signature_valid,
                 "problem": entry.problem,
             })
-        out: Doc = {"record_id": str(record_id), "events": events}
+        out: Doc = {"record_id": str(record_id), "events": events,
+                    "culling_lists": self.culling_chain(record)}
         if as_of is not None:
             out["as_of"] = as_of.isoformat()
             out["custody"] = self.record_as_of(principal, record_id, as_of)
         return out
+
+    def culling_chain(self, record: Doc) -> list[Doc]:
+        """The culling lists this record's copies were on: proposed → approved (or
+        rejected) → destroyed or withdrawn → protocol, as the provenance shows it."""
+        chain = []
+        for list_id in dict.fromkeys(record.get("culling_lists", [])):
+            listed = self.views.get("culling_lists", list_id)
+            if listed is None:
+                continue
+            mine = [i for i in listed["items"] if i["record_id"] == record["id"]]
+            chain.append({
+                "id": listed["id"], "status": listed["status"], "decision": listed["decision"],
+                "point": listed["point"], "proposed_by": listed["proposed_by"],
+                "proposed_at": listed["proposed_at"], "approved_by": listed["approved_by"],
+                "decided_at": listed["decided_at"],
+                "items": [{k: i.get(k) for k in ("copy_id", "status", "certificate_id",
+                                                  "destruction", "withdrawn")} for i in mine],
+                "protocol": (f"/api/v1/culling-lists/{listed['id']}/protocol"
+                             if listed["status"] == "executed" else None),
+            })
+        return chain
 
     # -- reports ------------------------------------------------------------------------
 

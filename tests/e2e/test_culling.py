@@ -190,6 +190,11 @@ class TestApprovalAndDestruction:
         history = api.get("archivist", f"/api/v1/records/{ids[LEAVER][0]}/history").json()
         cull = next(e for e in history["events"] if e["type"] == "CopyCulled")
         assert cull["data"]["culling_list_id"] == list_id
+        [chain] = history["culling_lists"]
+        assert (chain["proposed_by"], chain["approved_by"]) == (api.ids["archivist"],
+                                                                api.ids["principal_holmes"])
+        assert chain["items"][0]["certificate_id"] == certificate_id
+        assert chain["protocol"] == f"/api/v1/culling-lists/{list_id}/protocol"
 
     def test_a_paper_copy_is_culled_directly_only_from_an_approved_list(self, api: Api
                                                                          ) -> None:
