@@ -360,6 +360,16 @@ class CustodyQueries:
         self.fresh()
         rows = self.views.all("culls")
         rows.sort(key=lambda r: r["seq"])
+        return self._with_protocols(rows)
+
+    def _with_protocols(self, rows: list[Doc]) -> list[Doc]:
+        """Each cull from a culling list links the list's protocol once it is executed."""
+        lists = {i: self.views.get("culling_lists", i) for i in
+                 {r["culling_list_id"] for r in rows if r.get("culling_list_id")}}
+        for row in rows:
+            listed = lists.get(row.get("culling_list_id") or "")
+            row["protocol"] = (f"/api/v1/culling-lists/{listed['id']}/protocol"
+                               if listed and listed["status"] == "executed" else None)
         return rows
 
     def cull(self, principal: Principal, certificate_id: UUID) -> Doc:
@@ -368,7 +378,7 @@ class CustodyQueries:
         doc = self.views.get("culls", str(certificate_id))
         if doc is None:
             raise NotFoundError(f"culling certificate {certificate_id} does not exist")
-        return doc
+        return self._with_protocols([doc])[0]
 
     def students(self) -> list[Doc]:
         return [r for r in self.views.all("records") if r["kind"] == "student_documentation"]

@@ -147,6 +147,7 @@ class TestApprovalAndDestruction:
         register = api.get("auditor", f"/api/v1/culls/{certificate_id}").json()
         assert register["culling_list_id"] == list_id
         assert register["approved_by"] == api.ids["principal_holmes"]
+        assert register["protocol"] == f"/api/v1/culling-lists/{list_id}/protocol"
         # The certificate and the protocol verify offline with only the public keys.
         trusted = keys(api)
         from infrastructure.certificates import certificate_text
