@@ -61,7 +61,7 @@ from api.web.session import (
 from application.policy import Principal, require
 from application.queries import READERS
 from domain.actor import Role
-from domain.culling import POINTS
+from domain.culling import DECISION_ID, POINTS
 from domain.errors import (
     IllegalTransitionError,
     InvalidInputError,
@@ -433,7 +433,8 @@ def culls(request: Request, principal: WebUser) -> Response:
 def certificate(request: Request, certificate_id: UUID, principal: WebUser) -> Response:
     cull = runtime(request).queries.cull(principal, certificate_id)
     return render(request, "certificate.html", principal=principal, cull=cull,
-                  point_known=int(cull["point"]) in POINTS, title_key="certificate.title")
+                  point_known=(cull["decision"] == DECISION_ID and int(cull["point"]) in POINTS),
+                  title_key="certificate.title")
 
 
 @router.get("/gallring/{certificate_id}/intyg")
