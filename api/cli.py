@@ -522,6 +522,33 @@ def certificate(
         print(text, end="")
 
 
+@app.command()
+def protocol(
+    list_id: Annotated[str, typer.Argument(metavar="CULLING_LIST_ID")],
+    out_file: Annotated[Path | None, typer.Option("--out", help="Write to this file.")] = None,
+) -> None:
+    """Print (or write) the signed culling protocol (gallringsprotokoll) of an executed
+    culling list; check it offline with ``custody verify-certificate``."""
+    import json
+    from uuid import UUID
+
+    from infrastructure.culling_protocol import build_protocol
+
+    rt = runtime()
+    try:
+        text = json.dumps(build_protocol(rt, UUID(list_id)), indent=2,
+                          ensure_ascii=False) + "\n"
+    except (DomainError, ValueError) as error:
+        fail(str(error))
+    finally:
+        rt.close()
+    if out_file:
+        out_file.write_text(text)
+        out.print(f"wrote {out_file}")
+    else:
+        print(text, end="")
+
+
 @app.command("verify-certificate")
 def verify_certificate_cmd(
     file: Annotated[Path, typer.Argument(metavar="FILE")],
@@ -530,7 +557,8 @@ def verify_certificate_cmd(
     vkey: Annotated[list[str] | None, typer.Option("--vkey", help="A trusted C2SP verifier "
                                                    "key (repeatable).")] = None,
 ) -> None:
-    """Check a culling certificate offline with only the public keys. Exit 0 if it holds."""
+    """Check a culling certificate or culling protocol offline with only the public keys.
+    Exit 0 if it holds."""
     import json
 
     from infrastructure.certificates import verify_certificate
@@ -545,7 +573,10 @@ def verify_certificate_cmd(
         print(problem)
     if problems:
         raise typer.Exit(1)
-    out.print("certificate holds: signed, lawful basis recorded, cull event in the log")
+    if '"protocol"' in file.read_text()[:40]:
+        out.print("protocol holds: signed, every list event and certificate verified")
+    else:
+        out.print("certificate holds: signed, lawful basis recorded, cull event in the log")
 
 
 @projections.command("rebuild")
@@ -567,7 +598,8 @@ def rollover(
     year: Annotated[int, typer.Argument(help="The school year whose spring term ended, "
                                         "e.g. 2018 for 2017/18.")],
 ) -> None:
-    """Close a school year: hand over or cull the school copies of students who left."""
+    """Close a school year: start the transfers and propose one culling list of the school
+    copies of students who finished compulsory school. Nothing is culled."""
     import json
 
     from application.migration import Migration

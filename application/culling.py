@@ -162,6 +162,10 @@ class Culling:
 
     def propose(self, principal: Principal, *, decision: str, point: int,
                 items: Sequence[ItemIn], note: str | None) -> Doc:
+        # Who may propose at all is decided first, so nobody learns about items they
+        # may not touch; which unit's items they may propose is checked below.
+        require(principal, Role.ARCHIVIST, Role.PRINCIPAL, Role.CUSTODIAN,
+                doing="propose culling lists")
         basis = self.custody.legal_basis(decision, point)
         self.queries.fresh()
         good, bad = self.build_items(items, basis)
@@ -202,6 +206,8 @@ class Culling:
                 destruction: Destruction) -> CullResult:
         """The holder confirms the destruction: the copy is culled and its data key
         destroyed now, not before."""
+        require(principal, Role.CUSTODIAN, Role.ARCHIVIST,
+                doing="confirm the destruction of records")
         culling_list = self.load(list_id)
         item = culling_list.require_destroyable(item_id)
         record = self.custody.record(item.record_id)
@@ -255,6 +261,7 @@ class Culling:
                   ) -> CullResult:
         """``POST …/copies/{id}/cull``: a paper copy is culled only from an approved
         culling list, and then exactly as its destruction on that list."""
+        require(principal, Role.CUSTODIAN, Role.ARCHIVIST, doing="cull copies")
         record = self.custody.record(record_id)
         record.copy(copy_id)
         basis = self.custody.legal_basis(decision, point)

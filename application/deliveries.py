@@ -44,14 +44,15 @@ class ArchiveDeliveries:
         self.queries.fresh()
         views = self.queries.views
         boxes: dict[str, Doc] = {}
-        for copy in views.all("copies"):
-            if copy["purpose"] != "archive" or copy["status"] in ("replaced", "printed"):
-                continue
-            location = copy.get("location") or {}
-            box = location.get("box")
-            if not box:
-                continue
-            record = views.get("records", copy["record_id"]) or {}
+        filed = [c for c in views.all("copies")
+                 if c["purpose"] == "archive" and c["status"] not in ("replaced", "printed")
+                 and (c.get("location") or {}).get("box")]
+        records = {r["id"]: r for r in views.get_many("records",
+                                                      [c["record_id"] for c in filed])}
+        for copy in filed:
+            location = copy["location"]
+            box = location["box"]
+            record = records.get(copy["record_id"]) or {}
             personal = record.get("personal") or {}
             entry = boxes.setdefault(box, {"box": box, "shelves": set(), "numbers": [],
                                            "dates": [], "copies": 0, "verified": 0})

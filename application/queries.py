@@ -362,13 +362,35 @@ class CustodyQueries:
                 "signature_valid": entry.signature_valid,
                 "problem": entry.problem,
             })
-        out: Doc = {"record_id": str(record_id), "events": events}
+        out: Doc = {"record_id": str(record_id), "events": events,
+                    "culling_lists": self.culling_chain(record)}
         if as_of is not None:
             out["as_of"] = as_of.isoformat()
             out["custody"] = self.record_as_of(principal, record_id, as_of)
         if record["kind"] == "student_documentation":
             self.log_read(principal, "history", [record["id"]])
         return out
+
+    def culling_chain(self, record: Doc) -> list[Doc]:
+        """The culling lists this record's copies were on: proposed → approved (or
+        rejected) → destroyed or withdrawn → protocol, as the provenance shows it."""
+        chain = []
+        for list_id in dict.fromkeys(record.get("culling_lists", [])):
+            listed = self.views.get("culling_lists", list_id)
+            if listed is None:
+                continue
+            mine = [i for i in listed["items"] if i["record_id"] == record["id"]]
+            chain.append({
+                "id": listed["id"], "status": listed["status"], "decision": listed["decision"],
+                "point": listed["point"], "proposed_by": listed["proposed_by"],
+                "proposed_at": listed["proposed_at"], "approved_by": listed["approved_by"],
+                "decided_at": listed["decided_at"],
+                "items": [{k: i.get(k) for k in ("copy_id", "status", "certificate_id",
+                                                  "destruction", "withdrawn")} for i in mine],
+                "protocol": (f"/api/v1/culling-lists/{listed['id']}/protocol"
+                             if listed["status"] == "executed" else None),
+            })
+        return chain
 
     # -- personal data: the access log and the register extract ------------------------
 
@@ -583,7 +605,17 @@ class CustodyQueries:
         self._fresh_read()
         rows = self.views.all("culls")
         rows.sort(key=lambda r: r["seq"])
-        return self._hide_protected_schools(principal, rows, "school_id")
+        return self._with_protocols(self._hide_protected_schools(principal, rows, "school_id"))
+
+    def _with_protocols(self, rows: list[Doc]) -> list[Doc]:
+        """Each cull from a culling list links the list's protocol once it is executed."""
+        lists = {i: self.views.get("culling_lists", i) for i in
+                 {r["culling_list_id"] for r in rows if r.get("culling_list_id")}}
+        for row in rows:
+            listed = lists.get(row.get("culling_list_id") or "")
+            row["protocol"] = (f"/api/v1/culling-lists/{listed['id']}/protocol"
+                               if listed and listed["status"] == "executed" else None)
+        return rows
 
     def cull(self, principal: Principal, certificate_id: UUID) -> Doc:
         require_culling_register(principal, doing="read culling certificates")
@@ -591,7 +623,7 @@ class CustodyQueries:
         doc = self.views.get("culls", str(certificate_id))
         if doc is None:
             raise NotFoundError(f"culling certificate {certificate_id} does not exist")
-        return doc
+        return self._with_protocols([doc])[0]
 
     def students(self) -> list[Doc]:
         return [r for r in self.views.all("records") if r["kind"] == "student_documentation"]

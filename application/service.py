@@ -529,14 +529,15 @@ class Custody(Application[UUID]):
         aggregate_id = decision_aggregate_id(name)
         if name == DECISION_ID:
             self.ensure_seed_decision()
+        unknown = UnknownCullingBasisError(
+            f"{decision!r} is not in the register of culling decisions "
+            "(GET /api/v1/culling-decisions)", field="decision")
         try:
             found: BaseAggregate[UUID] = self.repository.get(aggregate_id)
         except AggregateNotFoundError:
-            found = None  # type: ignore[assignment]
+            raise unknown from None
         if not isinstance(found, CullingDecision):
-            raise UnknownCullingBasisError(
-                f"{decision!r} is not in the register of culling decisions "
-                "(GET /api/v1/culling-decisions)", field="decision")
+            raise unknown
         return found
 
     def legal_basis(self, decision: str, point: int) -> LegalBasis:

@@ -25,7 +25,7 @@ def _lock_key(schema: str) -> int:
 class PostgresAgreementGate:
     def __init__(self, url: str, schema: str) -> None:
         # Its own connections: a capture holds one while its save uses the store's.
-        self.db = PostgresDatabase(url, schema, max_size=40)
+        self.db = PostgresDatabase(url, schema, max_size=20)
         self.key = _lock_key(schema)
 
     @contextmanager

@@ -65,7 +65,7 @@ from application.policy import (
     require_capture,
     require_log_proofs,
 )
-from domain.culling import POINTS
+from domain.culling import DECISION_ID, POINTS
 from domain.errors import (
     IllegalTransitionError,
     InvalidInputError,
@@ -410,7 +410,8 @@ def box_labels(request: Request, principal: WebUser, kartong: str = "") -> Respo
 def certificate(request: Request, certificate_id: UUID, principal: WebUser) -> Response:
     cull = runtime(request).queries.cull(principal, certificate_id)
     return render(request, "certificate.html", principal=principal, cull=cull,
-                  point_known=int(cull["point"]) in POINTS, title_key="certificate.title")
+                  point_known=(cull["decision"] == DECISION_ID and int(cull["point"]) in POINTS),
+                  title_key="certificate.title")
 
 
 @router.get("/gallring/{certificate_id}/intyg")

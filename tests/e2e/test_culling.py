@@ -147,6 +147,7 @@ class TestApprovalAndDestruction:
         register = api.get("auditor", f"/api/v1/culls/{certificate_id}").json()
         assert register["culling_list_id"] == list_id
         assert register["approved_by"] == api.ids["principal_holmes"]
+        assert register["protocol"] == f"/api/v1/culling-lists/{list_id}/protocol"
         # The certificate and the protocol verify offline with only the public keys.
         trusted = keys(api)
         from infrastructure.certificates import certificate_text
@@ -190,6 +191,39 @@ class TestApprovalAndDestruction:
         history = api.get("archivist", f"/api/v1/records/{ids[LEAVER][0]}/history").json()
         cull = next(e for e in history["events"] if e["type"] == "CopyCulled")
         assert cull["data"]["culling_list_id"] == list_id
+        [chain] = history["culling_lists"]
+        assert (chain["proposed_by"], chain["approved_by"]) == (api.ids["archivist"],
+                                                                api.ids["principal_holmes"])
+        assert chain["items"][0]["certificate_id"] == certificate_id
+        assert chain["protocol"] == f"/api/v1/culling-lists/{list_id}/protocol"
+
+    def test_a_principal_approves_only_their_own_units_copies_and_a_rejection_says_why(
+        self, api: Api
+    ) -> None:
+        closing, ids = closed_year(api)
+        fryken = capture(api, AWAY, "Ava Bort", school="fryken")
+        fryken_copy = school_copy(api, fryken, school="fryken")
+        api.post("custodian_fryken", f"/api/v1/students/{AWAY}/departure",
+                 {"reason": "finished_compulsory_school", "date": "2018-06-15"}, expect=200)
+        mixed = api.post("archivist", "/api/v1/culling-lists", {
+            "decision": SEED, "point": 4,
+            "items": [{"record_id": fryken, "copy_id": fryken_copy}]}, expect=201).json()
+        api.post("principal_holmes", f"/api/v1/culling-lists/{mixed['id']}/approval",
+                 {"approved": True}, expect=403)
+        # The copies already on the closing's open list cannot be proposed twice.
+        api.post("archivist", "/api/v1/culling-lists", {
+            "decision": SEED, "point": 4,
+            "items": [{"record_id": ids[LEAVER][0], "copy_id": ids[LEAVER][1]}]}, expect=409)
+        approval = f"/api/v1/culling-lists/{closing['culling_list_id']}/approval"
+        api.post("principal_holmes", approval, {"approved": False}, expect=422)
+        rejected = api.post("principal_holmes", approval,
+                            {"approved": False, "reason": "fel läsår"}, expect=200).json()
+        assert rejected["status"] == "rejected"
+        assert {i["status"] for i in rejected["items"]} == {"withdrawn"}
+        api.get("auditor", f"/api/v1/culling-lists/{closing['culling_list_id']}/protocol",
+                expect=409)
+        destroy(api, "custodian_holmes", closing["culling_list_id"], ids[LEAVER][1],
+                expect=409)
 
     def test_a_paper_copy_is_culled_directly_only_from_an_approved_list(self, api: Api
                                                                          ) -> None:
