@@ -74,6 +74,9 @@ class ClaimMapping:
             value, sep, role = pair.rpartition("=")
             if not sep or not value.strip():
                 raise ValueError(f"role map entry {pair!r} is not value=role")
+            if role.strip() not in Role.__members__.values():
+                raise ValueError(f"role map entry {pair!r}: {role.strip()!r} is not one of "
+                                 f"{', '.join(r.value for r in Role)}")
             mapping[value.strip()] = Role(role.strip())
         return mapping
 

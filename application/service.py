@@ -270,7 +270,7 @@ class Custody(Application[UUID]):
         if school_id is not None:
             self.require_school(school_id)
         actor = Actor.register(uuid4(), name, parsed, school_id, "", actor=principal.id)
-        _, token = self.prepare_token(actor, "first token", None, principal)
+        _, token = self.prepare_token(actor, "första nyckeln", None, principal)
         self.commit(actor)
         return actor.id, token
 

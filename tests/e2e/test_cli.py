@@ -144,7 +144,8 @@ rt.close()
 
 
 class TestDemo:
-    def test_demo_runs_the_seed_story_and_verifies_clean(self, env: dict[str, str]) -> None:
+    def test_demo_runs_the_seed_story_and_verifies_clean(self, bare_env: dict[str, str]) -> None:
+        env = bare_env
         result = run(env, "demo")
         assert "Hyllförteckning (arkivet)" in result.stdout
         assert "60 arkivexemplar i personnummerordning" in result.stdout

@@ -148,3 +148,33 @@ class TestSignInThroughTheIdentityProvider:
         page_again = httpx.get(site.url("/oversikt"), cookies={"custody_session": copied},
                                follow_redirects=False)
         assert page_again.status_code == 303
+
+
+class TestAdminPagesInTheBrowser:
+    def test_an_admin_adds_staff_creates_a_token_and_revokes_all_access(
+            self, site: OidcSite, page: Page) -> None:
+        _, token = site.rt.custody.register_actor(Principal.system(), "Ada Admin", "admin",
+                                                  None)
+        page.goto(site.url("/login"))
+        page.get_by_label("Personlig nyckel").fill(token)
+        page.get_by_role("button", name="Logga in", exact=True).click()
+        page.get_by_role("link", name="Personal").click()
+        page.get_by_label("Namn").fill("Tove Lärare")
+        page.get_by_label("Roll").select_option("teacher")
+        page.get_by_label("Skolenhet").select_option("holmes")
+        page.get_by_role("button", name="Lägg till").click()
+        first = page.locator("#new-token-value").inner_text()
+        assert site.rt.custody.authenticate(first).name == "Tove Lärare"
+        screenshot(page, "admin-staff")
+        page.get_by_role("link", name="Tove Lärare").first.click()
+        page.get_by_label("Nyckelns namn").fill("surfplatta")
+        page.get_by_role("button", name="Skapa nyckel").click()
+        second = page.locator("#new-token-value").inner_text()
+        assert site.rt.custody.authenticate(second).name == "Tove Lärare"
+        screenshot(page, "admin-person-tokens")
+        page.get_by_label("Skäl").fill("slutat")
+        page.get_by_role("button", name="Återkalla").click()
+        assert "All behörighet är återkallad." in page.content()
+        for revoked in (first, second):
+            assert httpx.get(site.url("/api/v1/actors/me"),
+                             headers={"Authorization": f"Bearer {revoked}"}).status_code == 401

@@ -55,7 +55,7 @@ class TestNamedTokens:
         actor_id, first = rt.custody.register_actor(ada, "Arne Arkivarie", "archivist", None)
         _, second = rt.credentials.issue_token(ada, actor_id, "laptop", None)
         listed = rt.credentials.tokens(ada, actor_id)
-        assert [t.name for t in listed] == ["first token", "laptop"]
+        assert [t.name for t in listed] == ["första nyckeln", "laptop"]
         assert all(t.status == "active" for t in listed)
         text = repr(listed)
         assert first not in text and second not in text
@@ -229,7 +229,7 @@ class TestHttp:
             assert listed.status_code == 200
             body = listed.json()
             assert body["next_cursor"] is None
-            assert [t["name"] for t in body["items"]] == ["first token", "laptop"]
+            assert [t["name"] for t in body["items"]] == ["första nyckeln", "laptop"]
             assert made.json()["token"] not in listed.text
             laptop = {"Authorization": f"Bearer {made.json()['token']}"}
             assert client.get("/api/v1/actors/me", headers=laptop).status_code == 200
