@@ -82,7 +82,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
                        actor_of=actor_from_runtime)
     app.add_middleware(NoStore)
     app.add_middleware(BodyLimit, default=settings.max_body_bytes,
-                       upload=settings.max_upload_bytes, upload_paths={"/api/v1/inventory"})
+                       upload=settings.max_upload_bytes,
+                       upload_paths={"/api/v1/inventory", "/inventering"})
     problems.install(app)
     web_fallback.install(app)
     # The culling router first: it owns POST …/copies/{id}/cull (a paper copy is culled

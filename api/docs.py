@@ -73,7 +73,7 @@ def error_statuses(path: str, method: str, operation: dict[str, Any]) -> list[in
     secured = bool(operation.get("security"))
     if secured:
         statuses += [401, 403]
-    if "{" in path or method in ("post", "delete"):
+    if "{" in path or method in ("post", "delete") or path.startswith("/api/v1/log/"):
         statuses.append(404)
     if method in ("post", "delete"):
         statuses.append(409)

@@ -58,14 +58,24 @@ class Idempotency:
         store = self.store(scope)
         body = await _read_body(receive)
         replay = _replaying(body, receive)
-        actor = await run_in_threadpool(self.actor_of, scope, _token(scope))
-        if store is None or actor is None:
-            await self.app(scope, replay, send)
-            return
         fingerprint = hashlib.sha256(b"\n".join([
             scope["method"].encode(), scope["path"].encode(), scope.get("query_string", b""),
             hashlib.sha256(body).hexdigest().encode()])).hexdigest()
-        stored = await run_in_threadpool(store.claim, actor, key, fingerprint)
+        try:
+            actor = await run_in_threadpool(self.actor_of, scope, _token(scope))
+            if store is None or actor is None:
+                stored = None
+            else:
+                stored = await run_in_threadpool(store.claim, actor, key, fingerprint)
+        except Exception:  # the database: running the command unkept could run it twice
+            await _send(send, *_problem(
+                503, "database-unavailable", "The database is busy or unreachable",
+                "the Idempotency-Key could not be checked, so nothing was done or stored; "
+                "try again in a moment"))
+            return
+        if store is None or actor is None:
+            await self.app(scope, replay, send)
+            return
         if stored is not None:
             await self._answer_again(send, stored.fingerprint == fingerprint, stored.status,
                                      stored.content_type, stored.body, stored.age_seconds)

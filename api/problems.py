@@ -128,6 +128,12 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     def on_http(request: Request, error: StarletteHTTPException) -> JSONResponse:
+        if error.status_code == 400:
+            # FastAPI's answer to a body it cannot decode (not UTF-8, not JSON): malformed
+            # input like any other, so 422 as the contract says.
+            return problem(422, "invalid-input", "Invalid input",
+                           f"{error.detail}: the body must be JSON in UTF-8; nothing was stored",
+                           errors=[{"field": "body", "message": "not decodable JSON"}])
         titles = {404: "Not found", 405: "Method not allowed", 401: "Not authenticated",
                   413: "Request body too large"}
         return problem(error.status_code, f"http-{error.status_code}",

@@ -1,6 +1,7 @@
 """Property-based fuzzing of every operation in the app's OpenAPI schema with schemathesis.
 
-No input may produce a server error: the check that matters is ``not_a_server_error``.
+No input may produce a server error (``not_a_server_error``), and every answer must be one
+the schema declares: its status, its content type and its body's shape.
 The store is SQLite in a temporary directory (bounded and fast), seeded with the scripted
 migration of ``tests/scenario.py`` so that generated paths hit real ids some of the time;
 the calls are made with an admin's and with an archivist's token, both registered through
@@ -24,7 +25,12 @@ from fastapi import FastAPI
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
-from schemathesis.checks import not_a_server_error
+from schemathesis.checks import (
+    content_type_conformance,
+    not_a_server_error,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 from api.app import create_app
 from application.policy import Principal
@@ -132,6 +138,7 @@ class TestEveryOperationUnderFuzzing:
             # Our token, not a generated Authorization header: the calls should get past
             # authentication to the code that parses and acts.
             case.headers = {**(case.headers or {}), **headers}
-            case.call_and_validate(checks=[not_a_server_error])
+            case.call_and_validate(checks=[not_a_server_error, response_schema_conformance,
+                                           status_code_conformance, content_type_conformance])
 
         no_server_error()
