@@ -164,6 +164,29 @@ class SubjectKeyVault:
         opened: dict[str, Any] = json.loads(aead.decrypt(data[:12], data[12:], subject.bytes))
         return opened
 
+    def prefetch(self, subjects: Iterable[UUID]) -> None:
+        """Unwrap the keys of many subjects with one query per 500 (a list about to be
+        opened one by one), instead of one round trip each."""
+        now = time.monotonic()
+        with self._lock:
+            wanted = sorted({s for s in subjects
+                             if (c := self._cache.get(s)) is None or c[1] <= now})
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            marks = ", ".join(["%s"] * len(chunk))
+            with self._db.reading() as cur:
+                cur.execute(f"SELECT subject, wrapped FROM {self._table} "
+                            f"WHERE subject IN ({marks})", [s.hex for s in chunk])
+                rows = cur.fetchall()
+            for subject_hex, wrapped in rows:
+                if wrapped is None:
+                    continue
+                subject = UUID(hex=str(subject_hex))
+                raw = bytes(wrapped)
+                aead = AESGCM(self._kek.decrypt(raw[:12], raw[12:], subject.bytes))
+                with self._lock:
+                    self._remember(subject, aead)
+
     def _aead(self, subject: UUID) -> AESGCM | None:
         with self._lock:
             cached = self._cache.get(subject)
