@@ -128,7 +128,20 @@ class SQLViewStore:
                 cur.execute(f"SELECT key, doc FROM {self.table} WHERE view = %s "
                             f"AND key IN ({marks})", [view, *chunk])
                 found.update((key, text) for key, text in cur.fetchall())
-        return [self._decode(found[key]) for key in keys if key in found]
+        return self._decode_many([found[key] for key in keys if key in found])
+
+    def _decode_many(self, texts: Sequence[str]) -> list[Doc]:
+        """Decode a list, with the keys of its sealed personal data fetched in one go."""
+        docs = [json.loads(text) for text in texts]
+        subjects = {UUID(d["subject"]) for d in docs
+                    if isinstance(d.get("personal"), dict) and d.get("subject")}
+        if len(subjects) > 1:
+            self.vault.prefetch(subjects)
+        for doc in docs:
+            sealed = doc.get("personal")
+            if isinstance(sealed, dict) and "sealed" in sealed and doc.get("subject"):
+                doc["personal"] = self.vault.open(UUID(doc["subject"]), sealed)
+        return docs
 
     def find(self, view: str, **where: str | None) -> list[Doc]:
         clauses = ["view = %s"]
@@ -145,7 +158,7 @@ class SQLViewStore:
             cur.execute(f"SELECT doc FROM {self.table} WHERE {' AND '.join(clauses)} ORDER BY key",
                         params)
             rows = cur.fetchall()
-        return [self._decode(r[0]) for r in rows]
+        return self._decode_many([r[0] for r in rows])
 
     def all(self, view: str) -> list[Doc]:
         return self.find(view)

@@ -152,3 +152,24 @@ def test_no_answer_denies_a_committed_write_while_backends_are_terminated(
           f"backends in {len(terminated)} rounds")
     assert not wrong, "\n".join(wrong[:20])
     assert len(answers) > 30
+
+
+def test_the_requests_after_all_connections_were_terminated_succeed(
+    service: Runtime, fault_db: str
+) -> None:
+    """Dead pooled connections are noticed and replaced, not handed to the next requests
+    one by one."""
+    staff = seed_staff(service.custody)
+    headers = {"Authorization": f"Bearer {staff.tokens['archivist']}"}
+    with TestClient(create_app(runtime=service), raise_server_exceptions=False) as client:
+        for round_ in range(3):
+            for i in range(4):  # fill the pools with connections that were just used
+                client.post("/api/v1/records", headers=headers,
+                            json=capture_body(pnr(1998, 1 + round_, 1 + i, 300 + i)))
+            with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+                conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                             "WHERE datname = %s AND pid <> pg_backend_pid()", (fault_db,))
+            time.sleep(0.1)
+            answers = [client.post("/api/v1/records", headers=headers, json=capture_body(
+                pnr(1997, 1 + round_, 1 + i, 500 + i))).status_code for i in range(6)]
+            assert answers == [201] * 6, answers

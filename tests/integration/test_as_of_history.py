@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from pathlib import Path
 from typing import Any
 
 from application.as_of import ViewsAsOf
 from infrastructure.bootstrap import Runtime
+from infrastructure.bundle import bundle_dict, verify_bundle
 from tests.scenario import run_story
 
 PLACES = (None, "holmes", "kvistberg", "fryken")
@@ -76,3 +78,18 @@ def test_a_record_as_of_reads_only_its_own_events(runtime: Runtime) -> None:
     assert reads == []
     assert later is not None and later["status"] == now["status"]
     assert later["copies"] == now["copies"]
+
+
+def test_a_bundle_written_before_copy_states_existed_still_verifies(
+    runtime: Runtime, tmp_path: Path
+) -> None:
+    run_story(runtime)
+    bundle = bundle_dict(runtime)
+    assert bundle["views"]["copy_states"]  # exported like every view
+    del bundle["views"]["copy_states"]
+    path = tmp_path / "old.json"
+    path.write_text(json.dumps(bundle))
+    vkeys = [k.vkey for k in runtime.keyring.all()]
+    report = verify_bundle(path, trusted_keys=vkeys, workers=1)
+    assert report.faults == []
+    assert any("'copy_states' not in the bundle" in note for note in report.notes)
