@@ -192,6 +192,24 @@ class TestTheAccessLog:
         assert positions == sorted(positions)
         assert all(i["at"] for i in items["items"])
 
+    def test_following_the_cursors_yields_every_entry_once(
+        self, api: Api, story: dict[str, str]
+    ) -> None:
+        for _ in range(5):
+            api.get("archivist", f"/api/v1/records/{story['open']}")
+        whole = api.get("auditor", f"/api/v1/students/{OPEN}/access-log").json()["items"]
+        pages: list[dict[str, Any]] = []
+        cursor: str | None = None
+        while True:
+            params: dict[str, Any] = {"limit": 2, **({"cursor": cursor} if cursor else {})}
+            page = api.get("auditor", f"/api/v1/students/{OPEN}/access-log", **params).json()
+            pages.extend(page["items"])
+            cursor = page["next_cursor"]
+            if cursor is None:
+                break
+        assert pages[:len(whole)] == whole and len(whole) >= 5
+        api.get("auditor", f"/api/v1/students/{OPEN}/access-log", expect=422, cursor="%%%")
+
     def test_reading_the_access_log_is_for_the_archivist_and_auditors(
         self, api: Api, story: dict[str, str]
     ) -> None:
