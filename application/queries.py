@@ -6,6 +6,8 @@ access is decided by :mod:`application.policy` on the same facts the commands us
 
 from __future__ import annotations
 
+import base64
+import binascii
 import datetime as dt
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -403,19 +405,42 @@ class CustodyQueries:
                                 "personnummer")
         return record
 
-    def _access_items(self, record_id: str) -> list[Doc]:
+    def _access_rows(self, record_id: str) -> list[Doc]:
         rows = self.views.find("access", record_id=record_id)
-        rows.sort(key=lambda r: (r["seq"], r["id"]))
-        return [{"at": r["at"], "actor": r["actor"], "action": r["action"],
-                 "route": r["route"], "outcome": r["outcome"]} for r in rows]
+        rows.sort(key=lambda r: r["id"])  # the key starts with the zero-padded seq
+        return rows
 
-    def access_log(self, principal: Principal, record_id: UUID) -> Doc:
-        """Who read this student's personal data, when, through what, and the outcome."""
+    @staticmethod
+    def _access_item(row: Doc) -> Doc:
+        return {"at": row["at"], "actor": row["actor"], "action": row["action"],
+                "route": row["route"], "outcome": row["outcome"]}
+
+    def _access_items(self, record_id: str) -> list[Doc]:
+        return [self._access_item(r) for r in self._access_rows(record_id)]
+
+    def access_log(self, principal: Principal, record_id: UUID, *, limit: int = 100,
+                   cursor: str | None = None) -> Doc:
+        """Who read this student's personal data, when, through what, and the outcome:
+        oldest first, ``limit`` at a time; ``next_cursor`` continues after the last."""
         require_access_log_reader(principal)
+        if not 1 <= limit <= 1000:
+            raise InvalidInputError("limit is 1 to 1000", field="limit")
+        after = ""
+        if cursor:
+            try:
+                after = base64.b64decode(cursor.encode(), altchars=b"-_",
+                                         validate=True).decode()
+            except (ValueError, UnicodeDecodeError, binascii.Error):
+                raise InvalidInputError("cursor is not one this service gave",
+                                        field="cursor") from None
         record = self._student_doc(record_id)
-        items = self._access_items(record["id"])
+        rows = [r for r in self._access_rows(record["id"]) if r["id"] > after]
+        page = rows[:limit]
         self.log_read(principal, "access log", [record["id"]])
-        return {"items": items, "next_cursor": None}
+        more = len(rows) > limit
+        return {"items": [self._access_item(r) for r in page],
+                "next_cursor": (base64.urlsafe_b64encode(page[-1]["id"].encode()).decode()
+                                if more else None)}
 
     def extract(self, principal: Principal, record_id: UUID) -> Doc:
         """The register extract (GDPR art. 15): everything held about one student and

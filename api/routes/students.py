@@ -57,9 +57,12 @@ def renumber(personnummer: str, body: RenumberingIn, actor: CurrentActor,
 
 @router.get("/students/{personnummer}/access-log")
 def access_log(personnummer: str, actor: CurrentActor, custody: CustodyDep,
-               queries: QueriesDep, response: Response) -> Doc:
+               queries: QueriesDep, response: Response,
+               limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+               cursor: Annotated[str | None, Query(max_length=400)] = None) -> Doc:
     response.headers.update(NO_STORE)
-    return queries.access_log(actor, _record_id(actor, personnummer, custody))
+    return queries.access_log(actor, _record_id(actor, personnummer, custody), limit=limit,
+                              cursor=cursor)
 
 
 @router.get("/students/{personnummer}/extract", response_model=None)

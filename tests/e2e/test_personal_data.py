@@ -94,6 +94,25 @@ class TestProtectedIdentity:
                     seen.setdefault(role, []).append(path)
         assert set(seen) == SEE_PROTECTED, seen
 
+    def test_no_other_role_learns_the_protected_pupil_s_school_unit(
+        self, api: Api, story: dict[str, str]
+    ) -> None:
+        hidden = story["hidden"]
+        for role in set(ROLES) - SEE_PROTECTED:
+            for path in (f"/api/v1/records/{hidden}", f"/api/v1/records/{hidden}/history",
+                         "/api/v1/archive/shelf-list", "/api/v1/archive/shelf-list.csv"):
+                response = api.get(role, path, expect=None)
+                if response.status_code != 200:
+                    continue
+                if path.endswith("shelf-list"):
+                    row = next(r for r in response.json() if r["record_id"] == hidden)
+                    assert row["school_id"] is None, (role, path)
+                elif path.endswith(".csv"):
+                    line = next(x for x in response.text.splitlines() if hidden in x)
+                    assert "holmes" not in line, (role, path)
+                else:
+                    assert "holmes" not in response.text, (role, path)
+
     def test_the_school_custodian_reads_the_record_by_reference_without_name_or_school(
         self, api: Api, story: dict[str, str]
     ) -> None:
@@ -172,6 +191,24 @@ class TestTheAccessLog:
         positions = [got.index(e) for e in expected]
         assert positions == sorted(positions)
         assert all(i["at"] for i in items["items"])
+
+    def test_following_the_cursors_yields_every_entry_once(
+        self, api: Api, story: dict[str, str]
+    ) -> None:
+        for _ in range(5):
+            api.get("archivist", f"/api/v1/records/{story['open']}")
+        whole = api.get("auditor", f"/api/v1/students/{OPEN}/access-log").json()["items"]
+        pages: list[dict[str, Any]] = []
+        cursor: str | None = None
+        while True:
+            params: dict[str, Any] = {"limit": 2, **({"cursor": cursor} if cursor else {})}
+            page = api.get("auditor", f"/api/v1/students/{OPEN}/access-log", **params).json()
+            pages.extend(page["items"])
+            cursor = page["next_cursor"]
+            if cursor is None:
+                break
+        assert pages[:len(whole)] == whole and len(whole) >= 5
+        api.get("auditor", f"/api/v1/students/{OPEN}/access-log", expect=422, cursor="%%%")
 
     def test_reading_the_access_log_is_for_the_archivist_and_auditors(
         self, api: Api, story: dict[str, str]
