@@ -200,6 +200,9 @@ class StoreExports(Protocol):
     def export_sip(self, school_year: int | None = None) -> bytes:
         """An E-ARK SIP (zip) of the store, or of one school year's closing."""
         ...
+    def culling_protocol(self, list_id: UUID) -> dict[str, Any]:
+        """The signed culling protocol of an executed list (RFC 8785 JSON document)."""
+        ...
 
 
 class Clock(Protocol):

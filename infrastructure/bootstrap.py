@@ -174,6 +174,12 @@ class Runtime:
             write_sip(self, path, selection)
             return path.read_bytes()
 
+    def culling_protocol(self, list_id: UUID) -> dict[str, Any]:
+        """The signed culling protocol of an executed list (``StoreExports``)."""
+        from infrastructure.culling_protocol import build_protocol
+
+        return build_protocol(self, list_id)
+
     def certificate_text(self, certificate_id: UUID) -> str:
         """A culling certificate's signed text (``StoreExports``)."""
         from infrastructure.certificates import certificate_text

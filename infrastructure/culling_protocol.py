@@ -23,7 +23,6 @@ from domain.culling_list import CullingList
 from domain.errors import IllegalTransitionError
 from infrastructure.certificates import TrustedKeys, build_certificate, sign_body
 from infrastructure.certificates import _verify as verify_certificate_text
-from infrastructure.printable import Printable, Table
 
 FORMAT = "records-custody-culling-protocol/v1"
 LIST_TOPICS = {
@@ -176,33 +175,6 @@ def verify_protocol(document: dict[str, Any], vkeys: Sequence[str]) -> list[str]
                 row_item.get("copy_id") or row_item.get("record_id")):
             problems.append(f"certificate {cert_id} is about another item")
     return problems
-
-
-def printable(document: dict[str, Any]) -> Printable:
-    body = document["protocol"]
-    basis = body["legal_basis"]
-    rows = [[i.get("copy_id") or i["record_id"], i["held_at"], i["status"],
-             i.get("certificate_id") or "", i.get("destroyed_by_name") or "",
-             i.get("method") or "", i.get("date") or "",
-             i.get("witness") or i.get("contractor_reference") or i.get("withdrawn_reason")
-             or ""] for i in body["items"]]
-    return Printable(
-        title="Gallringsprotokoll",
-        facts=[("Gallringslista", body["culling_list_id"]),
-               ("Beslut", f"{basis['decision']} punkt {basis['point']}"),
-               ("Beslutande organ", f"{basis.get('body') or ''} {basis.get('date') or ''}"),
-               ("Punktens lydelse", basis.get("text")),
-               ("Läsår", body.get("school_year")),
-               ("Föreslagen av", body["proposed_by_name"]),
-               ("Attesterad av", body["approved_by_name"]),
-               ("Utfärdad", body["issued_at"]),
-               ("Signatur", f"Ed25519 {document['signature']['key_id']} "
-                            f"{document['signature']['value']}")],
-        tables=[Table("Förstörda och återtagna exemplar",
-                      ["exemplar", "förvaras", "status", "gallringsbevis", "förstört av",
-                       "metod", "datum", "vittne / entreprenör / skäl"], rows)],
-        footer="Kontrollera offline: custody verify-certificate protokoll.json --keys keys.json",
-    )
 
 
 def issue_and_check(rt: Any, list_id: UUID) -> tuple[dict[str, Any], list[str]]:

@@ -12,6 +12,7 @@ from uuid import UUID
 from fastapi import APIRouter, Query, Request, Response, status
 
 from api.deps import CullingDep, CurrentActor, CustodyDep, QueriesDep
+from api.printable import protocol_printable, to_html, to_pdf
 from api.routes.records import after_command
 from api.schemas import (
     ApprovalIn,
@@ -26,6 +27,7 @@ from api.schemas import (
 )
 from application.culling import Destruction, ItemIn, PointIn
 from application.policy import require_list_reader
+from application.ports import StoreExports
 from domain.errors import InvalidInputError
 
 router = APIRouter(prefix="/api/v1", tags=["culling"])
@@ -108,17 +110,15 @@ def withdraw(list_id: UUID, copy_id: UUID, actor: CurrentActor, culling: Culling
 @router.get("/culling-lists/{list_id}/protocol", response_model=None)
 def protocol(list_id: UUID, request: Request, actor: CurrentActor,
              format: Literal["json", "html", "pdf"] = "json") -> Response:
-    from infrastructure.culling_protocol import build_protocol, printable
-    from infrastructure.printable import to_html, to_pdf
-
     require_list_reader(actor)
-    document = build_protocol(request.app.state.runtime, list_id)
+    exports: StoreExports = request.app.state.runtime
+    document = exports.culling_protocol(list_id)
     name = f"gallringsprotokoll-{list_id}"
     if format == "html":
-        return Response(to_html(printable(document)), media_type="text/html; charset=utf-8",
-                        headers=NO_STORE)
+        return Response(to_html(protocol_printable(document)),
+                        media_type="text/html; charset=utf-8", headers=NO_STORE)
     if format == "pdf":
-        return Response(to_pdf(printable(document)), media_type="application/pdf",
+        return Response(to_pdf(protocol_printable(document)), media_type="application/pdf",
                         headers={**NO_STORE,
                                  "Content-Disposition": f'inline; filename="{name}.pdf"'})
     return Response(json.dumps(document, indent=2, ensure_ascii=False) + "\n",

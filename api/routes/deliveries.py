@@ -10,8 +10,8 @@ from uuid import UUID
 from fastapi import APIRouter, Response, status
 
 from api.deps import CurrentActor, DeliveriesDep
+from api.printable import Printable, Table, to_html, to_pdf
 from api.schemas import DeliveryCreate, DeliveryReceiptIn
-from infrastructure.printable import Printable, Table, to_html, to_pdf
 
 router = APIRouter(prefix="/api/v1/archive", tags=["archive"])
 Doc = dict[str, Any]

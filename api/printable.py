@@ -8,6 +8,7 @@ import html
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from fpdf import FPDF
 
@@ -108,3 +109,31 @@ def to_pdf(doc: Printable) -> bytes:
         pdf.set_font(family, "", 7)
         pdf.multi_cell(0, 4, clean(doc.footer), new_x="LMARGIN", new_y="NEXT")
     return bytes(pdf.output())
+
+
+def protocol_printable(document: dict[str, Any]) -> Printable:
+    """A signed culling protocol (its JSON document) laid out for print."""
+    body = document["protocol"]
+    basis = body["legal_basis"]
+    rows = [[i.get("copy_id") or i["record_id"], i["held_at"], i["status"],
+             i.get("certificate_id") or "", i.get("destroyed_by_name") or "",
+             i.get("method") or "", i.get("date") or "",
+             i.get("witness") or i.get("contractor_reference") or i.get("withdrawn_reason")
+             or ""] for i in body["items"]]
+    return Printable(
+        title="Gallringsprotokoll",
+        facts=[("Gallringslista", body["culling_list_id"]),
+               ("Beslut", f"{basis['decision']} punkt {basis['point']}"),
+               ("Beslutande organ", f"{basis.get('body') or ''} {basis.get('date') or ''}"),
+               ("Punktens lydelse", basis.get("text")),
+               ("Läsår", body.get("school_year")),
+               ("Föreslagen av", body["proposed_by_name"]),
+               ("Attesterad av", body["approved_by_name"]),
+               ("Utfärdad", body["issued_at"]),
+               ("Signatur", f"Ed25519 {document['signature']['key_id']} "
+                            f"{document['signature']['value']}")],
+        tables=[Table("Förstörda och återtagna exemplar",
+                      ["exemplar", "förvaras", "status", "gallringsbevis", "förstört av",
+                       "metod", "datum", "vittne / entreprenör / skäl"], rows)],
+        footer="Kontrollera offline: custody verify-certificate protokoll.json --keys keys.json",
+    )
