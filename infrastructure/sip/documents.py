@@ -1,20 +1,16 @@
 """The custody documentation a package carries besides the events: named documents.
 
 A *provider* is a function ``(runtime, scope) -> documents``. The package asks every
-provider in :data:`PROVIDERS` and puts what they return under ``documentation/``. Today
-that is every culling certificate of the selected cull events. Culling protocols, the
-finding aid and archive delivery receipts are one line each in :data:`PROVIDERS` once
-their renderers exist, e.g.::
-
-    per_view_document("culling_lists", protocol_text, "culling-protocols", "json",
-                      "application/json"),
-    single_document(finding_aid_html, "finding-aid.html", "text/html"),
+provider in :data:`PROVIDERS` and puts what they return under ``documentation/``: every
+culling certificate of the selected cull events, the culling protocol of every executed
+culling list they touch, the finding aid and the archive delivery receipts.
 
 Imports: the standard library and ``infrastructure.certificates``.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -98,7 +94,48 @@ def single_document(render: Callable[[Any], str | bytes], path: str,
     return provide
 
 
+def culling_protocols(rt: Any, scope: PackageScope) -> Iterable[NamedDocument]:
+    """The signed culling protocol (gallringsprotokoll) of every executed culling list the
+    package touches (every one, for the whole store)."""
+    from infrastructure.culling_protocol import build_protocol
+
+    rt.queries.fresh()
+    touched = {str(item.event.originator_id) for item in scope.items}
+    for listed in sorted(rt.views.all("culling_lists"), key=lambda d: str(d["id"])):
+        if listed.get("status") != "executed":
+            continue
+        if not (scope.whole_store or str(listed["id"]) in touched):
+            continue
+        document = build_protocol(rt, UUID(str(listed["id"])))
+        yield NamedDocument(f"culling-protocols/gallringsprotokoll-{listed['id']}.json",
+                            (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode(),
+                            "application/json")
+
+
+def archive_deliveries(rt: Any, scope: PackageScope) -> Iterable[NamedDocument]:
+    """The finding aid (arkivförteckning) of the archive copies, and every archive
+    delivery receipt (leveransreversal), as the archive reads them."""
+    from application.deliveries import ArchiveDeliveries
+    from application.policy import Principal
+
+    deliveries = ArchiveDeliveries(rt.custody, rt.queries)
+    reader = Principal.system()
+    yield NamedDocument("finding-aid/arkivforteckning.json",
+                        _json(deliveries.finding_aid(reader)), "application/json")
+    touched = {str(item.event.originator_id) for item in scope.items}
+    for doc in sorted(rt.views.all("deliveries"), key=lambda d: str(d["id"])):
+        if scope.whole_store or str(doc["id"]) in touched:
+            receipt = deliveries.delivery(reader, UUID(str(doc["id"])))
+            yield NamedDocument(f"deliveries/leveransreversal-{doc['id']}.json",
+                                _json(receipt), "application/json")
+
+
+def _json(doc: Any) -> bytes:
+    return (json.dumps(doc, indent=2, ensure_ascii=False, default=str) + "\n").encode()
+
+
 PROVIDERS: tuple[DocumentProvider, ...] = (
     culling_certificates,
-    # culling protocols, the finding aid and delivery receipts: one line each, see above.
+    culling_protocols,
+    archive_deliveries,
 )

@@ -19,6 +19,7 @@ from uuid import UUID
 import pytest
 from lxml import etree
 
+from application.culling import Culling, Destruction
 from application.migration import Migration
 from infrastructure.bootstrap import Runtime
 from infrastructure.bundle import verify_bundle
@@ -91,15 +92,23 @@ def findings(report: Any, severity: str = "Error") -> set[str]:
 
 @pytest.fixture
 def story(runtime: Runtime) -> Story:
-    """The seed story, then one more student finishes school and school year 2018 closes
-    (its closing culls her school copy)."""
+    """The seed story, then one more student finishes school and school year 2018 closes:
+    its closing proposes a culling list of her school copy, Frykenskolorna's principal
+    approves it and its custodian confirms the destruction (an executed list)."""
     story = run_story(runtime)
     c = runtime.custody
     dana = PEOPLE[3][0]
     c.record_departure(story.staff.custodians["fryken"], dana,
                        reason="finished_compulsory_school", to_school_id=None,
                        date="2018-06-12")
-    Migration(c, runtime.queries).close_school_year(story.staff.archivist, 2018)
+    closing = Migration(c, runtime.queries).close_school_year(story.staff.archivist, 2018)
+    culling = Culling(c, runtime.queries)
+    list_id = UUID(closing["culling_list_id"])
+    listed = culling.decide(story.staff.principals["fryken"], list_id, approved=True,
+                            reason="kontrollerad")
+    for item in listed["items"]:
+        culling.destroy(story.staff.custodians["fryken"], list_id, UUID(item["copy_id"]),
+                        Destruction("shredding", c.today().isoformat(), "Greta Granskare"))
     return story
 
 
@@ -221,6 +230,25 @@ class TestPackage:
         culls = {d["certificate_id"] for d in runtime.views.all("culls")}
         assert {str(c) for c in story.certificates} < culls  # the closing culled one more
         assert {p.name for p in certificates} == {f"gallringsbevis-{c}.json" for c in culls}
+
+    def test_the_culling_protocols_and_the_finding_aid_are_in_the_documentation(
+        self, runtime: Runtime, story: Story, package: Path, tmp_path: Path
+    ) -> None:
+        root = unpacked(package, tmp_path / "x")
+        executed = [d["id"] for d in runtime.views.all("culling_lists")
+                    if d["status"] == "executed"]
+        assert executed
+        protocols = sorted((root / "documentation" / "culling-protocols").iterdir())
+        assert {p.name for p in protocols} == {f"gallringsprotokoll-{i}.json" for i in executed}
+        for path in protocols:
+            document = json.loads(path.read_text())
+            assert document["protocol"]["culling_list_id"] in executed
+            assert document["signature"]["value"]
+        aid = json.loads((root / "documentation" / "finding-aid" / "arkivforteckning.json")
+                         .read_text())
+        boxes = {v["box"] for v in aid["series"][0]["volumes"]}
+        assert boxes == {c["location"]["box"] for c in runtime.views.all("copies")
+                         if c["purpose"] == "archive" and c.get("location")}
 
 
 class TestPremis:
