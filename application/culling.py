@@ -18,16 +18,17 @@ from application.policy import (
     SYSTEM_HELD,
     Principal,
     copy_location,
-    require,
+    require_decision_registration,
     require_destroyer,
     require_list_approver,
     require_list_proposer,
     require_list_reader,
+    require_may_destroy,
+    require_may_propose_lists,
     require_withdrawer,
 )
 from application.queries import CustodyQueries
 from application.service import CullResult, Custody
-from domain.actor import Role
 from domain.culling import (
     Condition,
     CullingDecision,
@@ -90,7 +91,7 @@ class Culling:
 
     def register_decision(self, principal: Principal, *, decision: str, body: str, date: str,
                           points: Sequence[PointIn]) -> Doc:
-        require(principal, Role.ARCHIVIST, Role.ADMIN, doing="register culling decisions")
+        require_decision_registration(principal)
         parsed = [DecisionPoint(p.point, p.text.strip(),
                                 parse_condition(p.allows, f"points[{i}].allows"))
                   for i, p in enumerate(points)]
@@ -164,8 +165,7 @@ class Culling:
                 items: Sequence[ItemIn], note: str | None) -> Doc:
         # Who may propose at all is decided first, so nobody learns about items they
         # may not touch; which unit's items they may propose is checked below.
-        require(principal, Role.ARCHIVIST, Role.PRINCIPAL, Role.CUSTODIAN,
-                doing="propose culling lists")
+        require_may_propose_lists(principal)
         basis = self.custody.legal_basis(decision, point)
         self.queries.fresh()
         good, bad = self.build_items(items, basis)
@@ -206,8 +206,7 @@ class Culling:
                 destruction: Destruction) -> CullResult:
         """The holder confirms the destruction: the copy is culled and its data key
         destroyed now, not before."""
-        require(principal, Role.CUSTODIAN, Role.ARCHIVIST,
-                doing="confirm the destruction of records")
+        require_may_destroy(principal, doing="confirm the destruction of records")
         culling_list = self.load(list_id)
         item = culling_list.require_destroyable(item_id)
         record = self.custody.record(item.record_id)
@@ -261,7 +260,7 @@ class Culling:
                   ) -> CullResult:
         """``POST …/copies/{id}/cull``: a paper copy is culled only from an approved
         culling list, and then exactly as its destruction on that list."""
-        require(principal, Role.CUSTODIAN, Role.ARCHIVIST, doing="cull copies")
+        require_may_destroy(principal, doing="cull copies")
         record = self.custody.record(record_id)
         record.copy(copy_id)
         basis = self.custody.legal_basis(decision, point)

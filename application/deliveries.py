@@ -13,12 +13,16 @@ from collections.abc import Sequence
 from typing import Any
 from uuid import UUID, uuid4
 
-from application.policy import Principal, require
-from application.queries import ARCHIVE_READERS, CustodyQueries, sort_key
+from application.policy import (
+    Principal,
+    require_archive_custodian,
+    require_archive_delivery,
+    require_archive_register_reader,
+)
+from application.queries import CustodyQueries, sort_key
 from application.service import Custody
-from domain.actor import Role
 from domain.delivery import ArchiveDelivery
-from domain.errors import IllegalTransitionError, InvalidInputError, NotAuthorisedError
+from domain.errors import IllegalTransitionError, InvalidInputError
 
 Doc = dict[str, Any]
 
@@ -27,11 +31,7 @@ SERIES = ("F1", "Elevdokumentation från Unikum, utskriven per elev i personnumm
 
 
 def _require_archive_reader(principal: Principal) -> None:
-    if principal.role in ARCHIVE_READERS or (
-            principal.role is Role.CUSTODIAN and principal.school_id is None):
-        return
-    raise NotAuthorisedError("archive deliveries and the finding aid are for the archivist, "
-                             "the archive's custodian, the admin and auditors")
+    require_archive_register_reader(principal)
 
 
 class ArchiveDeliveries:
@@ -77,7 +77,7 @@ class ArchiveDeliveries:
         return out
 
     def deliver(self, principal: Principal, boxes: Sequence[str]) -> Doc:
-        require(principal, Role.ARCHIVIST, doing="deliver boxes to the archive")
+        require_archive_delivery(principal)
         if not boxes:
             raise InvalidInputError("name at least one box", field="boxes")
         known = self.boxes()
@@ -100,8 +100,7 @@ class ArchiveDeliveries:
         return self.delivery(principal, delivery.id)
 
     def receive(self, principal: Principal, delivery_id: UUID, note: str | None) -> Doc:
-        if not (principal.role is Role.CUSTODIAN and principal.school_id is None):
-            raise NotAuthorisedError("the archive's custodian countersigns a delivery")
+        require_archive_custodian(principal, doing="countersign a delivery")
         delivery = self.custody.load(ArchiveDelivery, delivery_id, "delivery")
         delivery.receive(note=note, actor=principal.id)
         seq = self.custody.commit(delivery)

@@ -480,3 +480,41 @@ def require_student_data_lookup(principal: Principal) -> None:
     first, so a caller who may not read learns nothing about the number."""
     require(principal, *ACCESS_LOG_READERS, Role.ARCHIVIST,
             doing="read a student's personal data")
+
+
+# -- culling lists and archive deliveries: who may take part at all -------------------------
+
+def require_decision_registration(principal: Principal) -> None:
+    """Culling decisions (the register) are entered by the archivist or the admin."""
+    require(principal, Role.ARCHIVIST, Role.ADMIN, doing="register culling decisions")
+
+
+def require_may_propose_lists(principal: Principal) -> None:
+    """Decided before the items are looked at (see :func:`require_list_proposer`)."""
+    require(principal, Role.ARCHIVIST, Role.PRINCIPAL, Role.CUSTODIAN,
+            doing="propose culling lists")
+
+
+def require_may_destroy(principal: Principal, *, doing: str) -> None:
+    """Destruction is confirmed by a custodian (or the archivist for data the system
+    holds); which copy by whom is :func:`require_destroyer`."""
+    require(principal, Role.CUSTODIAN, Role.ARCHIVIST, doing=doing)
+
+
+def require_archive_register_reader(principal: Principal) -> None:
+    """Archive deliveries and the finding aid."""
+    if principal.role in ARCHIVE_READERS or (
+            principal.role is Role.CUSTODIAN and principal.school_id is None):
+        return
+    raise NotAuthorisedError("archive deliveries and the finding aid are for the archivist, "
+                             "the archive's custodian, the admin and auditors")
+
+
+def require_archive_delivery(principal: Principal) -> None:
+    require(principal, Role.ARCHIVIST, doing="deliver boxes to the archive")
+
+
+def require_archive_custodian(principal: Principal, *, doing: str) -> None:
+    """The designated custodian of the archive (no school unit)."""
+    if not (principal.role is Role.CUSTODIAN and principal.school_id is None):
+        raise NotAuthorisedError(f"only the archive's custodian may {doing}")

@@ -14,8 +14,8 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
-from application.policy import Principal, require, require_read
-from application.queries import READERS, CustodyQueries, sort_key
+from application.policy import Principal, require_read, require_record_lookup
+from application.queries import CustodyQueries, sort_key
 from domain.errors import NotAuthorisedError
 from domain.personnummer import InvalidPersonnummerError, Personnummer
 
@@ -47,7 +47,7 @@ def find_students(queries: CustodyQueries, principal: Principal, text: str = "",
                   ) -> list[StudentHit]:
     """Students the caller may read whose name (every word, in any order), personnummer
     (any notation, or its digits) or class matches; in personnummer order."""
-    require(principal, *READERS, doing="search for students")
+    require_record_lookup(principal)
     queries.fresh()
     wanted = [w for w in fold(text).split() if w]
     exact = _as_personnummer(text) if text.strip() else None

@@ -9,16 +9,15 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from application.policy import Principal, require
+from application.policy import Principal, require_archive_copy_work
 from application.queries import CustodyQueries, sort_key
-from domain.actor import Role
 
 
 def needing_print(queries: CustodyQueries, principal: Principal, purpose: str,
                   school_id: str | None = None) -> list[UUID]:
     """Students (of ``school_id``, if given) with no live copy of ``purpose`` yet, in
     personnummer order."""
-    require(principal, Role.ARCHIVIST, doing="print copies")
+    require_archive_copy_work(principal, doing="print copies")
     queries.fresh()
     found: list[tuple[tuple[Any, ...], UUID]] = []
     for record in queries.students():

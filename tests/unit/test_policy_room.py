@@ -22,12 +22,17 @@ ALLOWED = {
     # The web session's CSRF check: proof that the browser's user sent the change
     # (authentication of the request), not a decision about what they may do.
     ("api/deps.py", 'raise NotAuthorisedError('),
+    # Reading an identity provider's claims: which of our roles a claim value names (a
+    # parse of the claim, not a decision about what the person may do).
+    ("application/credentials.py", "not in Role.__members__.values()"),
+    ("application/credentials.py", "elif value in Role.__members__.values()"),
+    ("application/credentials.py", "role is Role.CUSTODIAN) else None"),
 }
 
 
 def scanned() -> list[Path]:
-    files = [ROOT / "application" / "queries.py", ROOT / "application" / "service.py",
-             ROOT / "application" / "migration.py"]
+    """Every module of the application but the policy itself, and every door."""
+    files = [p for p in sorted((ROOT / "application").glob("*.py")) if p.name != "policy.py"]
     return files + sorted((ROOT / "api").glob("**/*.py"))
 
 
