@@ -205,10 +205,11 @@ def run(backend: str, report: Report, *, small: int, budget: float, live_events:
                     f"{s.build_seconds:.1f} s, views caught up in {s.catch_up_seconds:.1f} s, "
                     f"log sealed in {s.seal_seconds:.1f} s, shelf list of {s.shelf_rows:,} "
                     f"rows in {s.shelf_seconds:.2f} s, {s.disk_bytes / 1e6:,.1f} MB")
-    report.figure(f"live projection at {low.students:,} students", low.live * 1e6, "µs/event",
-                  detail=f"median of {rounds} rounds of {live_events} events")
-    report.figure(f"live projection at {high.students:,} students", high.live * 1e6,
-                  "µs/event", detail=f"median of {rounds} rounds of {live_events} events")
+    for s in (low, high):
+        spread = f"{min(s.live_per_event) * 1e6:,.0f}-{max(s.live_per_event) * 1e6:,.0f}"
+        report.figure(f"live projection at {s.students:,} students", s.live * 1e6,
+                      "µs/event", detail=f"median of {rounds} rounds of {live_events} "
+                      f"events, range {spread}")
     report.figure("large / small", high.live / low.live, "", fmt=".2f", target=RATIO,
                   scope=backend)
     if high.students < 200_000:
