@@ -50,6 +50,7 @@ from bench.common import Rate, Report, Store, Target, fresh_store, load_average,
 from domain.record import Record
 from infrastructure.bootstrap import bootstrap
 from infrastructure.copy_insert import CopyWriter
+from infrastructure.signed_events import SignedEventStore
 
 RATIO_TARGET = 0.65
 PG_TARGET = 15_000
@@ -115,9 +116,14 @@ def capture_rows(app: Application[Any]) -> list[StoredEvent]:
         start = page[-1].id
 
 
-def run_import(store: Store, name: str, inventory: Path, batch_size: int) -> Imported:
+def run_import(store: Store, name: str, inventory: Path, batch_size: int,
+               library_insert: bool = False) -> Imported:
     rt = bootstrap(store.settings(name))
     try:
+        if library_insert:  # what the import did before COPY, for comparison
+            events = rt.custody.events
+            assert isinstance(events, SignedEventStore)
+            events._copy_writer = None
         for code, school in SCHOOLS.items():
             rt.custody.register_school(Principal.system(), code, school)
         checked_at: list[float] = []
@@ -177,13 +183,14 @@ def run_rows(env: dict[str, str], stored: Sequence[StoredEvent], batch_size: int
 
 
 def measure(backend: str, inventory: Path, batch_size: int, rounds: int,
-            report: Report) -> None:
+            report: Report, library_insert: bool = False) -> None:
     imports, bares, copies, library = Rate(), Rate(), Rate(), Rate()
     results: list[Imported] = []
     with fresh_store(backend) as store:
         for n in range(rounds):
             def phase_import(n: int = n) -> None:
-                result = run_import(store, f"import{n}", inventory, batch_size)
+                result = run_import(store, f"import{n}", inventory, batch_size,
+                                    library_insert)
                 results.append(result)
                 imports.add(result.events, result.seconds)
 
@@ -209,7 +216,8 @@ def measure(backend: str, inventory: Path, batch_size: int, rounds: int,
             for phase in order:
                 phase()
     first = results[0]
-    report.heading(f"import on {backend}: {first.students:,} students, {first.rows:,} rows, "
+    how = " (library insert, no COPY)" if library_insert else ""
+    report.heading(f"import{how} on {backend}: {first.students:,} students, {first.rows:,} rows, "
                    f"{first.events:,} signed events of {first.event_bytes:,} bytes, batches "
                    f"of {batch_size}")
     report.note(load_average())
@@ -252,6 +260,8 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="1,000 students (< 1 min)")
     parser.add_argument("--backend", choices=("sqlite", "postgres", "both"),
                         default="postgres")
+    parser.add_argument("--library-insert", action="store_true",
+                        help="the import without COPY (as before), for comparison")
     args = parser.parse_args()
     students = args.students or (1_000 if args.quick else 5_000)
 
@@ -263,7 +273,8 @@ def main() -> None:
         write_inventory(inventory, students)
         backends = ("sqlite", "postgres") if args.backend == "both" else (args.backend,)
         for backend in backends:
-            measure(backend, inventory, args.batch_size, args.rounds, report)
+            measure(backend, inventory, args.batch_size, args.rounds, report,
+                    args.library_insert)
     report.summary("import")
 
 
