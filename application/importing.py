@@ -673,7 +673,9 @@ class _BatchSaver:
         try:
             with self.custody.gate.capturing():
                 self.custody.require_agreement_open()
-                self.custody.save(*(record for _, record, _ in built))
+                # bulk: the store may write a whole batch at once (binary COPY on
+                # PostgreSQL), with the same lock, order and conflict check.
+                self.custody.save(*(record for _, record, _ in built), bulk=True)
         except IntegrityError:
             self._save_one_by_one(built, outcome)
         else:

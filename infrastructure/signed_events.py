@@ -46,6 +46,7 @@ from eventsourcing.persistence import (
 from eventsourcing.utils import get_topic, resolve_topic
 
 from application.ports import IntegrityViolationError
+from infrastructure.copy_insert import BULK, copy_writer_for
 from infrastructure.transparency.merkle import (
     MemoryNodeStore,
     MerkleTree,
@@ -394,9 +395,14 @@ class SignedEventStore(EventStore[UUID]):
         self._heads: OrderedDict[str, tuple[int, str]] = OrderedDict()
         self._heads_lock = threading.Lock()
         self._head_cache_size = head_cache_size
+        self._copy_writer = copy_writer_for(recorder)
 
     def put(self, domain_events: Sequence[DomainEventProtocol[UUID]],
             **kwargs: Any) -> list[Recording[UUID]]:
+        """Sign, chain and insert. ``bulk=True`` (``Application.save(..., bulk=True)``,
+        used by the import) writes the rows by binary COPY on PostgreSQL
+        (``copy_insert.py``); elsewhere, and without it, the library's insert."""
+        bulk = bool(kwargs.pop(BULK, False))
         heads: dict[str, tuple[int, str]] = {}
         kid, key = self.signed_mapper.signer.signer()
         prepared: list[Prepared] = []
@@ -428,7 +434,10 @@ class SignedEventStore(EventStore[UUID]):
                 for i, p in enumerate(prepared)
             ]
         # A database error is reported only if nothing was stored (write_outcome.py).
-        notification_ids = insert_and_confirm(self.recorder, stored_events, **kwargs)
+        writer = self._copy_writer if bulk and len(stored_events) > 1 else None
+        notification_ids = insert_and_confirm(
+            self.recorder, stored_events,
+            writer.insert_events if writer is not None else None, **kwargs)
         with self._heads_lock:
             for rid, head in heads.items():
                 self._heads[rid] = head

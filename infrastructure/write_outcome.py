@@ -21,7 +21,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from eventsourcing.persistence import AggregateRecorder, PersistenceError, StoredEvent
@@ -46,11 +46,13 @@ def is_database_error(error: BaseException) -> bool:
 
 
 def insert_and_confirm(recorder: AggregateRecorder, stored_events: Sequence[StoredEvent],
+                       insert: Callable[..., Sequence[int] | None] | None = None,
                        **kwargs: Any) -> Sequence[int] | None:
-    """``recorder.insert_events``, but a failure is only reported when nothing was
-    stored; a write that was committed returns notification ids like a success."""
+    """``recorder.insert_events`` (or ``insert``, another writer into the same
+    recorder's table), but a failure is only reported when nothing was stored; a write
+    that was committed returns notification ids like a success."""
     try:
-        return recorder.insert_events(list(stored_events), **kwargs)
+        return (insert or recorder.insert_events)(list(stored_events), **kwargs)
     except Exception as error:
         if not is_database_error(error) or not stored_events:
             raise
