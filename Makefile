@@ -31,7 +31,7 @@ browser:
 
 bench: $(STAMP) postgres
 	$(BIN)/python bench/append.py
-	@for b in projections proofs log api http_load import access_log; do \
+	@for b in projections proofs log api http_load import access_log search scale; do \
 	  if [ -f bench/$$b.py ]; then $(BIN)/python bench/$$b.py || exit 1; fi; done
 
 demo: $(STAMP)

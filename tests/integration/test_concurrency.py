@@ -246,7 +246,7 @@ class TestTerminationRacesCaptures:
         with ThreadPoolExecutor(RACERS) as pool:
             outcomes = list(pool.map(racer, range(RACERS)))
         assert outcomes.count("terminated") <= 1
-        readiness = pg_runtime.queries.readiness()
+        readiness = pg_runtime.queries.readiness(arch)
         students = readiness["students"]
         if "terminated" in outcomes:
             assert readiness["terminated"] is True
