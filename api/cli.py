@@ -378,15 +378,21 @@ def export(
                                          )] = "bundle",
     school_year: Annotated[int | None, typer.Option(
         "--school-year", help="With --format sip: only the closing of this school year "
-        "(e.g. 2018 for 2017/18) and the records it touched.")] = None,
+        "(e.g. 2018 for 2017/18), its culling list and the records they touched.")] = None,
+    culling_list: Annotated[str | None, typer.Option(
+        "--culling-list", metavar="LIST_ID", help="With --format sip: only this culling "
+        "list and everything it touches.")] = None,
 ) -> None:
     """Write an export bundle that `custody verify --bundle` checks on any machine."""
     if format_ not in ("bundle", "sip"):
         fail(f"--format is bundle or sip, not {format_!r}")
-    if school_year is not None and format_ != "sip":
-        fail("--school-year selects what an E-ARK SIP holds: give --format sip too")
+    if (school_year is not None or culling_list is not None) and format_ != "sip":
+        fail("--school-year and --culling-list select what an E-ARK SIP holds: give "
+             "--format sip too")
+    if school_year is not None and culling_list is not None:
+        fail("give --school-year or --culling-list, not both")
     if format_ == "sip":
-        _export_sip(file, school_year)
+        _export_sip(file, school_year, culling_list)
         return
     from infrastructure.bundle import write_bundle
 
@@ -399,14 +405,25 @@ def export(
     out.print(f"wrote {file} ({size:,} bytes, {events} events)", highlight=False)
 
 
-def _export_sip(target: Path, school_year: int | None) -> None:
+def _export_sip(target: Path, school_year: int | None, culling_list: str | None) -> None:
+    from uuid import UUID
+
     from infrastructure.sip.package import write_sip
+    from infrastructure.sip.selection import Selection
+    from infrastructure.sip.selection import culling_list as culling_list_selection
     from infrastructure.sip.selection import school_year as school_year_selection
 
+    selection: Selection | None = None
+    if school_year is not None:
+        selection = school_year_selection(school_year)
+    elif culling_list is not None:
+        try:
+            selection = culling_list_selection(str(UUID(culling_list)))
+        except ValueError:
+            fail(f"--culling-list takes a culling list's id, not {culling_list!r}")
     rt = runtime()
     try:
-        summary = write_sip(rt, target, None if school_year is None
-                            else school_year_selection(school_year))
+        summary = write_sip(rt, target, selection)
     except FileExistsError as error:
         fail(str(error))
     finally:

@@ -161,14 +161,21 @@ class Runtime:
 
         return bundle_bytes(self)
 
-    def export_sip(self, school_year: int | None = None) -> bytes:
+    def export_sip(self, school_year: int | None = None,
+                   culling_list: UUID | None = None) -> bytes:
         """An E-ARK SIP as a zip (``StoreExports``)."""
         import tempfile
 
         from infrastructure.sip.package import write_sip
+        from infrastructure.sip.selection import Selection
+        from infrastructure.sip.selection import culling_list as culling_list_selection
         from infrastructure.sip.selection import school_year as school_year_selection
 
-        selection = None if school_year is None else school_year_selection(school_year)
+        selection: Selection | None = None
+        if school_year is not None:
+            selection = school_year_selection(school_year)
+        elif culling_list is not None:
+            selection = culling_list_selection(str(culling_list))
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / "custody-sip.zip"
             write_sip(self, path, selection)

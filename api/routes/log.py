@@ -4,6 +4,7 @@ public; proofs and the export are for auditors and archivists)."""
 from __future__ import annotations
 
 from typing import Any, Literal
+from uuid import UUID
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import PlainTextResponse, Response
@@ -79,19 +80,25 @@ def keys(request: Request, actor: CurrentActor) -> Doc:
                    "E-ARK SIP (zip) with format=sip"}})
 def export(request: Request, actor: CurrentActor,
            format: Literal["bundle", "sip"] = "bundle",
-           school_year: int | None = Query(default=None, ge=2000, le=2100)) -> Response:
+           school_year: int | None = Query(default=None, ge=2000, le=2100),
+           culling_list: UUID | None = None) -> Response:
     """The export bundle (JSON), or with ``format=sip`` an E-ARK SIP (zip) for the
     e-archive: the bundle, PREMIS events, culling certificates, METS with SHA-256 of
     every file; ``school_year`` narrows a SIP to that year's closing."""
     require_audit(actor, doing="export the store")
     exports: StoreExports = request.app.state.runtime
+    if school_year is not None and culling_list is not None:
+        raise InvalidInputError("give school_year or culling_list, not both",
+                                field="culling_list")
     if format == "sip":
-        name = "custody-sip.zip" if school_year is None else f"custody-sip-{school_year}.zip"
-        return Response(exports.export_sip(school_year), media_type="application/zip",
+        name = ("custody-sip.zip" if school_year is None and culling_list is None
+                else f"custody-sip-{school_year or culling_list}.zip")
+        return Response(exports.export_sip(school_year, culling_list),
+                        media_type="application/zip",
                         headers={"Content-Disposition": f'attachment; filename="{name}"'})
-    if school_year is not None:
-        raise InvalidInputError("school_year selects what a SIP holds: add format=sip",
-                                field="school_year")
+    if school_year is not None or culling_list is not None:
+        raise InvalidInputError("school_year and culling_list select what a SIP holds: add "
+                                "format=sip", field="format")
     data = exports.export_bundle()
     return Response(data, media_type="application/json",
                     headers={"Content-Disposition": 'attachment; filename="custody-bundle.json"'})

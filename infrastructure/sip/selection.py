@@ -75,15 +75,58 @@ class Anchored:
                     and str(field_of(item, "record_id")) in records)]
 
 
-def school_year(year: int) -> Anchored:
-    """The closing of school year ``year`` and the records it handed over or culled."""
+def _list_touched(item: FeedItem) -> list[str]:
+    """The record and copy ids a culling list's proposal names."""
+    if topic_of(item) != "custody:CullingList.Proposed":
+        return []
+    return [str(v) for entry in field_of(item, "items") or []
+            for v in (entry.get("record_id"), entry.get("copy_id")) if v]
 
-    def is_closing(item: FeedItem) -> bool:
-        return topic_of(item) == "custody:SchoolYear.Closed" and field_of(item, "year") == year
 
-    def touched(item: FeedItem) -> list[str]:
-        return [*field_of(item, "transferred"), *field_of(item, "culled"),
-                *field_of(item, "for_archivist")]
+def _is_list_event(item: FeedItem, list_ids: set[str]) -> bool:
+    return (topic_of(item).startswith("custody:CullingList.")
+            and str(item.event.originator_id) in list_ids)
 
-    return Anchored(f"the closing of school year {year - 1}/{str(year)[-2:]}",
-                    is_closing, touched)
+
+@dataclass(frozen=True)
+class SchoolYear:
+    """The closing of school year ``year``, the culling list it proposed (with its
+    approval, destructions and withdrawals) and the records they touched."""
+
+    year: int
+
+    @property
+    def label(self) -> str:
+        return f"the closing of school year {self.year - 1}/{str(self.year)[-2:]}"
+
+    def choose(self, items: Sequence[FeedItem]) -> list[FeedItem]:
+        def is_closing(item: FeedItem) -> bool:
+            return (topic_of(item) == "custody:SchoolYear.Closed"
+                    and field_of(item, "year") == self.year)
+
+        lists = {str(field_of(item, "culling_list_id")) for item in items
+                 if is_closing(item) and field_of(item, "culling_list_id")}
+
+        def touched(item: FeedItem) -> list[str]:
+            if is_closing(item):
+                return [*(field_of(item, "transferred") or []),
+                        *(field_of(item, "culled") or []),
+                        *(field_of(item, "for_archivist") or []),
+                        *(str(t.get("record_id")) for t in field_of(item, "transfers") or [])]
+            return _list_touched(item)
+
+        return Anchored(self.label,
+                        lambda item: is_closing(item) or _is_list_event(item, lists),
+                        touched).choose(items)
+
+
+def school_year(year: int) -> SchoolYear:
+    """The closing of school year ``year`` and what it touched (see :class:`SchoolYear`)."""
+    return SchoolYear(year)
+
+
+def culling_list(list_id: str) -> Anchored:
+    """One culling list — proposed, approved or rejected, each item destroyed or withdrawn
+    — and the whole chain of custody of every record on it."""
+    return Anchored(f"culling list {list_id}",
+                    lambda item: _is_list_event(item, {str(list_id)}), _list_touched)

@@ -25,7 +25,7 @@ from infrastructure.bootstrap import Runtime
 from infrastructure.bundle import verify_bundle
 from infrastructure.sip.event_types import EVENT_TYPE_SCHEME, PREMIS_EVENTS
 from infrastructure.sip.package import write_sip
-from infrastructure.sip.selection import school_year
+from infrastructure.sip.selection import culling_list, school_year
 from infrastructure.sip.verify import (
     extract_bundle,
     mets_schema,
@@ -326,6 +326,37 @@ class TestSelection:
         assert len(certificates) == 1
         assert verify_sip(summary.path).ok
         assert 0 < summary.events < runtime.custody.recorder.max_notification_id()
+
+    def test_a_school_year_package_holds_the_culling_list_its_closing_proposed(
+        self, runtime: Runtime, story: Story, tmp_path: Path
+    ) -> None:
+        summary = write_sip(runtime, tmp_path / "year", school_year(2018))
+        details = [e.findtext(f"{PREMIS}eventDetailInformation/{PREMIS}eventDetail") or ""
+                   for e in premis_events(summary.path)]
+        for topic in ("custody:CullingList.Proposed", "custody:CullingList.Approved",
+                      "custody:CullingList.ItemDestroyed"):
+            assert any(d.startswith(topic) for d in details), topic
+        assert len(list((summary.path / "documentation" / "culling-protocols").iterdir())) == 1
+
+    def test_a_culling_list_package_holds_the_list_and_everything_it_touches(
+        self, runtime: Runtime, story: Story, tmp_path: Path
+    ) -> None:
+        [listed] = [d for d in runtime.views.all("culling_lists")
+                    if d.get("school_year") == 2018]
+        summary = write_sip(runtime, tmp_path / "list", culling_list(str(listed["id"])))
+        events = premis_events(summary.path)
+        details = [e.findtext(f"{PREMIS}eventDetailInformation/{PREMIS}eventDetail") or ""
+                   for e in events]
+        assert any(d.startswith("custody:CullingList.Proposed") for d in details)
+        assert any(d.startswith("custody:CullingList.ItemDestroyed") for d in details)
+        assert not any(d.startswith("custody:SchoolYear.Closed") for d in details)
+        objects = {v.text for e in events
+                   for v in e.iter(PREMIS + "linkingObjectIdentifierValue")}
+        assert str(story.records["Dana Fors"]) in objects
+        assert str(story.records["Cai Dahl"]) not in objects
+        protocols = list((summary.path / "documentation" / "culling-protocols").iterdir())
+        assert [p.name for p in protocols] == [f"gallringsprotokoll-{listed['id']}.json"]
+        assert verify_sip(summary.path).ok
 
     def test_a_school_year_never_closed_gives_a_valid_package_without_custody_events(
         self, runtime: Runtime, story: Story, tmp_path: Path
