@@ -75,15 +75,47 @@ class Anchored:
                     and str(field_of(item, "record_id")) in records)]
 
 
-def school_year(year: int) -> Anchored:
+def school_year(year: int) -> ClosingOfYear:
     """The closing of school year ``year`` and the records it handed over or culled."""
+    return ClosingOfYear(year)
 
-    def is_closing(item: FeedItem) -> bool:
-        return topic_of(item) == "custody:SchoolYear.Closed" and field_of(item, "year") == year
 
-    def touched(item: FeedItem) -> list[str]:
+@dataclass(frozen=True)
+class ClosingOfYear:
+    """A school year's closing, the culling list it proposed (with that list's approval
+    and destructions), and every record they name. A closing stored before closings
+    proposed lists names its culled copies itself (``culled``)."""
+
+    year: int
+
+    @property
+    def label(self) -> str:
+        return f"the closing of school year {self.year - 1}/{str(self.year)[-2:]}"
+
+    def is_closing(self, item: FeedItem) -> bool:
+        return (topic_of(item) == "custody:SchoolYear.Closed"
+                and field_of(item, "year") == self.year)
+
+    def choose(self, items: Sequence[FeedItem]) -> list[FeedItem]:
+        lists = {str(field_of(item, "culling_list_id")) for item in items
+                 if self.is_closing(item) and field_of(item, "culling_list_id")}
+
+        def anchor(item: FeedItem) -> bool:
+            return self.is_closing(item) or (
+                topic_of(item).startswith("custody:CullingList.")
+                and str(item.event.originator_id) in lists)
+
+        return Anchored(self.label, anchor, _touched_by_closing).choose(items)
+
+
+def _touched_by_closing(item: FeedItem) -> list[str]:
+    topic = topic_of(item)
+    if topic == "custody:SchoolYear.Closed":
         return [*field_of(item, "transferred"), *field_of(item, "culled"),
                 *field_of(item, "for_archivist")]
-
-    return Anchored(f"the closing of school year {year - 1}/{str(year)[-2:]}",
-                    is_closing, touched)
+    if topic == "custody:CullingList.Proposed":
+        return [str(entry[name]) for entry in field_of(item, "items") or []
+                for name in ("record_id", "copy_id") if entry.get(name)]
+    if topic == "custody:CullingList.ItemDestroyed":
+        return [str(field_of(item, "key")), str(field_of(item, "certificate_id"))]
+    return []

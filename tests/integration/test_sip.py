@@ -19,6 +19,7 @@ from uuid import UUID
 import pytest
 from lxml import etree
 
+from application.culling import Culling, Destruction
 from application.migration import Migration
 from infrastructure.bootstrap import Runtime
 from infrastructure.bundle import verify_bundle
@@ -92,14 +93,23 @@ def findings(report: Any, severity: str = "Error") -> set[str]:
 @pytest.fixture
 def story(runtime: Runtime) -> Story:
     """The seed story, then one more student finishes school and school year 2018 closes
-    (its closing culls her school copy)."""
+    (its closing proposes a culling list with her school copy; her school's principal
+    approves it and its custodian destroys the copy)."""
     story = run_story(runtime)
     c = runtime.custody
     dana = PEOPLE[3][0]
     c.record_departure(story.staff.custodians["fryken"], dana,
                        reason="finished_compulsory_school", to_school_id=None,
                        date="2018-06-12")
-    Migration(c, runtime.queries).close_school_year(story.staff.archivist, 2018)
+    closed = Migration(c, runtime.queries).close_school_year(story.staff.archivist, 2018)
+    list_id = UUID(closed["culling_list_id"])
+    copy = c.record(story.records["Dana Fors"]).school_copy
+    assert copy is not None
+    culling = Culling(c, runtime.queries)
+    culling.decide(story.staff.principals["fryken"], list_id, approved=True,
+                   reason="kontrollerad")
+    culling.destroy(story.staff.custodians["fryken"], list_id, copy.id,
+                    Destruction("shredding", c.today().isoformat(), "Greta Granskare"))
     return story
 
 
