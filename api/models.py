@@ -58,7 +58,8 @@ class RecordPublic(Open):
     id: str
     kind: Literal["student_documentation", "general_information"]
     status: str
-    school_id: str
+    school_id: str | None
+    """None where the reader may not learn it (a protected identity)."""
     student: StudentPublic | None = None
     documents: list[Json] = []
     category: str | None = None

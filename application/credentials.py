@@ -38,9 +38,14 @@ _IDENTITY_NAMESPACE = uuid.UUID("5f0c1a52-8d1e-4c55-9b8e-2f4a1b7c9d30")
 class NoRoleError(DomainError):
     """The identity provider signed the user in, but their claims give no role here."""
 
+    title = "No role in this service"
+    code = "no_role"
+
 
 class StaffRevokedError(NotAuthenticatedError):
     """The staff member's credentials were revoked: no sign-in until an admin acts."""
+
+    code = "staff_revoked"
 
 
 def session_digest(session_id: str) -> str:

@@ -76,6 +76,7 @@ class ItemsNotCullableError(IllegalTransitionError):
     """Some items of a proposed list may not be culled under its point (named per item)."""
 
     title = "Items not cullable under this point"
+    code = "items_not_cullable"
 
     def __init__(self, message: str, *, items: Sequence[Doc]) -> None:
         super().__init__(message)

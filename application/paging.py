@@ -14,7 +14,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -79,3 +79,29 @@ def page_of(rows: Iterable[Doc], key: Callable[[Doc], SortKey], limit: int,
     chosen = keyed[:limit]
     more = len(keyed) > limit
     return Page([r for _, r in chosen], encode_cursor(chosen[-1][0]) if more else None)
+
+
+def page_in_order(rows: Sequence[Doc], id_field: str, limit: int, cursor: str | None) -> Page:
+    """One page of ``rows``, kept in the order given, after the row whose ``id_field`` the
+    cursor names. For a list whose order rests on something the reader may not see (the
+    shelf list is in personnummer order for every reader, the auditor included): the
+    cursor holds only the last row's id, never the sort key. Rows added meanwhile before
+    the cursor do not shift the next page; a cursor whose row left the list is refused
+    (422), and the reader starts again."""
+    check_limit(limit)
+    after = decode_cursor(cursor)
+    start = 0
+    if after is not None:
+        if len(after) != 1 or not isinstance(after[0], str):
+            raise InvalidInputError("cursor is not a cursor this list handed out",
+                                    field="cursor")
+        ids = [str(r[id_field]) for r in rows]
+        try:
+            start = ids.index(after[0]) + 1
+        except ValueError:
+            raise InvalidInputError("the item this cursor continues after is no longer on "
+                                    "the list; start again without a cursor",
+                                    field="cursor") from None
+    chosen = list(rows[start:start + limit])
+    more = len(rows) > start + limit
+    return Page(chosen, encode_cursor((str(chosen[-1][id_field]),)) if more else None)

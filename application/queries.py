@@ -16,7 +16,15 @@ from uuid import UUID
 from application.access_log import AccessRecorder
 from application.as_of import ViewsAsOf
 from application.as_of import record_as_of as replay_record
-from application.paging import Page, SortKey, check_limit, decode_cursor, encode_cursor, page_of
+from application.paging import (
+    Page,
+    SortKey,
+    check_limit,
+    decode_cursor,
+    encode_cursor,
+    page_in_order,
+    page_of,
+)
 from application.policy import (
     ARCHIVE_READERS,
     READERS,
@@ -820,7 +828,9 @@ class CustodyQueries:
     def shelf_list_page(self, principal: Principal, limit: int, cursor: str | None,
                         as_of: dt.datetime | None = None) -> Page:
         check_limit(limit)
-        return page_of(self.shelf_list(principal, as_of), by_personnummer, limit, cursor)
+        # In the order the copies were filed (personnummer), for every reader; the cursor
+        # names a copy, never a personnummer the reader may not see.
+        return page_in_order(self.shelf_list(principal, as_of), "copy_id", limit, cursor)
 
     def holdings_page(self, principal: Principal, school_id: str, limit: int,
                       cursor: str | None, as_of: dt.datetime | None = None) -> Page:

@@ -32,9 +32,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import Report, Target, cpu_count, custody_runtime, fresh_store, percentile
+from bench.fixtures import seed_staff
 from bench.projections import write_log
 from infrastructure.bootstrap import Runtime
-from tests.factories import seed_staff
 
 RECORD_AS_OF = Target(50, at_least=False, unit="ms")
 HOLDINGS_AS_OF = Target(1000, at_least=False, unit="ms")

@@ -34,11 +34,12 @@ def student(personnummer: str, name: str = "Alva Andersson", school: str = "holm
 class Staff:
     admin: Principal
     archivist: Principal
+    auditor: Principal
 
 
 def seed_staff(custody: Custody) -> Staff:
-    """The seed's school units, and an admin and an archivist authenticated by their
-    real tokens."""
+    """The seed's school units, and an admin, an archivist and an auditor authenticated
+    by their real tokens."""
     system = Principal.system()
     for code, name in SCHOOLS.items():
         custody.register_school(system, code, name)
@@ -47,4 +48,5 @@ def seed_staff(custody: Custody) -> Staff:
         _, token = custody.register_actor(system, name, role, None)
         return custody.authenticate(token)
 
-    return Staff(admin=make("Ada Admin", "admin"), archivist=make("Arne Arkivarie", "archivist"))
+    return Staff(admin=make("Ada Admin", "admin"), archivist=make("Arne Arkivarie", "archivist"),
+                 auditor=make("Greta Granskare", "auditor"))

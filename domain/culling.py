@@ -195,6 +195,7 @@ class UnknownCullingBasisError(InvalidInputError):
     """A cull names a decision or point that is not in the register (422)."""
 
     title = "Not a registered culling decision and point"
+    code = "unknown_culling_basis"
 
 
 def seed_decision(actor: str) -> CullingDecision:

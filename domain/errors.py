@@ -108,6 +108,7 @@ class AgreementNotReadyError(IllegalTransitionError):
 
 class AgreementTerminatedError(IllegalTransitionError):
     title = "The archive agreement was terminated"
+    code = "agreement_terminated"
 
 
 class ConcurrentChangeError(DomainError):

@@ -39,6 +39,8 @@ LEEWAY_SECONDS = 60
 class IdentityProviderError(NotAuthenticatedError):
     """The provider refused, could not be reached, or answered with a token we reject."""
 
+    code = "identity_provider_refused"
+
 
 def validate_id_token(id_token: str, jwks: Mapping[str, Any], *, issuer: str, client_id: str,
                       nonce: str, now: datetime) -> dict[str, Any]:

@@ -57,12 +57,16 @@ Limit = Query(100, ge=1, le=1000)
 @router.get("/culling-decisions")
 def decisions(actor: CurrentActor, culling: CullingDep, limit: int = Limit,
               cursor: str | None = Query(None, max_length=100)) -> Doc:
+    """The register of culling decisions, each with its numbered points and the condition
+    each point allows."""
     return page(culling.decisions(actor), limit, cursor)
 
 
 @router.post("/culling-decisions", status_code=status.HTTP_201_CREATED)
 def register_decision(body: CullingDecisionCreate, actor: CurrentActor,
                       culling: CullingDep) -> Doc:
+    """Registers a culling decision and its points; a changed decision is a new one with
+    its own id."""
     return culling.register_decision(
         actor, decision=body.id, body=body.body, date=body.date,
         points=[PointIn(p.point, p.text, p.allows) for p in body.points])
@@ -70,6 +74,9 @@ def register_decision(body: CullingDecisionCreate, actor: CurrentActor,
 
 @router.post("/culling-lists", status_code=status.HTTP_201_CREATED)
 def propose(body: CullingListCreate, actor: CurrentActor, culling: CullingDep) -> Doc:
+    """Proposes a culling list: items under one point of a registered decision, each
+    checked against that point's condition (422 naming the items that may not be
+    culled)."""
     return culling.propose(actor, decision=body.decision, point=body.point,
                            items=[ItemIn(i.record_id, i.copy_id) for i in body.items],
                            note=body.note)
@@ -80,22 +87,28 @@ def lists(actor: CurrentActor, culling: CullingDep, limit: int = Limit,
           cursor: str | None = Query(None, max_length=100),
           status: Literal["proposed", "approved", "rejected", "executed"] | None = None
           ) -> Doc:
+    """The culling lists, optionally only those in one status."""
     return page(culling.lists(actor, status), limit, cursor)
 
 
 @router.get("/culling-lists/{list_id}")
 def culling_list(list_id: UUID, actor: CurrentActor, culling: CullingDep) -> Doc:
+    """One culling list with its items and what happened to each."""
     return culling.culling_list(actor, list_id)
 
 
 @router.post("/culling-lists/{list_id}/approval")
 def approve(list_id: UUID, body: ApprovalIn, actor: CurrentActor, culling: CullingDep) -> Doc:
+    """The principal of the items' school unit approves or rejects the list (a rejection
+    says why; nothing on it is destroyed)."""
     return culling.decide(actor, list_id, approved=body.approved, reason=body.reason)
 
 
 @router.post("/culling-lists/{list_id}/items/{copy_id}/destruction")
 def destroy(list_id: UUID, copy_id: UUID, body: DestructionIn, actor: CurrentActor,
             culling: CullingDep) -> CullDone:
+    """The holder confirms one item of an approved list destroyed (method, date, witness or
+    contractor); the copy is culled and its certificate issued."""
     result = culling.destroy(actor, list_id, copy_id, Destruction(
         body.method, body.date, body.witness, body.contractor_reference))
     return CullDone(certificate_id=str(result.certificate_id), seq=result.seq)
@@ -104,12 +117,15 @@ def destroy(list_id: UUID, copy_id: UUID, body: DestructionIn, actor: CurrentAct
 @router.post("/culling-lists/{list_id}/items/{copy_id}/withdrawal")
 def withdraw(list_id: UUID, copy_id: UUID, actor: CurrentActor, culling: CullingDep,
              body: WithdrawalIn | None = None) -> Doc:
+    """Takes one item off the list: it is kept."""
     return culling.withdraw(actor, list_id, copy_id, body.reason if body else None)
 
 
 @router.get("/culling-lists/{list_id}/protocol", response_model=None)
 def protocol(list_id: UUID, request: Request, actor: CurrentActor,
              format: Literal["json", "html", "pdf"] = "json") -> Response:
+    """The culling protocol of one list (gallringsprotokoll), as JSON, printable HTML or
+    PDF."""
     require_list_reader(actor)
     exports: StoreExports = request.app.state.runtime
     document = exports.culling_protocol(list_id)
@@ -146,5 +162,7 @@ def external_handover(record_id: UUID, copy_id: UUID, body: ExternalHandoverIn,
 @router.post("/records/{record_id}/copies/{copy_id}/external-handover/receipt")
 def external_receipt(record_id: UUID, copy_id: UUID, body: ExternalReceiptIn,
                      actor: CurrentActor, custody: CustodyDep, queries: QueriesDep) -> Doc:
+    """The receiving organiser's receipt for a school copy handed over to a school outside
+    the municipality."""
     custody.record_external_receipt(actor, record_id, copy_id, body.receipt_reference)
     return after_command(actor, record_id, queries)

@@ -45,6 +45,8 @@ def _formatted(doc: Doc, printable: Printable, fmt: str, name: str) -> Response 
 @router.post("/deliveries", status_code=status.HTTP_201_CREATED)
 def deliver(body: DeliveryCreate, actor: CurrentActor, deliveries: DeliveriesDep,
             response: Response) -> Doc:
+    """Delivers archive boxes to the archive authority; the delivery awaits the archive
+    custodian's receipt."""
     response.headers.update(NO_STORE)
     return deliveries.deliver(actor, body.boxes)
 
@@ -52,6 +54,8 @@ def deliver(body: DeliveryCreate, actor: CurrentActor, deliveries: DeliveriesDep
 @router.post("/deliveries/{delivery_id}/receipt")
 def receive(delivery_id: UUID, actor: CurrentActor, deliveries: DeliveriesDep,
             response: Response, body: DeliveryReceiptIn | None = None) -> Doc:
+    """The archive's custodian countersigns a delivery: the boxes are in the archive's
+    custody."""
     response.headers.update(NO_STORE)
     return deliveries.receive(actor, delivery_id, body.note if body else None)
 
@@ -60,6 +64,7 @@ def receive(delivery_id: UUID, actor: CurrentActor, deliveries: DeliveriesDep,
 def delivery(delivery_id: UUID, actor: CurrentActor, deliveries: DeliveriesDep,
              response: Response, format: Literal["json", "html", "pdf"] = "json"
              ) -> Response | Doc:
+    """One delivery and its receipt (leveransreversal), as JSON, printable HTML or PDF."""
     response.headers.update(NO_STORE)
     doc = deliveries.delivery(actor, delivery_id)
     return _formatted(doc, _receipt(doc), format, f"leveransreversal-{delivery_id}.pdf")
@@ -68,6 +73,7 @@ def delivery(delivery_id: UUID, actor: CurrentActor, deliveries: DeliveriesDep,
 @router.get("/finding-aid", response_model=None)
 def finding_aid(actor: CurrentActor, deliveries: DeliveriesDep, response: Response,
                 format: Literal["json", "html", "csv"] = "json") -> Response | Doc:
+    """The finding aid (arkivförteckning) of the archive boxes, as JSON, HTML or CSV."""
     response.headers.update(NO_STORE)
     doc = deliveries.finding_aid(actor)
     series = doc["series"][0]

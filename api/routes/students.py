@@ -36,6 +36,8 @@ class RenumberingIn(BaseModel):
 @router.post("/students/{personnummer}/protection")
 def protect(personnummer: str, actor: CurrentActor, custody: CustodyDep, queries: QueriesDep,
             response: Response, body: ProtectionIn | None = None) -> Doc:
+    """Marks the student's identity as protected (skyddade personuppgifter): only named
+    roles learn the name and school unit; the reason is sealed."""
     record_id = custody.protect(actor, personnummer, body.reason if body else None)
     response.headers.update(NO_STORE)
     return {"record_id": str(record_id), "protected": True}
@@ -43,6 +45,7 @@ def protect(personnummer: str, actor: CurrentActor, custody: CustodyDep, queries
 
 @router.delete("/students/{personnummer}/protection", status_code=status.HTTP_204_NO_CONTENT)
 def lift_protection(personnummer: str, actor: CurrentActor, custody: CustodyDep) -> Response:
+    """Ends the student's protected identity."""
     custody.lift_protection(actor, personnummer)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
@@ -50,6 +53,8 @@ def lift_protection(personnummer: str, actor: CurrentActor, custody: CustodyDep)
 @router.post("/students/{personnummer}/renumbering")
 def renumber(personnummer: str, body: RenumberingIn, actor: CurrentActor,
              custody: CustodyDep, queries: QueriesDep, response: Response) -> Doc:
+    """Records a new personnummer from the tax agency; both numbers find the record and the
+    archive copy keeps its filing place."""
     record_id = custody.renumber(actor, personnummer, body.new_personnummer)
     response.headers.update(NO_STORE)
     return queries.record(actor, record_id, action="renumbering")
@@ -60,6 +65,7 @@ def access_log(personnummer: str, actor: CurrentActor, custody: CustodyDep,
                queries: QueriesDep, response: Response,
                limit: Annotated[int, Query(ge=1, le=1000)] = 100,
                cursor: Annotated[str | None, Query(max_length=400)] = None) -> Doc:
+    """Who read the student's personal data, and when, in pages."""
     response.headers.update(NO_STORE)
     return queries.access_log(actor, _record_id(actor, personnummer, custody), limit=limit,
                               cursor=cursor)
@@ -68,6 +74,8 @@ def access_log(personnummer: str, actor: CurrentActor, custody: CustodyDep,
 @router.get("/students/{personnummer}/extract", response_model=None)
 def extract(personnummer: str, actor: CurrentActor, custody: CustodyDep, queries: QueriesDep,
             format: Literal["json", "html", "pdf"] = Query("json")) -> Response | Doc:
+    """The register extract (registerutdrag) of what is kept about the student, as JSON,
+    HTML or PDF."""
     doc = queries.extract(actor, _record_id(actor, personnummer, custody))
     if format == "html":
         return Response(extract_html(doc), media_type="text/html; charset=utf-8",

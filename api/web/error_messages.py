@@ -59,6 +59,24 @@ ERROR_TEXTS: Final[Mapping[str, ErrorText]] = {
     "not_authorised": ErrorText("du har inte behörighet till detta",
                                 "you are not authorised to do this"),
     "not_authenticated": ErrorText("du behöver logga in", "you need to sign in"),
+    "agreement_terminated": ErrorText(
+        "arkiveringsavtalet är uppsagt; inget mer hämtas från Unikum",
+        "the archive agreement was terminated; nothing more is captured from Unikum"),
+    "unknown_culling_basis": ErrorText(
+        "det beslutet eller den punkten finns inte i registret över gallringsbeslut",
+        "that decision or point is not in the register of culling decisions"),
+    "items_not_cullable": ErrorText(
+        "några handlingar på listan får inte gallras enligt den punkten (se varje handling)",
+        "some items on the list may not be culled under that point (see each item)"),
+    "no_role": ErrorText(
+        "inloggningen gav ingen roll i arkivet; be en administratör om behörighet",
+        "the sign-in gave you no role in this service; ask an administrator for access"),
+    "staff_revoked": ErrorText(
+        "din behörighet är återkallad; ingen inloggning förrän en administratör ger den igen",
+        "your credentials were revoked; no sign-in until an administrator restores them"),
+    "identity_provider_refused": ErrorText(
+        "inloggningstjänsten godtog inte inloggningen eller svarade inte; försök igen",
+        "the identity provider refused the sign-in or did not answer; try again"),
     # -- personnummer: one per distinct meaning -------------------------------------------
     "personnummer_format": ErrorText(
         "personnummer: inte ett personnummer; skriv ÅÅMMDD-NNNK eller ÅÅÅÅMMDD-NNNK",

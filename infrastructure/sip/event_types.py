@@ -136,6 +136,85 @@ PREMIS_EVENTS: dict[str, PremisMapping] = {
     "custody:SchoolYear.Closed": PremisMapping(
         "appraisal", details=("year",),
         why="the year-end closing decides which school copies move and which are culled"),
+    # -- sign-in and tokens: who may act, like the other staff events ("policy
+    # assignment"); the token's name and secret digest and the provider's subject are
+    # never copied.
+    "custody:Actor.TokenIssued": PremisMapping(
+        "policy assignment", actor_role=AUTHORIZER, details=("token_id", "expires_at"),
+        why="a named bearer token gives a staff member access until it expires"),
+    "custody:Actor.TokenWithdrawn": PremisMapping(
+        "policy assignment", actor_role=AUTHORIZER, details=("token_id",),
+        why="that one token no longer gives access"),
+    "custody:Actor.IdentityLinked": PremisMapping(
+        "policy assignment", actor_role=AUTHORIZER, details=("issuer",),
+        why="the staff member signs in through the municipality's identity provider"),
+    "custody:Actor.ProfileChanged": PremisMapping(
+        "policy assignment", details=("role", "school_id"),
+        why="the staff member's role or school unit changes: what they may do changes"),
+    # -- culling: the register of decisions is the retention policy ("policy
+    # assignment"); a list proposed, approved, rejected or an item withdrawn evaluates
+    # what is to be kept ("appraisal", like the year-end closing); an item destroyed is
+    # the object removed from storage ("deletion"; the copy's own CopyCulled is its
+    # deaccession from the inventory).
+    "custody:CullingDecision.Registered": PremisMapping(
+        "policy assignment", actor_role=AUTHORIZER, details=("decision", "date"),
+        why="a culling decision and its points are registered: what may be culled, when"),
+    "custody:CullingList.Proposed": PremisMapping(
+        "appraisal", details=("decision", "point", "school_year"),
+        why="items proposed for culling under one point of a registered decision"),
+    "custody:CullingList.Approved": PremisMapping(
+        "appraisal", actor_role=AUTHORIZER,
+        why="the school unit's principal approves the list: its items may be destroyed"),
+    "custody:CullingList.Rejected": PremisMapping(
+        "appraisal", actor_role=AUTHORIZER,
+        why="the list is rejected: every item on it is kept"),
+    "custody:CullingList.ItemWithdrawn": PremisMapping(
+        "appraisal", details=("key",),
+        why="one item taken off the list: it is kept"),
+    "custody:CullingList.ItemDestroyed": PremisMapping(
+        "deletion", details=("key", "certificate_id", "method", "date"),
+        why="the holder destroyed the paper under the approved list, with a certificate"),
+    # -- delivery to the archive authority: handed over ("transfer", like a copy
+    # delivered to a school), countersigned on receipt ("accession", like a copy
+    # received).
+    "custody:ArchiveDelivery.Delivered": PremisMapping(
+        "transfer", details=("boxes", "copies"),
+        why="archive boxes delivered to the archive authority"),
+    "custody:ArchiveDelivery.Received": PremisMapping(
+        "accession", details=("boxes",),
+        why="the archive's custodian countersigns: the boxes are in the archive's custody"),
+    # -- a copy handed to a school of another organiser: a transfer, and its receipt
+    # completes it (the receiving organiser's accession is theirs, not ours). The
+    # receiving school's and organiser's names and the receipt reference are not copied.
+    "custody:Record.CopyHandedOverExternally": PremisMapping(
+        "transfer", details=("copy_id", "from_school_id"),
+        why="the school copy handed to a school of another organiser"),
+    "custody:Record.ExternalHandoverReceipted": PremisMapping(
+        "transfer", details=("copy_id",),
+        why="the receiving organiser's receipt for the handed-over copy"),
+    # -- personal data: protected identity restricts who may see the record ("policy
+    # assignment"); the sealed reason is never copied. A new personnummer changes how
+    # the record is found ("metadata modification"), the numbers themselves never
+    # copied. Reads of personal data are logged ("dissemination"); the log's opening
+    # records no read.
+    "custody:Record.ProtectionSet": PremisMapping(
+        "policy assignment", actor_role=AUTHORIZER,
+        why="protected identity: only named roles may see where the student is"),
+    "custody:Record.ProtectionLifted": PremisMapping(
+        "policy assignment", actor_role=AUTHORIZER,
+        why="the protected identity ends"),
+    "custody:Record.Renumbered": PremisMapping(
+        "metadata modification",
+        why="the tax agency gave the student a new personnummer; the old one is kept sealed"),
+    "custody:StudentAlias.Created": PremisMapping(
+        "metadata modification", details=("record_id",),
+        why="the new personnummer finds the same record"),
+    "custody:AccessLog.Opened": PremisMapping(
+        "metadata modification",
+        why="a log of who read personal data is begun (it records no read itself)"),
+    "custody:AccessLog.Recorded": PremisMapping(
+        "dissemination",
+        why="staff read personal data of records: who, which record, when (in the log)"),
 }
 
 

@@ -105,7 +105,7 @@ class TestProtectedIdentity:
                 if response.status_code != 200:
                     continue
                 if path.endswith("shelf-list"):
-                    row = next(r for r in response.json() if r["record_id"] == hidden)
+                    row = next(r for r in response.json()["items"] if r["record_id"] == hidden)
                     assert row["school_id"] is None, (role, path)
                 elif path.endswith(".csv"):
                     line = next(x for x in response.text.splitlines() if hidden in x)
@@ -130,7 +130,7 @@ class TestProtectedIdentity:
     def test_the_shelf_list_shows_the_reference_in_personnummer_order(
         self, api: Api, story: dict[str, str]
     ) -> None:
-        rows = api.get("auditor", "/api/v1/archive/shelf-list").json()
+        rows = api.get("auditor", "/api/v1/archive/shelf-list").json()["items"]
         assert [r["record_id"] for r in rows] == [story["open"], story["hidden"]]
         assert rows[1]["reference"].startswith("SKYDDAD-") and rows[1]["school_id"] is None
         assert rows[0]["reference"].startswith("ELEV-") and rows[0]["name"] is None
@@ -338,9 +338,9 @@ class TestRenumbering:
                         {"new_personnummer": new}, expect=200).json()
         assert body["student"]["personnummer"] == new
         for number in (OPEN, new):
-            found = api.get("archivist", "/api/v1/records", personnummer=number).json()
+            found = api.get("archivist", "/api/v1/records", personnummer=number).json()["items"]
             assert [r["id"] for r in found] == [story["open"]]
-        rows = api.get("archivist", "/api/v1/archive/shelf-list").json()
+        rows = api.get("archivist", "/api/v1/archive/shelf-list").json()["items"]
         assert [r["record_id"] for r in rows] == [story["open"], story["hidden"]]
         assert rows[0]["personnummer"] == new
         history = api.get("archivist", f"/api/v1/records/{story['open']}/history").json()

@@ -23,6 +23,24 @@ NOT_IN_A_RECORDS_TIMELINE = {
     "custody:DocumentRequest.Decided", "custody:DocumentRequest.HandedOut",
     "custody:DocumentRequest.Returned", "custody:ArchiveAgreement.Terminated",
     "custody:SchoolYear.Closed",
+    # Sign-in and tokens: the staff pages show a person's tokens and identity, never a
+    # record's history (and a token event says nothing about a record).
+    "custody:Actor.TokenIssued", "custody:Actor.TokenWithdrawn",
+    "custody:Actor.IdentityLinked", "custody:Actor.ProfileChanged",
+    # Culling lists and the decision register are events of their own aggregates, shown
+    # on the culling pages; what happens to a copy is the record's own CopyCulled/Culled,
+    # which is in the timeline with its certificate.
+    "custody:CullingDecision.Registered", "custody:CullingList.Proposed",
+    "custody:CullingList.Approved", "custody:CullingList.Rejected",
+    "custody:CullingList.ItemWithdrawn", "custody:CullingList.ItemDestroyed",
+    # Deliveries to the archive authority: a delivery of its own, with its receipt.
+    "custody:ArchiveDelivery.Delivered", "custody:ArchiveDelivery.Received",
+    # Who read a record is the access log, shown to those allowed to see it, never in
+    # the record's own timeline (that would tell every reader who else looked).
+    "custody:AccessLog.Opened", "custody:AccessLog.Recorded",
+    # An alias only links a renumbered pupil's old number to the new; the record's own
+    # Renumbered event is in the timeline.
+    "custody:StudentAlias.Created",
 }
 
 

@@ -7,7 +7,15 @@ from uuid import UUID, uuid4
 
 import pytest
 
-from domain.culling import DECISION_ID
+from domain.culling import (
+    DECISION_ID,
+    Condition,
+    CullingDecision,
+    DecisionPoint,
+    LegalBasis,
+    UnknownCullingBasisError,
+    seed_decision,
+)
 from domain.errors import (
     AlreadyCulledError,
     ArchiveCopyCannotBeCulledError,
@@ -21,6 +29,10 @@ from domain.record import CopyStatus, DepartureReason, Purpose, Record
 
 ACTOR = "archivist-1"
 SHA = "a" * 64
+BORN = dt.date(2004, 3, 15)  # the personnummer 20040315-1236 of student()
+LEFT = dt.date(2018, 6, 10)  # the day the student of finished() left school
+TODAY = dt.date(2019, 1, 10)
+SEED = seed_decision(ACTOR)  # the register's seed: BU 2017/503 § 88
 
 
 def student(school: str = "holmes") -> Record:
@@ -50,19 +62,25 @@ def school_copy_at_school(record: Record) -> UUID:
 
 
 def cull_copy(record: Record, copy_id: UUID, *, point: int = 4,
-              decision: str = DECISION_ID) -> None:
-    record.cull_copy(copy_id, decision=decision, point=point, method="shredding",
-                     witness=None, certificate_id=uuid4(), commitment="c", actor=ACTOR)
+              basis: LegalBasis | None = None, today: dt.date = TODAY) -> None:
+    record.cull_copy(copy_id, basis=basis or SEED.basis(point), method="shredding",
+                     witness=None, certificate_id=uuid4(), commitment="c", today=today,
+                     actor=ACTOR)
 
 
 def cull_record(record: Record, *, point: int = 1) -> None:
-    record.cull(decision=DECISION_ID, point=point, method="deletion", witness=None,
-                certificate_id=uuid4(), commitment="c", actor=ACTOR)
+    record.cull(basis=SEED.basis(point), method="deletion", witness=None,
+                certificate_id=uuid4(), commitment="c", today=TODAY, actor=ACTOR)
 
 
-def finished(record: Record) -> None:
-    record.record_departure(reason=DepartureReason.FINISHED_COMPULSORY_SCHOOL,
-                            to_school_id=None, date=dt.date(2018, 6, 10), actor=ACTOR)
+def depart(record: Record, reason: DepartureReason, *, date: dt.date = LEFT,
+           to_school_id: str | None = None, today: dt.date = TODAY) -> None:
+    record.record_departure(reason=reason, to_school_id=to_school_id, date=date,
+                            actor=ACTOR, today=today, born=BORN)
+
+
+def finished(record: Record, *, date: dt.date = LEFT, today: dt.date = TODAY) -> None:
+    depart(record, DepartureReason.FINISHED_COMPULSORY_SCHOOL, date=date, today=today)
 
 
 class TestCapture:
@@ -159,9 +177,7 @@ class TestCullingBasis:
     def test_a_school_copy_is_not_culled_when_the_student_only_moved(self) -> None:
         record = student()
         copy_id = school_copy_at_school(record)
-        record.record_departure(reason=DepartureReason.MOVED_WITHIN_MUNICIPALITY,
-                                to_school_id="kvistberg", date=dt.date(2018, 6, 10),
-                                actor=ACTOR)
+        depart(record, DepartureReason.MOVED_WITHIN_MUNICIPALITY, to_school_id="kvistberg")
         with pytest.raises(CullNotLawfulError):
             cull_copy(record, copy_id)
 
@@ -185,8 +201,48 @@ class TestCullingBasis:
         record = student()
         copy_id = school_copy_at_school(record)
         finished(record)
+        cull_copy(record, copy_id)
+        culled = record.pending_events[-1]
+        assert isinstance(culled, Record.CopyCulled)
+        assert (culled.decision, culled.point) == (DECISION_ID, 4)
+
+    def test_a_point_the_decision_does_not_have_is_no_basis(self) -> None:
+        with pytest.raises(UnknownCullingBasisError):
+            SEED.basis(9)
+
+    @pytest.mark.parametrize("point", [2, 3])
+    def test_a_point_that_preserves_allows_no_cull(self, point: int) -> None:
         with pytest.raises(CullNotLawfulError):
-            cull_copy(record, copy_id, decision="BU 2099/1 § 1")
+            SEED.basis(point)
+
+    def test_a_school_copy_is_not_culled_before_the_day_the_student_left(self) -> None:
+        record = student()
+        copy_id = school_copy_at_school(record)
+        finished(record, date=LEFT, today=LEFT)
+        with pytest.raises(CullNotLawfulError):
+            cull_copy(record, copy_id, today=LEFT - dt.timedelta(days=1))
+        assert record.copy(copy_id).status is CopyStatus.AT_SCHOOL
+        cull_copy(record, copy_id, today=LEFT)
+        assert record.copy(copy_id).status is CopyStatus.CULLED
+
+    def test_another_registered_decision_culls_under_its_own_condition(self) -> None:
+        moved_away = CullingDecision.register(
+            "BU 2026/9 § 4", body="Barn- och utbildningsnämnden", date="2026-11-30",
+            points=[DecisionPoint(1, "Skolexemplar när eleven flyttat ut",
+                                  Condition.SCHOOL_COPY_AFTER_MOVING_AWAY)],
+            actor=ACTOR).basis(1)
+        finishing = student()
+        kept = school_copy_at_school(finishing)
+        finished(finishing)
+        with pytest.raises(CullNotLawfulError):
+            cull_copy(finishing, kept, basis=moved_away)
+        record = student()
+        copy_id = school_copy_at_school(record)
+        depart(record, DepartureReason.MOVED_AWAY)
+        with pytest.raises(CullNotLawfulError):
+            cull_copy(record, copy_id)  # point 4 of the seed: only after finishing
+        cull_copy(record, copy_id, basis=moved_away)
+        assert record.copy(copy_id).status is CopyStatus.CULLED
 
     def test_general_information_is_culled_under_point_1_only(self) -> None:
         item = general()
@@ -217,9 +273,23 @@ class TestCullingBasis:
 class TestDepartures:
     def test_a_move_within_the_municipality_names_the_next_school_unit(self) -> None:
         with pytest.raises(InvalidInputError):
-            student().record_departure(reason=DepartureReason.MOVED_WITHIN_MUNICIPALITY,
-                                       to_school_id=None, date=dt.date(2018, 6, 1),
-                                       actor=ACTOR)
+            depart(student(), DepartureReason.MOVED_WITHIN_MUNICIPALITY, to_school_id=None)
+
+    def test_a_departure_is_not_in_the_future(self) -> None:
+        record = student()
+        with pytest.raises(InvalidInputError) as caught:
+            finished(record, date=TODAY + dt.timedelta(days=1), today=TODAY)
+        assert caught.value.field == "date"
+        assert record.departure is None
+        finished(record, date=TODAY, today=TODAY)
+        assert record.departure is not None
+
+    def test_a_departure_is_not_before_the_student_was_born(self) -> None:
+        record = student()
+        with pytest.raises(InvalidInputError) as caught:
+            finished(record, date=BORN - dt.timedelta(days=1))
+        assert caught.value.field == "date"
+        assert record.departure is None
 
     def test_nothing_departs_after_finishing_compulsory_school(self) -> None:
         record = student()
