@@ -58,9 +58,9 @@ from bench.common import (
     load_average,
     personnummer,
 )
+from bench.fixtures import seed_staff, student
 from domain.record import Purpose, Record
 from infrastructure.bootstrap import Runtime
-from tests.factories import seed_staff, student
 
 NATIONAL = 1_100_000
 EVENTS_PER_STUDENT = 4  # captured, archive copy printed, filed, verified

@@ -113,15 +113,16 @@ def culling_protocols(rt: Any, scope: PackageScope) -> Iterable[NamedDocument]:
 
 
 def archive_deliveries(rt: Any, scope: PackageScope) -> Iterable[NamedDocument]:
-    """The finding aid (arkivförteckning) of the archive copies, and every archive
-    delivery receipt (leveransreversal), as the archive reads them."""
+    """The finding aid (arkivförteckning) of the archive copies (in a package of the whole
+    store), and the archive delivery receipts (leveransreversal) the package touches."""
     from application.deliveries import ArchiveDeliveries
     from application.policy import Principal
 
     deliveries = ArchiveDeliveries(rt.custody, rt.queries)
     reader = Principal.system()
-    yield NamedDocument("finding-aid/arkivforteckning.json",
-                        _json(deliveries.finding_aid(reader)), "application/json")
+    if scope.whole_store:  # the finding aid describes the whole series
+        yield NamedDocument("finding-aid/arkivforteckning.json",
+                            _json(deliveries.finding_aid(reader)), "application/json")
     touched = {str(item.event.originator_id) for item in scope.items}
     for doc in sorted(rt.views.all("deliveries"), key=lambda d: str(d["id"])):
         if scope.whole_store or str(doc["id"]) in touched:
