@@ -387,9 +387,9 @@ def require_external_receipt(principal: Principal, copy: Copy) -> None:
 
 
 def require_staff_list(principal: Principal) -> None:
-    """The staff list (names, roles, school units) is for the admin, the archivist and
-    auditors."""
-    require(principal, Role.ADMIN, Role.ARCHIVIST, Role.AUDITOR, doing="list the staff")
+    """The staff list (names, roles, school units, revoked or not) is the admin's, who
+    registers and revokes staff (``GET /api/v1/actors``)."""
+    require(principal, Role.ADMIN, doing="list the staff")
 # -- personal data: who sees whose identity ----------------------------------------------
 
 

@@ -858,7 +858,7 @@ class CustodyQueries:
         return page_of(self.schools(), lambda s: (str(s["id"]),), limit, cursor)
 
     def actors_page(self, principal: Principal, limit: int, cursor: str | None) -> Page:
-        """Staff, by name (then id); for the admin, the archivist and auditors."""
+        """Staff, by name (then id); for the admin."""
         require_staff_list(principal)
         check_limit(limit)
         rows = [{"id": a["id"], "name": a["name"], "role": a["role"],

@@ -12,6 +12,7 @@ from uuid import UUID
 from fastapi import APIRouter, Query, Request, Response, status
 
 from api.deps import CullingDep, CurrentActor, CustodyDep, QueriesDep
+from api.document_models import CullingProtocol, json_or
 from api.printable import protocol_printable, to_html, to_pdf
 from api.routes.records import after_command
 from api.schemas import (
@@ -121,7 +122,8 @@ def withdraw(list_id: UUID, copy_id: UUID, actor: CurrentActor, culling: Culling
     return culling.withdraw(actor, list_id, copy_id, body.reason if body else None)
 
 
-@router.get("/culling-lists/{list_id}/protocol", response_model=None)
+@router.get("/culling-lists/{list_id}/protocol", response_model=None,
+            responses=json_or(CullingProtocol, "text/html", "application/pdf"))
 def protocol(list_id: UUID, request: Request, actor: CurrentActor,
              format: Literal["json", "html", "pdf"] = "json") -> Response:
     """The culling protocol of one list (gallringsprotokoll), as JSON, printable HTML or

@@ -10,6 +10,7 @@ from uuid import UUID
 from fastapi import APIRouter, Response, status
 
 from api.deps import CurrentActor, DeliveriesDep
+from api.document_models import DeliveryReceipt, FindingAid, json_or
 from api.printable import Printable, Table, to_html, to_pdf
 from api.schemas import DeliveryCreate, DeliveryReceiptIn
 
@@ -60,7 +61,8 @@ def receive(delivery_id: UUID, actor: CurrentActor, deliveries: DeliveriesDep,
     return deliveries.receive(actor, delivery_id, body.note if body else None)
 
 
-@router.get("/deliveries/{delivery_id}", response_model=None)
+@router.get("/deliveries/{delivery_id}", response_model=None,
+            responses=json_or(DeliveryReceipt, "text/html", "application/pdf"))
 def delivery(delivery_id: UUID, actor: CurrentActor, deliveries: DeliveriesDep,
              response: Response, format: Literal["json", "html", "pdf"] = "json"
              ) -> Response | Doc:
@@ -70,7 +72,8 @@ def delivery(delivery_id: UUID, actor: CurrentActor, deliveries: DeliveriesDep,
     return _formatted(doc, _receipt(doc), format, f"leveransreversal-{delivery_id}.pdf")
 
 
-@router.get("/finding-aid", response_model=None)
+@router.get("/finding-aid", response_model=None,
+            responses=json_or(FindingAid, "text/html", "text/csv"))
 def finding_aid(actor: CurrentActor, deliveries: DeliveriesDep, response: Response,
                 format: Literal["json", "html", "csv"] = "json") -> Response | Doc:
     """The finding aid (arkivförteckning) of the archive boxes, as JSON, HTML or CSV."""

@@ -47,7 +47,7 @@ def create_actor(body: ActorCreate, actor: CurrentActor, custody: CustodyDep) ->
 @router.get("/actors", response_model=Page[ActorListed], response_model_exclude_unset=True)
 def list_actors(actor: CurrentActor, queries: QueriesDep, limit: LimitQuery = DEFAULT_LIMIT,
                 cursor: CursorQuery = None) -> dict[str, Any]:
-    """The staff, by name (admin, archivist, auditors); tokens are never listed."""
+    """The staff, by name (the admin only); tokens are never listed."""
     return queries.actors_page(actor, limit, cursor).as_dict()
 
 

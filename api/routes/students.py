@@ -11,6 +11,7 @@ from fastapi import APIRouter, Query, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import CurrentActor, CustodyDep, QueriesDep
+from api.document_models import RegisterExtract, json_or
 from api.extract_document import extract_html, extract_pdf
 from application.policy import Principal, require_student_data_lookup
 from application.service import Custody
@@ -71,7 +72,8 @@ def access_log(personnummer: str, actor: CurrentActor, custody: CustodyDep,
                               cursor=cursor)
 
 
-@router.get("/students/{personnummer}/extract", response_model=None)
+@router.get("/students/{personnummer}/extract", response_model=None,
+            responses=json_or(RegisterExtract, "text/html", "application/pdf"))
 def extract(personnummer: str, actor: CurrentActor, custody: CustodyDep, queries: QueriesDep,
             format: Literal["json", "html", "pdf"] = Query("json")) -> Response | Doc:
     """The register extract (registerutdrag) of what is kept about the student, as JSON,

@@ -81,14 +81,16 @@ class TestEveryCsvExport:
     def test_a_swedish_export_round_trips_with_semicolons_and_swedish_headers(
         self, hostile: Api
     ) -> None:
-        text = export(hostile, "auditor", "/api/v1/archive/shelf-list", {"format": "csv"}, "sv")
+        # The archivist: the auditor's lists carry references, not names.
+        text = export(hostile, "archivist", "/api/v1/archive/shelf-list", {"format": "csv"},
+                      "sv")
         rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=";"))
         header, body = rows[0], rows[1:]
-        assert header[:6] == ["personnummer", "namn", "kartong", "hylla", "status",
-                              "kontrollerad"]
+        assert header[:7] == ["personnummer", "namn", "referens", "kartong", "hylla",
+                              "status", "kontrollerad"]
         assert len(body) == len(HOSTILE)
         assert all(len(row) == len(header) for row in body)
-        assert {row[5] for row in body} == {"ja"}
+        assert {row[6] for row in body} == {"ja"}
         names = {row[1] for row in body}
         assert {neutralise(f"{v} Elev{i}".strip(), swedish=True)
                 for i, v in enumerate(HOSTILE)} == names
@@ -96,7 +98,7 @@ class TestEveryCsvExport:
     def test_an_english_export_uses_commas_and_english_headers(self, hostile: Api) -> None:
         text = export(hostile, "auditor", "/api/v1/archive/shelf-list.csv", {}, "en-GB")
         header = next(csv.reader(io.StringIO(text, newline="")))
-        assert header[:3] == ["personnummer", "name", "box"]
+        assert header[:4] == ["personnummer", "name", "reference", "box"]
 
 
 class TestNeutralise:

@@ -12,6 +12,7 @@ from typing import Any
 
 from pypdf import PdfReader
 
+from api.document_models import CullingProtocol, DeliveryReceipt, FindingAid
 from infrastructure.certificates import verify_certificate
 from tests.e2e.conftest import Api, make_staff
 from tests.e2e.test_api_story import archive_and_verify, capture, copy_of, school_copy
@@ -157,6 +158,7 @@ class TestApprovalAndDestruction:
         protocol = api.get("auditor", f"/api/v1/culling-lists/{list_id}/protocol").text
         assert verify_certificate(protocol, trusted) == []
         body = json.loads(protocol)["protocol"]
+        CullingProtocol.model_validate(json.loads(protocol))  # the shape OpenAPI declares
         assert body["proposed_by"] == api.ids["archivist"]
         assert body["approved_by"] == api.ids["principal_holmes"]
         assert [i["certificate_id"] for i in body["items"] if i["status"] == "destroyed"] == [
@@ -336,11 +338,14 @@ class TestDeliveriesAndTheFindingAid:
         received = api.post("archive_custodian", receipt, expect=200).json()
         assert received["received_by"] == api.ids["archive_custodian"]
         api.post("archive_custodian", receipt, expect=409)
+        DeliveryReceipt.model_validate(  # the shape OpenAPI declares
+            api.get("archivist", f"/api/v1/archive/deliveries/{delivery['id']}").json())
         pdf = api.get("archivist", f"/api/v1/archive/deliveries/{delivery['id']}",
                       format="pdf").content
         text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages)
         assert "A-001" in text and "Leveransreversal" in text
         aid = api.get("archivist", "/api/v1/archive/finding-aid").json()
+        FindingAid.model_validate(aid)
         volume = aid["series"][0]["volumes"][0]
         assert (volume["box"], volume["copies"], volume["first_personnummer"],
                 volume["last_personnummer"]) == ("A-001", 2, LEAVER, MOVER)

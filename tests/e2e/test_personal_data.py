@@ -14,6 +14,7 @@ import pypdf
 import pytest
 from fastapi.testclient import TestClient
 
+from api.document_models import RegisterExtract
 from infrastructure.audit import verify_live
 from infrastructure.bootstrap import Runtime
 from tests.e2e.conftest import Api, make_staff
@@ -325,6 +326,8 @@ class TestTheRegisterExtract:
         for role in ROLES:
             api.get(role, f"/api/v1/students/{OPEN}/extract",
                     expect=200 if role == "archivist" else 403)
+        RegisterExtract.model_validate(  # the shape OpenAPI declares
+            api.get("archivist", f"/api/v1/students/{OPEN}/extract").json())
 
 
 class TestRenumbering:
