@@ -90,8 +90,10 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     # from an approved culling list only).
     for router in (culling.router, deliveries.router, setup.router, staff.router,
                    records.router, inventory.router, requests.router, reports.router,
-                   log.router, students.router, signin.router, admin.router, web_work.router,
-                   web_sessions.router, web_lists.router, web_assignments.router, web.router):
+                   log.router, students.router, signin.router,
+                   # /personal/kopplingar before the staff pages' /personal/{id}
+                   web_assignments.router, admin.router, web_work.router,
+                   web_sessions.router, web_lists.router, web.router):
         app.include_router(router)
     docs.install(app)
 

@@ -103,7 +103,7 @@ def missing(request: Request, principal: WebUser, q: str = "", skola: str = "",
             orsak: str = "", sida: str | None = None) -> Response:
     require_agreement_reader(principal)
     queries = runtime(request).queries
-    readiness = queries.readiness()
+    readiness = queries.readiness(principal)
     reason = orsak if orsak in MISSING_REASONS else ""
     items = []
     for item in readiness["missing"]:

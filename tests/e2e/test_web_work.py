@@ -292,7 +292,7 @@ class TestYearAndAgreement:
         assert "Säg upp arkiveringsavtalet" in web.get("/oversikt").text
         done = web.post("/avtal/uppsagning")
         assert done.headers["location"] == "/oversikt?klart=terminated"
-        assert desk.rt.queries.readiness()["terminated"]
+        assert desk.rt.queries.readiness(desk.staff.archivist)["terminated"]
 
 
 SAMPLE = Path(__file__).resolve().parents[2] / "docs" / "samples" / "inventory-sv.csv"
