@@ -26,7 +26,10 @@ def test_a_shelf_list_read_during_a_rebuild_is_always_complete(runtime: Runtime)
     file_students(runtime)
     principal = runtime.custody.authenticate(_archivist_token(runtime))
     assert len(runtime.queries.shelf_list(principal)) == FILED
-    before = {view: view_digest(runtime.views, view) for view in VIEWS}
+    # The polls are reads of personal data, so each is logged (the "access" view grows);
+    # every other view must come out of the rebuilds as it went in.
+    custody_views = [view for view in VIEWS if view != "access"]
+    before = {view: view_digest(runtime.views, view) for view in custody_views}
     runtime.runner.batch_size = 7  # many small steps: many chances to see a half-built view
     seen: list[int] = []
     done = threading.Event()
@@ -45,7 +48,7 @@ def test_a_shelf_list_read_during_a_rebuild_is_always_complete(runtime: Runtime)
         reader.join(30)
     assert len(seen) > 3
     assert set(seen) == {FILED}, f"incomplete shelf lists seen: {sorted(set(seen))}"
-    assert {view: view_digest(runtime.views, view) for view in VIEWS} == before
+    assert {view: view_digest(runtime.views, view) for view in custody_views} == before
     assert runtime.views.all("heads")  # the rebuilt chain heads are in place
 
 
