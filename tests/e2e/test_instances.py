@@ -45,6 +45,8 @@ def two_instances(tmp_path: Path, pg_url: str
     env = {k: v for k, v in os.environ.items() if not k.startswith("CUSTODY_")}
     env.update(CUSTODY_DATA_DIR=str(tmp_path / "var"), CUSTODY_DATABASE_URL=pg_url,
                CUSTODY_DATABASE_SCHEMA=new_schema(pg_url), CUSTODY_LEASE_INTERVAL="0.5")
+    subprocess.run([sys.executable, "-m", "api.cli", "init"], env=env, cwd=ROOT,
+                   capture_output=True, check=True, timeout=60)
     token = subprocess.run(
         [sys.executable, "-m", "api.cli", "actors", "add", "Ada Admin", "--role", "admin"],
         env=env, cwd=ROOT, capture_output=True, text=True, check=True, timeout=60,

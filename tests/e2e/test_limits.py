@@ -45,6 +45,8 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CUSTODY_")}
     env["CUSTODY_DATA_DIR"] = str(tmp_path_factory.mktemp("limits") / "var")
     env["CUSTODY_MAX_UPLOAD_BYTES"] = str(2 * MB)
+    subprocess.run([sys.executable, "-m", "api.cli", "init"], env=env, cwd=ROOT,
+                   capture_output=True, check=True, timeout=60)
     token = subprocess.run(
         [sys.executable, "-m", "api.cli", "actors", "add", "Ada Admin", "--role", "admin"],
         env=env, cwd=ROOT, capture_output=True, text=True, check=True, timeout=60,
