@@ -155,7 +155,7 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(psycopg.OperationalError)
     @app.exception_handler(EventsourcingOperationalError)
     def on_database_busy(request: Request, error: Exception) -> JSONResponse:
-        log.warning("database unavailable: %s", error)
+        log.warning("database unavailable: %s", error, exc_info=error)
         runtime = getattr(request.app.state, "runtime", None)
         if runtime is not None:
             runtime.heal_connections()  # the next requests get working connections

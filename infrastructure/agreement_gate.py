@@ -14,6 +14,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import psycopg
+
 from infrastructure.sql import PostgresDatabase
 
 
@@ -32,12 +34,17 @@ class PostgresAgreementGate:
     def _held(self, mode: str) -> Iterator[None]:
         lock, unlock = (("pg_advisory_lock_shared", "pg_advisory_unlock_shared")
                         if mode == "shared" else ("pg_advisory_lock", "pg_advisory_unlock"))
-        with self.db.pool.connection(timeout=60) as conn:
+        # A checked connection: one the server closed meanwhile (a restart, terminated
+        # backends) is replaced, not used to refuse the capture.
+        with self.db._checked_connection() as conn:
             conn.execute(f"SELECT {lock}(%s)", (self.key,))
             try:
                 yield
             finally:
-                conn.execute(f"SELECT {unlock}(%s)", (self.key,))
+                try:
+                    conn.execute(f"SELECT {unlock}(%s)", (self.key,))
+                except psycopg.Error:
+                    pass  # the session is gone, and its advisory lock with it
 
     @contextmanager
     def capturing(self) -> Iterator[None]:
