@@ -67,3 +67,22 @@ def make_staff(api: Api) -> None:
                         {"name": name, "role": role, "school_id": school}, expect=201).json()
         api.tokens[key] = body["token"]
         api.ids[key] = body["id"]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Debian's Chromium driven by Playwright, one per test module (no browser download:
+    ``scripts/install-browser.sh`` installs the system package)."""
+    from tests.e2e.test_web import CHROMIUM, CHROMIUM_ARGS
+
+    if not CHROMIUM.exists():
+        pytest.skip(f"Debian's chromium is not installed at {CHROMIUM}; run "
+                    "scripts/install-browser.sh (apt-get install chromium) to run browser tests")
+    sync_api = pytest.importorskip("playwright.sync_api",
+                                   reason="the Python playwright package is not installed")
+    with sync_api.sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield launched
+        finally:
+            launched.close()

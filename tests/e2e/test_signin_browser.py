@@ -20,7 +20,10 @@ from api.app import create_app
 from application.policy import Principal
 from infrastructure.bootstrap import Runtime, bootstrap
 from infrastructure.settings import Settings
-from tests.e2e.test_web import CHROMIUM, CHROMIUM_ARGS, screenshot, viewport
+from tests.e2e.test_web import (
+    screenshot,
+    viewport,
+)
 from tests.oidc import ROLE_MAP, OidcProvider, oidc_provider
 
 if TYPE_CHECKING:
@@ -62,21 +65,6 @@ def site(tmp_path_factory: pytest.TempPathFactory,
         server.should_exit = True
         thread.join(timeout=10)
         rt.close()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        pytest.skip(f"Debian's chromium is not installed at {CHROMIUM}; run "
-                    "scripts/install-browser.sh (apt-get install chromium) to run browser tests")
-    sync_api = pytest.importorskip("playwright.sync_api",
-                                   reason="the Python playwright package is not installed")
-    with sync_api.sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield launched
-        finally:
-            launched.close()
 
 
 @pytest.fixture

@@ -136,21 +136,6 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         rt.close()
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        pytest.skip(f"Debian's chromium is not installed at {CHROMIUM}; run "
-                    "scripts/install-browser.sh (apt-get install chromium) to run browser tests")
-    sync_api = pytest.importorskip("playwright.sync_api",
-                                   reason="the Python playwright package is not installed")
-    with sync_api.sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield launched
-        finally:
-            launched.close()
-
-
 @pytest.fixture
 def page(browser: Browser) -> Iterator[Page]:
     context = browser.new_context(viewport=viewport(), locale="sv-SE",

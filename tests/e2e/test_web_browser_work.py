@@ -19,7 +19,12 @@ import pytest
 
 from infrastructure.bootstrap import bootstrap
 from infrastructure.settings import Settings
-from tests.e2e.test_web import CHROMIUM, CHROMIUM_ARGS, ROOT, SCREENSHOTS, Site, free_port
+from tests.e2e.test_web import (
+    ROOT,
+    SCREENSHOTS,
+    Site,
+    free_port,
+)
 from tests.e2e.test_web import seed_migration as seed_story_so_far
 from tests.factories import pnr, student
 
@@ -70,21 +75,6 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         server.should_exit = True
         thread.join(timeout=10)
         rt.close()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        pytest.skip(f"Debian's chromium is not installed at {CHROMIUM}; run "
-                    "scripts/install-browser.sh")
-    sync_api = pytest.importorskip("playwright.sync_api",
-                                   reason="the Python playwright package is not installed")
-    with sync_api.sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield launched
-        finally:
-            launched.close()
 
 
 @pytest.fixture
