@@ -32,7 +32,7 @@ ALLOWED = {
 
 def scanned() -> list[Path]:
     """Every module of the application but the policy itself, and every door."""
-    files = [p for p in sorted((ROOT / "application").glob("*.py")) if p.name != "policy.py"]
+    files = [p for p in sorted((ROOT / "application").glob("**/*.py")) if p.name != "policy.py"]
     return files + sorted((ROOT / "api").glob("**/*.py"))
 
 

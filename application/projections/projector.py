@@ -1,62 +1,24 @@
-"""Read models derived only from the signed events, and the runner that keeps them.
+"""The projector: one verified event in, changes of JSON documents in named views out.
 
-One projector, one code base for SQLite and PostgreSQL: :meth:`Projector.apply` turns
-one verified event into changes of JSON documents in named views; the
-:class:`ProjectionRunner` feeds it batches from the log and commits each batch's changes
-together with the new position (``ViewStore.apply``), so each event is applied exactly
-once even if the runner is killed mid-way or two runners race.
-
-Views (documents keyed by id):
-- ``records``: current custody of each record (personal data sealed by the store);
-- ``copies``: every physical copy, where it is, who holds it;
-- ``requests``: the request log, refusals included;
-- ``culls``: the culling register;
-- ``actors``, ``schools``; ``departures`` (rollover candidates); ``meta``;
-- ``copy_states``: where each copy was and in what state, from when to when (the
-  current state under the copy's id, closed ones under ``<copy id>@<seq>``), indexed by
-  place (a school unit's code, or ``archive``): holdings and the shelf list as of a
-  moment are read from it, not replayed from the log.
-- ``access``: the access log, one document per entry and student (``record_id``).
-Provenance is read from the event store itself, with ``seq`` numbers kept per record.
-
-Two ways in, one projector and one compare-and-set position for both:
-- :meth:`ProjectionRunner.catch_up` reads the log in pages of ``batch_size`` and
-  commits each page's changes with its last position: used by read-your-writes (a query
-  catches the views up before it reads), by a rebuild, and by the polling follower on
-  SQLite (whose recorder offers no subscription);
-- :meth:`ProjectionRunner.apply_live` takes one checked event at a time, in log order,
-  from a subscription: on PostgreSQL the library's own ``ProjectionRunner`` drives it
-  (``infrastructure/live_projection.py``), each event committed with its position.
-When both run at once, the compare-and-set decides: what one has applied the other
-skips, so each event is applied exactly once.
-
-A forged or broken event stops the runner with a loud error; it is never skipped.
+See :mod:`application.projections` for the views and how they are kept.
 """
+
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
-import threading
-import time
 from bisect import insort
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
-from application.follower import Follower
 from application.ports import (
     Doc,
-    EventFeed,
     FeedItem,
-    IntegrityViolationError,
-    LogFollower,
     SearchIndex,
-    ViewPositionMovedError,
-    ViewStore,
     ViewWriter,
 )
+from application.projections.errors import ProjectionStoppedError
 from application.search import name_tokens, shard_of
 from domain.actor import Actor
 from domain.agreement import ArchiveAgreement, SchoolYear
@@ -73,14 +35,6 @@ log = logging.getLogger("custody.projections")
 VIEWS = ("records", "copies", "requests", "culls", "actors", "schools", "departures", "meta",
          "culling_decisions", "culling_lists", "culling_items", "deliveries", "copy_states",
          "access")
-
-
-class ProjectionStoppedError(RuntimeError):
-    """The runner met an event it must not project (forged, or out of its chain)."""
-
-
-class ProjectionLagError(TimeoutError):
-    """The views did not reach the caller's last write in time."""
 
 
 def _iso(value: Any) -> str:
@@ -685,261 +639,3 @@ class Projector:
                    receipt_note=e.note)
         doc["seqs"].append(item.seq)
         w.put("deliveries", doc["id"], doc)
-
-
-def _hints(items: Iterable[FeedItem]) -> list[str]:
-    """The ids a batch's events will look up: their aggregates, records and copies."""
-    keys: set[str] = set()
-    for item in items:
-        state = vars(item.event)
-        keys.add(str(item.event.originator_id))
-        for name in ("record_id", "copy_id", "replaces"):
-            value = state.get(name)
-            if value is not None:
-                keys.add(str(value))
-    return sorted(keys)
-
-
-class ProjectionRunner:
-    """Feeds the projector from the log; exactly once per event; stops loudly on forgery."""
-
-    def __init__(self, feed: EventFeed, store: ViewStore, *, batch_size: int = 500,
-                 search: SearchIndex | None = None) -> None:
-        self.feed = feed
-        self.store = store
-        self.projector = Projector(search)
-        self.batch_size = batch_size
-        self.error: str | None = None
-        self._lock = threading.RLock()
-        self._follower: LogFollower = Follower(
-            "polling follower (every 50 ms, and after each commit)",
-            lambda: self._catch_up_quietly(), interval=0.05,
-            fatal=(ProjectionStoppedError,))
-        self._live_previous: int | None = None
-        self.live_applied = 0
-        """Events applied one by one from a subscription (:meth:`apply_live`)."""
-        self.last_lag_seconds: float = 0.0
-
-    @property
-    def follower_name(self) -> str:
-        """What keeps the views following the log in the background (for /healthz)."""
-        return str(getattr(self._follower, "name", type(self._follower).__name__))
-
-    def follow_with(self, follower: LogFollower) -> None:
-        """Replace the polling follower (before :meth:`start`), e.g. by a subscription."""
-        self._follower = follower
-
-    def catch_up(self, upto: int | None = None,
-                 progress: Callable[[int], None] | None = None) -> int:
-        """Apply every event not yet projected (up to ``upto``); return the position."""
-        with self._lock:
-            if self.error:
-                raise ProjectionStoppedError(self.error)
-            position = self.store.position()
-            while upto is None or position < upto:
-                try:
-                    items = self.feed.read(position, self.batch_size)
-                except IntegrityViolationError as error:
-                    self._stopped(f"{error}; projection stopped")
-                    raise ProjectionStoppedError(self.error) from error
-                # Any other error (a lock timeout, a restarted database) propagates and
-                # is retried: it says nothing about the events themselves.
-                if upto is not None:
-                    items = [i for i in items if i.seq <= upto]
-                if not items:
-                    break
-                new_position = items[-1].seq
-                def change(w: ViewWriter, batch: list[FeedItem] = items) -> None:
-                    self._apply_all(w, batch)
-
-                try:
-                    self.store.apply(position, new_position, change, hints=_hints(items))
-                except ProjectionStoppedError as error:
-                    self._stopped(str(error))
-                    raise
-                except ViewPositionMovedError:
-                    position = self.store.position()  # another runner did this batch
-                    continue
-                if progress:
-                    progress(len(items))
-                position = new_position
-            return position
-
-    def live_from(self) -> int:
-        """Where a subscription starts: after the views' position (which it remembers,
-        so that :meth:`apply_live` knows what came before the first event it gets)."""
-        with self._lock:
-            if self.error:
-                raise ProjectionStoppedError(self.error)
-            self._live_previous = self.store.position()
-            return self._live_previous
-
-    def apply_live(self, item: FeedItem) -> None:
-        """Apply one checked event delivered by a subscription that yields every event of
-        the log in order, starting after :meth:`live_from`. It commits with its own
-        position; an event the views hold already (a query's catch-up got there first)
-        is skipped. If the views are behind the event the subscription delivered before
-        this one (reset by a rebuild in another process), they are caught up from the
-        log instead, so no event in between can be missed."""
-        previous, self._live_previous = self._live_previous, item.seq
-        with self._lock:
-            if self.error:
-                raise ProjectionStoppedError(self.error)
-            while True:
-                position = self.store.position()
-                if item.seq <= position:
-                    return
-                if previous is None or position < previous:
-                    self.catch_up(item.seq)
-                    return
-
-                def change(w: ViewWriter) -> None:
-                    self.projector.apply(w, item)
-
-                try:
-                    self.store.apply(position, item.seq, change, hints=_hints([item]))
-                except ProjectionStoppedError as error:
-                    self._stopped(str(error))
-                    raise
-                except ViewPositionMovedError:
-                    continue  # another runner moved the views: look again
-                self.live_applied += 1
-                return
-
-    def halt(self, error: BaseException) -> None:
-        """A follower met an event that fails its checks: stop for good, loudly."""
-        with self._lock:
-            if not self.error:
-                self._stopped(f"{error}; projection stopped")
-
-    def _catch_up_quietly(self) -> None:
-        self.catch_up()
-
-    def _apply_all(self, w: ViewWriter, items: Iterable[FeedItem]) -> None:
-        for item in items:
-            self.projector.apply(w, item)
-
-    def _stopped(self, message: str) -> None:
-        self.error = message
-        log.error("projection stopped: %s", message)
-
-    def wait_for(self, seq: int | None, timeout: float) -> None:
-        """Read-your-writes: return once the views include ``seq`` (or everything now)."""
-        target = seq if seq is not None else self.feed.last_seq()
-        deadline = time.monotonic() + timeout
-        while self.store.position() < target:
-            try:
-                self.catch_up(target)
-            except ProjectionStoppedError:
-                raise
-            if self.store.position() >= target:
-                return
-            if time.monotonic() > deadline:
-                raise ProjectionLagError(
-                    f"the views have not reached seq {target} after {timeout:.1f}s"
-                )
-            time.sleep(0.01)
-
-    def lag(self) -> int:
-        return max(0, self.feed.last_seq() - self.store.position())
-
-    def rebuild(self, progress: Callable[[int], None] | None = None) -> int:
-        """Replay every event into a fresh set of views. A store that can build beside
-        (``beside()``/``take_over()``) is rebuilt in tables of its own and switched in one
-        transaction, so readers never see a half-built view; any other is reset and
-        replayed in place."""
-        beside = getattr(self.store, "beside", None)
-        if beside is None:
-            with self._lock:
-                self.store.reset()
-                self.error = None
-            return self.catch_up(progress=progress)
-        built = beside()
-        shadow = ProjectionRunner(self.feed, built, batch_size=self.batch_size)
-        try:
-            shadow.catch_up(progress=progress)
-            with self._lock:
-                shadow.catch_up()  # what arrived meanwhile: the switch lags little
-                position = int(self.store.take_over(built))  # type: ignore[attr-defined]
-                self.error = None
-        except ProjectionStoppedError as error:
-            with self._lock:
-                self._stopped(str(error))
-            raise
-        return position
-
-    # -- background follower ------------------------------------------------------------
-
-    def notify(self) -> None:
-        self._follower.notify()
-
-    def start(self) -> None:
-        self._follower.start()
-
-    def stop(self) -> None:
-        self._follower.stop()
-
-
-def view_digest(store: ViewStore, view: str) -> str:
-    """A digest of one view's content (decrypted), to compare rebuilds."""
-    docs = sorted(store.all(view), key=lambda d: json.dumps(d, sort_keys=True, default=str))
-    encoded = json.dumps(docs, sort_keys=True, default=str).encode()
-    return hashlib.sha256(encoded).hexdigest()
-
-
-class MemoryViewStore:
-    """The same views in memory: for replaying up to a moment (as-of queries)."""
-
-    def __init__(self) -> None:
-        self._docs: dict[tuple[str, str], Doc] = {}
-        self._position = 0
-
-    def position(self) -> int:
-        return self._position
-
-    def apply(self, expected_position: int, new_position: int,
-              change: Callable[[ViewWriter], None], hints: Sequence[str] = ()) -> None:
-        if expected_position != self._position:
-            raise RuntimeError("position moved")
-        staged = _Staged(self)
-        change(staged)
-        self._docs.update(staged.changes)
-        self._position = new_position
-
-    def get(self, view: str, key: str) -> Doc | None:
-        doc = self._docs.get((view, key))
-        return json.loads(json.dumps(doc)) if doc is not None else None
-
-    def get_many(self, view: str, keys: Sequence[str]) -> list[Doc]:
-        return [doc for doc in (self.get(view, key) for key in keys) if doc is not None]
-
-    def find(self, view: str, **where: str | None) -> list[Doc]:
-        return [json.loads(json.dumps(d)) for (v, _), d in self._docs.items()
-                if v == view and all(d.get(k) == val for k, val in where.items())]
-
-    def all(self, view: str) -> list[Doc]:
-        return self.find(view)
-
-    def page(self, view: str, after: str, limit: int, **where: str | None) -> list[Doc]:
-        keys = sorted(k for (v, k), d in self._docs.items() if v == view and k > after and all(
-            val is None or d.get(c) == val for c, val in where.items()))
-        return self.get_many(view, keys[:limit])
-
-    def reset(self) -> None:
-        self._docs.clear()
-        self._position = 0
-
-
-class _Staged:
-    def __init__(self, store: MemoryViewStore) -> None:
-        self.store = store
-        self.changes: dict[tuple[str, str], Doc] = {}
-
-    def get(self, view: str, key: str) -> Doc | None:
-        if (view, key) in self.changes:
-            doc: Doc = json.loads(json.dumps(self.changes[(view, key)]))
-            return doc
-        return self.store.get(view, key)
-
-    def put(self, view: str, key: str, doc: Doc, *, owned: bool = False) -> None:
-        self.changes[(view, key)] = doc if owned else json.loads(json.dumps(doc, default=str))
