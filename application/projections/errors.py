@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+
 class ProjectionStoppedError(RuntimeError):
     """The runner met an event it must not project (forged, or out of its chain)."""
 
