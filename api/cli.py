@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -13,6 +13,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from application.policy import Principal
 from domain.errors import DomainError
+
+if TYPE_CHECKING:
+    from infrastructure.bootstrap import Runtime
 
 app = typer.Typer(
     help="records-custody: the chain of custody of school records through the Unikum "
@@ -36,7 +39,7 @@ err = Console(stderr=True)
 out = Console()
 
 
-def runtime() -> Any:
+def runtime() -> Runtime:
     """The store in ``CUSTODY_DATA_DIR``; exit 2 naming where it looked when there is none
     (never a new store made by accident: that is ``custody init``)."""
     from infrastructure.bootstrap import bootstrap, missing_store_parts

@@ -191,7 +191,7 @@ def install(app: FastAPI, metrics: Metrics) -> None:
         body["events"] = last
         body["projection"] = {"position": position, "lag": max(0, last - position),
                               "follower": rt.runner.follower_name, "error": rt.runner.error}
-        log_problem = rt.extras["log_health"]() if "log_health" in rt.extras else None
+        log_problem = rt.log_health.problem()
         body["log"] = {"size": rt.log.size(), "error": rt.log.error or log_problem}
         body["leader"] = rt.leads
         if rt.runner.error or rt.log.error or log_problem:

@@ -102,7 +102,6 @@ class StorePorts:
     event_store: Callable[[Mapper[UUID], AggregateRecorder], EventStore[UUID]]
     key_vault: KeyVault
     blind_index: BlindIndex
-    extras: dict[str, Any] | None = None
     agreement_gate: AgreementGate = field(default_factory=LocalAgreementGate)
     token_index: TokenIndex | None = None
     clock: Clock | None = None

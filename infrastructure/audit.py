@@ -14,9 +14,7 @@ def verify_live(rt: Runtime, *, workers: int | None = None,
                 progress: Callable[[int], None] | None = None) -> VerifyReport:
     report = verify_rows(iter_rows(rt.custody.recorder), rt.keyring.raw(), workers=workers,
                          progress=progress)
-    log_check = rt.extras.get("check_log")
-    if log_check is not None:
-        log_check(report)
+    rt.log.check(report)
     # The views, every stored tree node and the checkpoints (integrity.py).
     check_derived(rt, report)
     report.faults.sort(key=lambda f: (f.seq if f.seq is not None else -1, f.record_id))

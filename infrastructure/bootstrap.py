@@ -9,6 +9,7 @@ for all of them. Nothing here runs at import time.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -110,8 +111,11 @@ class Runtime:
     runner: ProjectionRunner
     queries: CustodyQueries
     databases: list[Database] = field(default_factory=list)
-    extras: dict[str, Any] = field(default_factory=dict)
+    closers: list[Callable[[], None]] = field(default_factory=list)
+    """What ``close()`` stops first: the runner, the log, the agreement gate."""
     log: TransparencyLog = field(init=False)
+    log_health: LogHealth = field(init=False)
+    """The cheap log check ``/healthz`` runs."""
     credentials: Credentials = field(init=False)
 
     leadership: Leadership | None = field(default=None, init=False)
@@ -225,7 +229,7 @@ class Runtime:
     def close(self) -> None:
         if self.leadership is not None:
             self.leadership.stop()
-        for closer in self.extras.get("closers", []):
+        for closer in self.closers:
             closer()
         self.custody.close()
         seen: set[int] = set()
@@ -302,9 +306,8 @@ def bootstrap(settings: Settings | None = None, *, clock: Clock | None = None) -
         runner.follow_with(LiveProjection(runner, cast(SignedMapper, custody.mapper),
                                           eventsourcing_env(settings)))
     custody.listeners.append(lambda _seq, _n: tlog.notify())
-    rt.extras["check_log"] = tlog.check
-    rt.extras["log_health"] = LogHealth(tlog).problem
-    rt.extras["closers"] = [runner.stop, tlog.close]
+    rt.log_health = LogHealth(tlog)
+    rt.closers.extend([runner.stop, tlog.close])
     if isinstance(gate, PostgresAgreementGate):
-        rt.extras["closers"].append(gate.close)
+        rt.closers.append(gate.close)
     return rt

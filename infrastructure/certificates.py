@@ -101,7 +101,7 @@ def build_certificate(rt: StoreParts, certificate_id: UUID) -> dict[str, Any]:
     return {"certificate": body, "signature": sign_body(rt, body)}
 
 
-def sign_body(rt: Any, body: dict[str, Any]) -> dict[str, str]:
+def sign_body(rt: StoreParts, body: dict[str, Any]) -> dict[str, str]:
     """The signature block over ``body``'s RFC 8785 canonical JSON."""
     kid, signature = rt.keyring.sign(rfc8785.dumps(body))
     vkey = next(k.vkey for k in rt.keyring.all() if k.key_id == kid)
@@ -109,7 +109,7 @@ def sign_body(rt: Any, body: dict[str, Any]) -> dict[str, str]:
             "value": base64.b64encode(signature).decode()}
 
 
-def _point_text(rt: Any, decision: str, point: int) -> str:
+def _point_text(rt: StoreParts, decision: str, point: int) -> str:
     registered = rt.views.get("culling_decisions", decision) or {}
     for entry in registered.get("points", []):
         if int(entry["point"]) == point:

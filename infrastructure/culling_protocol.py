@@ -23,6 +23,7 @@ from domain.culling_list import CullingList
 from domain.errors import IllegalTransitionError
 from infrastructure.certificates import TrustedKeys, build_certificate, sign_body
 from infrastructure.certificates import _verify as verify_certificate_text
+from infrastructure.runtime_parts import StoreParts
 
 FORMAT = "records-custody-culling-protocol/v1"
 LIST_TOPICS = {
@@ -32,7 +33,7 @@ LIST_TOPICS = {
 }
 
 
-def build_protocol(rt: Any, list_id: UUID) -> dict[str, Any]:
+def build_protocol(rt: StoreParts, list_id: UUID) -> dict[str, Any]:
     culling_list: CullingList = rt.custody.load(CullingList, list_id, "culling list")
     if not culling_list.done:
         open_items = sum(1 for i in culling_list.items.values()
@@ -177,7 +178,7 @@ def verify_protocol(document: dict[str, Any], vkeys: Sequence[str]) -> list[str]
     return problems
 
 
-def issue_and_check(rt: Any, list_id: UUID) -> tuple[dict[str, Any], list[str]]:
+def issue_and_check(rt: StoreParts, list_id: UUID) -> tuple[dict[str, Any], list[str]]:
     """The protocol as issued, and what an auditor's offline check of its JSON finds with
     the service's public keys (the demo shows both)."""
     import json

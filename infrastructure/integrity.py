@@ -22,18 +22,18 @@ from typing import Any
 from application.ports import ViewWriter
 from application.projections import VIEWS, MemoryViewStore, ProjectionStoppedError, Projector
 from infrastructure.offline import decode, transcoder
+from infrastructure.runtime_parts import LiveStoreParts, StoreParts
 from infrastructure.store_rows import iter_rows
 from infrastructure.transparency.checkpoint import CheckpointError, open_note
 from infrastructure.transparency.log import TransparencyLog
 from infrastructure.transparency.merkle import MemoryNodeStore, MerkleTree
 from infrastructure.verification import Fault, RawKeys, VerifyReport
-from infrastructure.view_store import SQLViewStore
 
 CHECKED_VIEWS = (*VIEWS, "heads")
 PAGE = 2000
 
 
-def check_derived(rt: Any, report: VerifyReport) -> None:
+def check_derived(rt: LiveStoreParts, report: VerifyReport) -> None:
     """The views, the stored tree nodes and the checkpoints, into ``report``."""
     check_merkle_nodes(rt.log, report)
     check_checkpoints_present(rt.log, report)
@@ -56,12 +56,12 @@ def _doc_key(doc: dict[str, Any]) -> str:
     return "?"
 
 
-def check_views(rt: Any, report: VerifyReport) -> None:
+def check_views(rt: LiveStoreParts, report: VerifyReport) -> None:
     """Replay every event into memory and compare each view with the stored one."""
     if report.faults:
         report.notes.append("views not replayed: the events themselves are faulty")
         return
-    views: SQLViewStore = rt.views
+    views = rt.views
     for view, key in views.columns_out_of_line():
         report.faults.append(Fault(None, "-", 0, f"view {view!r} row {key}: its indexed "
                                    "columns disagree with its document (edited in the database)"))
@@ -94,7 +94,7 @@ def check_views(rt: Any, report: VerifyReport) -> None:
     report.notes.append(f"views replayed up to seq {position} and compared: {' '.join(digests)}")
 
 
-def _replay(rt: Any, upto: int) -> MemoryViewStore | None:
+def _replay(rt: StoreParts, upto: int) -> MemoryViewStore | None:
     store = MemoryViewStore()
     projector = Projector()
     keys = RawKeys(rt.keyring.raw())

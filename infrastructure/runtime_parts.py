@@ -16,6 +16,7 @@ from infrastructure.keys import Keyring
 from infrastructure.settings import Settings
 from infrastructure.subject_keys import SubjectKeyVault
 from infrastructure.transparency.log import TransparencyLog
+from infrastructure.view_store import SQLViewStore
 
 
 class StoreParts(Protocol):
@@ -38,3 +39,11 @@ class StoreParts(Protocol):
 
     def seal(self) -> str | None:
         """Seal what was stored and sign a checkpoint for it."""
+
+
+class LiveStoreParts(StoreParts, Protocol):
+    """The same, with the views in their database: what ``custody verify`` checks
+    (stored rows against their indexed columns, and against a replay of the log)."""
+
+    @property
+    def views(self) -> SQLViewStore: ...

@@ -17,6 +17,7 @@ from typing import Any
 from uuid import UUID
 
 from application.ports import FeedItem
+from infrastructure.runtime_parts import StoreParts
 from infrastructure.sip.selection import field_of, topic_of
 
 
@@ -48,7 +49,7 @@ class PackageScope:
 DocumentProvider = Callable[[Any, PackageScope], Iterable[NamedDocument]]
 
 
-def culling_certificates(rt: Any, scope: PackageScope) -> Iterable[NamedDocument]:
+def culling_certificates(rt: StoreParts, scope: PackageScope) -> Iterable[NamedDocument]:
     """The signed culling certificate (gallringsbevis) of every selected cull."""
     from infrastructure.certificates import certificate_text
 
@@ -67,7 +68,7 @@ def per_view_document(view: str, render: Callable[[Any, str], str | bytes], fold
     """One document per item of a view that the scope touches (or every item when the
     package holds the whole store), rendered by ``render(runtime, id)``."""
 
-    def provide(rt: Any, scope: PackageScope) -> Iterable[NamedDocument]:
+    def provide(rt: StoreParts, scope: PackageScope) -> Iterable[NamedDocument]:
         rt.queries.fresh()
         touched = scope.record_ids() | scope.ids("copy_id") | {
             str(item.event.originator_id) for item in scope.items}
@@ -86,7 +87,7 @@ def single_document(render: Callable[[Any], str | bytes], path: str,
                     mime_type: str) -> DocumentProvider:
     """One document about the whole store (a finding aid), rendered by ``render(rt)``."""
 
-    def provide(rt: Any, scope: PackageScope) -> Iterable[NamedDocument]:
+    def provide(rt: StoreParts, scope: PackageScope) -> Iterable[NamedDocument]:
         content = render(rt)
         yield NamedDocument(path, content.encode() if isinstance(content, str) else content,
                             mime_type)
@@ -94,7 +95,7 @@ def single_document(render: Callable[[Any], str | bytes], path: str,
     return provide
 
 
-def culling_protocols(rt: Any, scope: PackageScope) -> Iterable[NamedDocument]:
+def culling_protocols(rt: StoreParts, scope: PackageScope) -> Iterable[NamedDocument]:
     """The signed culling protocol (gallringsprotokoll) of every executed culling list the
     package touches (every one, for the whole store)."""
     from infrastructure.culling_protocol import build_protocol
@@ -112,7 +113,7 @@ def culling_protocols(rt: Any, scope: PackageScope) -> Iterable[NamedDocument]:
                             "application/json")
 
 
-def archive_deliveries(rt: Any, scope: PackageScope) -> Iterable[NamedDocument]:
+def archive_deliveries(rt: StoreParts, scope: PackageScope) -> Iterable[NamedDocument]:
     """The finding aid (arkivförteckning) of the archive copies (in a package of the whole
     store), and the archive delivery receipts (leveransreversal) the package touches."""
     from application.deliveries import ArchiveDeliveries

@@ -37,6 +37,7 @@ from domain.culling import DECISION_ID
 from infrastructure.bundle import bundle_dict
 from infrastructure.keys import PublicKeys
 from infrastructure.offline import decode, transcoder
+from infrastructure.runtime_parts import StoreParts
 from infrastructure.signed_events import Envelope
 from infrastructure.sip.documents import PROVIDERS, DocumentProvider, PackageScope
 from infrastructure.sip.event_types import mapping_for
@@ -92,7 +93,7 @@ def packaged_events(bundle: dict[str, Any]) -> list[PackagedEvent]:
     return events
 
 
-def write_sip(rt: Any, target: Path, selection: Selection | None = None,
+def write_sip(rt: StoreParts, target: Path, selection: Selection | None = None,
               providers: tuple[DocumentProvider, ...] = PROVIDERS) -> SipSummary:
     """Write the package to ``target``: a ``.zip`` file, or else a new directory."""
     chooser: Selection = selection or Everything()
@@ -119,7 +120,7 @@ def write_sip(rt: Any, target: Path, selection: Selection | None = None,
                        providers)
 
 
-def _write_tree(rt: Any, root: Path, package_id: str, created: datetime,
+def _write_tree(rt: StoreParts, root: Path, package_id: str, created: datetime,
                 bundle: dict[str, Any], everything: list[PackagedEvent],
                 chosen: list[PackagedEvent], scope: PackageScope,
                 providers: tuple[DocumentProvider, ...]) -> SipSummary:
