@@ -14,6 +14,12 @@ from application.culling import Culling
 from application.deliveries import ArchiveDeliveries
 from application.migration import Migration
 from application.policy import Principal
+from application.ports import (
+    KeyringReader,
+    SignInSettings,
+    StoreExports,
+    TransparencyLogReader,
+)
 from application.queries import CustodyQueries
 from application.service import Custody
 from domain.errors import NotAuthorisedError
@@ -50,6 +56,26 @@ def get_culling(request: Request) -> Culling:
 def get_deliveries(request: Request) -> ArchiveDeliveries:
     rt = request.app.state.runtime
     return ArchiveDeliveries(rt.custody, rt.queries)
+
+
+def get_log(request: Request) -> TransparencyLogReader:
+    log: TransparencyLogReader = request.app.state.runtime.log_reader
+    return log
+
+
+def get_exports(request: Request) -> StoreExports:
+    exports: StoreExports = request.app.state.runtime
+    return exports
+
+
+def get_keys(request: Request) -> KeyringReader:
+    keys: KeyringReader = request.app.state.runtime.keyring
+    return keys
+
+
+def get_sign_in_settings(request: Request) -> SignInSettings:
+    settings: SignInSettings = request.app.state.runtime.settings
+    return settings
 
 
 def get_principal(
@@ -98,4 +124,7 @@ MigrationDep = Annotated[Migration, Depends(get_migration)]
 CullingDep = Annotated[Culling, Depends(get_culling)]
 DeliveriesDep = Annotated[ArchiveDeliveries, Depends(get_deliveries)]
 CredentialsDep = Annotated[Credentials, Depends(get_credentials)]
+LogDep = Annotated[TransparencyLogReader, Depends(get_log)]
+ExportsDep = Annotated[StoreExports, Depends(get_exports)]
+KeysDep = Annotated[KeyringReader, Depends(get_keys)]
 CurrentActor = Annotated[Principal, Depends(get_principal)]

@@ -187,6 +187,27 @@ class TransparencyLogError(RuntimeError):
     API answers 404. Raised by the log's implementation, caught by the outer layer."""
 
 
+class PublicKeyListing(Protocol):
+    """One signing key as the audit page lists it."""
+
+    def as_dict(self) -> dict[str, object]: ...
+
+
+class KeyringReader(Protocol):
+    """What the outer layer asks of the keyring: the public keys, for auditors."""
+
+    def all(self) -> Sequence[PublicKeyListing]: ...
+
+
+class SignInSettings(Protocol):
+    """What the sign-in pages need to know of the configuration."""
+
+    @property
+    def uses_oidc(self) -> bool: ...
+    @property
+    def public_url(self) -> str | None: ...
+
+
 class StoreExports(Protocol):
     """What the outer layer asks of the composed service beyond the use cases: the export
     bundle, a culling certificate's signed text, and a verification of the live store.

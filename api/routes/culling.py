@@ -9,9 +9,9 @@ import json
 from typing import Any, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Request, Response, status
+from fastapi import APIRouter, Query, Response, status
 
-from api.deps import CullingDep, CurrentActor, CustodyDep, QueriesDep
+from api.deps import CullingDep, CurrentActor, CustodyDep, ExportsDep, QueriesDep
 from api.document_models import CullingProtocol, json_or
 from api.printable import protocol_printable, to_html, to_pdf
 from api.routes.records import after_command
@@ -28,7 +28,6 @@ from api.schemas import (
 )
 from application.culling import Destruction, ItemIn, PointIn
 from application.policy import require_list_reader
-from application.ports import StoreExports
 from domain.errors import InvalidInputError
 
 router = APIRouter(prefix="/api/v1", tags=["culling"])
@@ -124,12 +123,11 @@ def withdraw(list_id: UUID, copy_id: UUID, actor: CurrentActor, culling: Culling
 
 @router.get("/culling-lists/{list_id}/protocol", response_model=None,
             responses=json_or(CullingProtocol, "text/html", "application/pdf"))
-def protocol(list_id: UUID, request: Request, actor: CurrentActor,
+def protocol(list_id: UUID, exports: ExportsDep, actor: CurrentActor,
              format: Literal["json", "html", "pdf"] = "json") -> Response:
     """The culling protocol of one list (gallringsprotokoll), as JSON, printable HTML or
     PDF."""
     require_list_reader(actor)
-    exports: StoreExports = request.app.state.runtime
     document = exports.culling_protocol(list_id)
     name = f"gallringsprotokoll-{list_id}"
     if format == "html":

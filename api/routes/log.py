@@ -6,70 +6,61 @@ from __future__ import annotations
 from typing import Any, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 from fastapi.responses import PlainTextResponse, Response
 
-from api.deps import CurrentActor
+from api.deps import CurrentActor, ExportsDep, KeysDep, LogDep
 from api.models import ConsistencyProof, InclusionProof, Keys
 from api.schemas import BIGINT, SeqPath, TreeSizeQuery
 from application.policy import require_audit, require_log_proofs
-from application.ports import StoreExports, TransparencyLogReader
 from domain.errors import InvalidInputError, NotFoundError
 
 router = APIRouter(prefix="/api/v1", tags=["transparency log"])
 Doc = dict[str, Any]
 
 
-def _log(request: Request) -> TransparencyLogReader:
-    log: TransparencyLogReader = request.app.state.runtime.log_reader
-    return log
-
-
 @router.get("/log/checkpoint", response_class=PlainTextResponse)
-def checkpoint(request: Request, actor: CurrentActor) -> PlainTextResponse:
+def checkpoint(log: LogDep, actor: CurrentActor) -> PlainTextResponse:
     """The latest signed checkpoint (C2SP signed note: origin, tree size, root hash,
     signature lines)."""
-    note = _log(request).latest_checkpoint()
+    note = log.latest_checkpoint()
     if note is None:
-        note = _log(request).seal_and_checkpoint()
+        note = log.seal_and_checkpoint()
     if note is None:
         raise NotFoundError("no event has been stored yet, so there is no checkpoint")
     return PlainTextResponse(note, media_type="text/plain; charset=utf-8")
 
 
 @router.get("/log/entries/{seq}/inclusion", response_model=InclusionProof)
-def inclusion(seq: SeqPath, request: Request, actor: CurrentActor,
+def inclusion(seq: SeqPath, log: LogDep, actor: CurrentActor,
               tree_size: TreeSizeQuery = None) -> Doc:
     """The RFC 9162 audit path of an event under a tree size (base64 hashes)."""
     require_log_proofs(actor)
-    log = _log(request)
     log.seal()
     result: Doc = log.inclusion(seq, tree_size)
     return result
 
 
 @router.get("/log/entries/{seq}/proof", response_class=PlainTextResponse)
-def proof_text(seq: SeqPath, request: Request, actor: CurrentActor) -> PlainTextResponse:
+def proof_text(seq: SeqPath, log: LogDep, actor: CurrentActor) -> PlainTextResponse:
     """A self-contained tlog-proof (inclusion under the newest signed checkpoint)."""
     require_log_proofs(actor)
-    log = _log(request)
     log.seal_and_checkpoint()
     return PlainTextResponse(log.proof_text(seq))
 
 
 @router.get("/log/consistency", response_model=ConsistencyProof)
-def consistency(request: Request, actor: CurrentActor, first: int = Query(ge=0, le=BIGINT),
+def consistency(log: LogDep, actor: CurrentActor, first: int = Query(ge=0, le=BIGINT),
                 second: int = Query(ge=1, le=BIGINT)) -> Doc:
     """The RFC 9162 consistency proof between two tree sizes (base64 hashes)."""
     require_log_proofs(actor, doing="read consistency proofs")
-    result: Doc = _log(request).consistency(first, second)
+    result: Doc = log.consistency(first, second)
     return result
 
 
 @router.get("/keys", response_model=Keys)
-def keys(request: Request, actor: CurrentActor) -> Doc:
+def keys(keyring: KeysDep, actor: CurrentActor) -> Doc:
     """Every signing key, old ones included, with its C2SP verifier key."""
-    keyring = request.app.state.runtime.keyring
     return {"keys": [k.as_dict() for k in keyring.all()]}
 
 
@@ -78,7 +69,7 @@ def keys(request: Request, actor: CurrentActor) -> Doc:
                 "application/zip": {"schema": {"type": "string", "format": "binary"}}},
     "description": "The export bundle (events as signed, keys, checkpoints, views), or an "
                    "E-ARK SIP (zip) with format=sip"}})
-def export(request: Request, actor: CurrentActor,
+def export(exports: ExportsDep, actor: CurrentActor,
            format: Literal["bundle", "sip"] = "bundle",
            school_year: int | None = Query(default=None, ge=2000, le=2100),
            culling_list: UUID | None = None) -> Response:
@@ -86,7 +77,6 @@ def export(request: Request, actor: CurrentActor,
     e-archive: the bundle, PREMIS events, culling certificates, METS with SHA-256 of
     every file; ``school_year`` narrows a SIP to that year's closing."""
     require_audit(actor, doing="export the store")
-    exports: StoreExports = request.app.state.runtime
     if school_year is not None and culling_list is not None:
         raise InvalidInputError("give school_year or culling_list, not both",
                                 field="culling_list")
