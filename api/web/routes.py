@@ -133,7 +133,7 @@ def personnummer_error(t: Translator, error: InvalidInputError) -> str:
 def start(request: Request) -> Response:
     if not session_id(request):
         return redirect("/login")
-    return redirect(navigation.home(signed_in(request).role))
+    return redirect(navigation.home(signed_in(request)))
 
 
 @router.get("/login")
@@ -145,7 +145,7 @@ def login_form(request: Request, next: str | None = None, expired: bool = False)
         except NotAuthenticatedError:
             pass
         else:
-            return redirect(navigation.safe_next(next) or navigation.home(principal.role))
+            return redirect(navigation.safe_next(next) or navigation.home(principal))
     nonce = request.cookies.get(LOGIN_CSRF_COOKIE) or new_login_nonce()
     response = render(request, "login.html", csrf=nonce, next=navigation.safe_next(next) or "",
                       expired=expired, errors={}, done=done_message(request),
@@ -177,7 +177,7 @@ def login(request: Request, token: Annotated[str, Form()] = "",
                       next=navigation.safe_next(next) or "", expired=False, errors=errors,
                       done=None, title_key="login.title",
                       oidc=runtime(request).settings.uses_oidc)
-    response = redirect(navigation.safe_next(next) or navigation.home(principal.role))
+    response = redirect(navigation.safe_next(next) or navigation.home(principal))
     start_session(response, request, runtime(request).credentials.start_session(principal))
     return response
 

@@ -44,11 +44,11 @@ def principal(role: Role, school_id: str | None) -> Principal:
 
 
 def menu_of(who: Principal) -> list[navigation.NavItem]:
-    return navigation.menu(who.role, who.school_id)
+    return navigation.menu(who)
 
 
 def home_of(who: Principal) -> str:
-    return navigation.home(who.role)
+    return navigation.home(who)
 
 
 def test_every_role_and_kind_of_custodian_is_pinned() -> None:
