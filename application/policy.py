@@ -448,9 +448,14 @@ def require_withdrawer(principal: Principal, location: str) -> None:
         f"an item is withdrawn by the archivist or by the principal or custodian of {location}")
 
 
+def may_read_culling_lists(principal: Principal) -> bool:
+    """Culling lists: the archivist, custodians, principals, the admin and auditors."""
+    return principal.role in (Role.ADMIN, Role.ARCHIVIST, Role.AUDITOR, Role.CUSTODIAN,
+                              Role.PRINCIPAL)
+
+
 def require_list_reader(principal: Principal) -> None:
-    if principal.role in (Role.ADMIN, Role.ARCHIVIST, Role.AUDITOR, Role.CUSTODIAN,
-                          Role.PRINCIPAL):
+    if may_read_culling_lists(principal):
         return
     raise NotAuthorisedError("culling lists are read by the archivist, custodians, principals, "
                              "the admin and auditors")
@@ -581,10 +586,16 @@ def require_may_destroy(principal: Principal, *, doing: str) -> None:
     require(principal, Role.CUSTODIAN, Role.ARCHIVIST, doing=doing)
 
 
+def may_read_archive_register(principal: Principal) -> bool:
+    """Archive deliveries and the finding aid: the archive readers and the archive's
+    custodian."""
+    return principal.role in ARCHIVE_READERS or (
+        principal.role is Role.CUSTODIAN and principal.school_id is None)
+
+
 def require_archive_register_reader(principal: Principal) -> None:
-    """Archive deliveries and the finding aid."""
-    if principal.role in ARCHIVE_READERS or (
-            principal.role is Role.CUSTODIAN and principal.school_id is None):
+    """Archive deliveries and the finding aid (:func:`may_read_archive_register`)."""
+    if may_read_archive_register(principal):
         return
     raise NotAuthorisedError("archive deliveries and the finding aid are for the archivist, "
                              "the archive's custodian, the admin and auditors")

@@ -33,6 +33,8 @@ PAIRS: list[tuple[Callable[[Principal], bool], Callable[[Principal], None]]] = [
     (policy.may_audit, policy.require_audit),
     (policy.is_school_custodian,
      lambda p: policy.require_school_custodian(p, doing="record deliveries")),
+    (policy.may_read_culling_lists, policy.require_list_reader),
+    (policy.may_read_archive_register, policy.require_archive_register_reader),
 ]
 
 
