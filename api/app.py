@@ -24,12 +24,19 @@ from api.routes import (
     staff,
     students,
 )
-from api.web import admin, signin
+from api.web import admin, signin, signin_pages
 from api.web import assignments as web_assignments
+from api.web import audit as web_audit
+from api.web import culls as web_culls
 from api.web import fallback as web_fallback
+from api.web import inventory as web_inventory
+from api.web import labels as web_labels
 from api.web import lists as web_lists
-from api.web import routes as web
+from api.web import orders as web_orders
+from api.web import overview as web_overview
 from api.web import sessions as web_sessions
+from api.web import static_files as web_static
+from api.web import students as web_students
 from api.web import work as web_work
 from infrastructure.bootstrap import Runtime, bootstrap
 from infrastructure.idempotency import SQLIdempotencyStore
@@ -93,7 +100,10 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
                    log.router, students.router, signin.router,
                    # /personal/kopplingar before the staff pages' /personal/{id}
                    web_assignments.router, admin.router, web_work.router,
-                   web_sessions.router, web_lists.router, web.router):
+                   web_sessions.router, web_lists.router, signin_pages.router,
+                   web_overview.router, web_students.router, web_orders.router,
+                   web_labels.router, web_culls.router, web_audit.router,
+                   web_inventory.router, web_static.router):
         app.include_router(router)
     docs.install(app)
 

@@ -59,10 +59,13 @@ class Principal:
 
 def require(principal: Principal, *roles: Role, doing: str) -> None:
     if principal.role not in roles:
-        allowed = ", ".join(r.value for r in roles)
-        raise NotAuthorisedError(
-            f"a {principal.role.value} may not {doing}; that is for: {allowed}"
-        )
+        raise not_for(principal, roles, doing=doing)
+
+
+def not_for(principal: Principal, roles: Iterable[Role], *, doing: str) -> NotAuthorisedError:
+    """The refusal of a role-based rule: who the work is for."""
+    allowed = ", ".join(r.value for r in roles)
+    return NotAuthorisedError(f"a {principal.role.value} may not {doing}; that is for: {allowed}")
 
 
 def copy_location(copy: Copy) -> str:
@@ -110,16 +113,23 @@ def request_refusal(
     """Why this staff member may not have this record now, or None if they may."""
     if not record.is_student_documentation:
         return "only student documentation is handed out on request"
+    if not may_order_documents(principal):
+        return (f"a {principal.role.value} does not order documents; teachers, mentors and "
+                "principals do")
     if principal.role in (Role.TEACHER, Role.MENTOR):
         if record.id in assignments:
             return None
         return (f"the {principal.role.value} is not assigned to this student at the time of "
                 "the request")
-    if principal.role is Role.PRINCIPAL:
-        if principal.school_id == record.school_id:
-            return None
-        return "the student does not attend the principal's school unit"
-    return f"a {principal.role.value} does not order documents; teachers, mentors and principals do"
+    # A principal (the last who orders).
+    if principal.school_id == record.school_id:
+        return None
+    return "the student does not attend the principal's school unit"
+
+
+def may_order_documents(principal: Principal) -> bool:
+    """Teachers, mentors and principals order documents (:func:`request_refusal`)."""
+    return principal.role in (Role.TEACHER, Role.MENTOR, Role.PRINCIPAL)
 
 
 # -- the roles that read reports -----------------------------------------------------------
@@ -130,25 +140,43 @@ ARCHIVE_READERS = (Role.ADMIN, Role.ARCHIVIST, Role.AUDITOR)
 """Who reads the whole archive's shelf list (with the archive's custodian)."""
 AUDITORS = (Role.AUDITOR, Role.ARCHIVIST, Role.ADMIN)
 """Who audits the store: verification, the export, proofs."""
+PROGRESS_READERS = (*READERS, Role.PRINCIPAL)
+"""Who reads the migration progress: the readers of reports and principals."""
+ADMINS = (Role.ADMIN,)
+ARCHIVISTS = (Role.ARCHIVIST,)
 
 
 # -- set-up: the admin ---------------------------------------------------------------------
 
-def require_set_up(principal: Principal, *, doing: str) -> None:
+def may_set_up(principal: Principal) -> bool:
     """School units, staff, assignments and tokens are set up by the admin."""
-    require(principal, Role.ADMIN, doing=doing)
+    return principal.role in ADMINS
+
+
+def require_set_up(principal: Principal, *, doing: str) -> None:
+    """See :func:`may_set_up`."""
+    if not may_set_up(principal):
+        raise not_for(principal, ADMINS, doing=doing)
 
 
 # -- the archivist's work ------------------------------------------------------------------
 
-def require_capture(principal: Principal, *, doing: str = "capture records") -> None:
+def may_capture(principal: Principal) -> bool:
     """Capture from Unikum (one record or the whole inventory) is the archivist's."""
-    require(principal, Role.ARCHIVIST, doing=doing)
+    return principal.role in ARCHIVISTS
+
+
+def require_capture(principal: Principal, *, doing: str = "capture records") -> None:
+    """See :func:`may_capture`."""
+    if not may_capture(principal):
+        raise not_for(principal, ARCHIVISTS, doing=doing)
 
 
 def require_archive_copy_work(principal: Principal, *, doing: str) -> None:
-    """Printing, reprinting, filing and verifying copies is the archivist's."""
-    require(principal, Role.ARCHIVIST, doing=doing)
+    """Printing, reprinting, filing and verifying copies is the archivist's
+    (:func:`does_archive_work`)."""
+    if not does_archive_work(principal):
+        raise not_for(principal, ARCHIVISTS, doing=doing)
 
 
 def require_cull_general_information(principal: Principal) -> None:
@@ -165,8 +193,14 @@ def require_agreement_termination(principal: Principal) -> None:
     require(principal, Role.ARCHIVIST, doing="terminate the archive agreement")
 
 
+def may_close_school_year(principal: Principal) -> bool:
+    """Closing a school year is the archivist's."""
+    return principal.role in ARCHIVISTS
+
+
 def require_school_year_closing(principal: Principal) -> None:
-    require(principal, Role.ARCHIVIST, doing="close a school year")
+    if not may_close_school_year(principal):
+        raise not_for(principal, ARCHIVISTS, doing="close a school year")
 
 
 # -- a school unit's work -----------------------------------------------------------------
@@ -198,9 +232,15 @@ def assignments_count_at_request(principal: Principal) -> bool:
     return principal.role in (Role.TEACHER, Role.MENTOR)
 
 
+def may_decide_requests(principal: Principal) -> bool:
+    """Custodians decide requests, hand out and take back (each those for the copies at
+    their location: :func:`require_deciding_custodian`)."""
+    return principal.role is Role.CUSTODIAN
+
+
 def require_deciding_custodian(principal: Principal, request: DocumentRequest) -> None:
     """Only the designated custodian where the copy is decides, hands out, takes back."""
-    if principal.role is Role.CUSTODIAN and principal.location == request.custodian_location:
+    if may_decide_requests(principal) and principal.location == request.custodian_location:
         return
     raise NotAuthorisedError(
         f"only the designated custodian of {request.custodian_location} decides and hands "
@@ -229,13 +269,19 @@ class RequestLogScope:
 def request_log_scope(principal: Principal) -> RequestLogScope:
     """Staff see their own requests; a principal those about their unit's students; a
     custodian those for their own copies; the others everything."""
-    if principal.role in (Role.TEACHER, Role.MENTOR):
+    if not sees_others_requests(principal):
         return RequestLogScope(actor_id=principal.id)
     if principal.role is Role.PRINCIPAL:
         return RequestLogScope(by_student_school=True, student_school_id=principal.school_id)
     if principal.role is Role.CUSTODIAN:
         return RequestLogScope(school_id=principal.location)
     return RequestLogScope()
+
+
+def sees_others_requests(principal: Principal) -> bool:
+    """Whether the request log shows more than one's own requests: not to teachers and
+    mentors, who follow their own on the order page (:func:`request_log_scope`)."""
+    return principal.role not in (Role.TEACHER, Role.MENTOR)
 
 
 def require_read_request(principal: Principal, request: Mapping[str, Any]) -> None:
@@ -255,31 +301,53 @@ def require_read_request(principal: Principal, request: Mapping[str, Any]) -> No
 
 # -- reading records and reports ----------------------------------------------------------
 
+def may_look_up_records(principal: Principal) -> bool:
+    """Finding a record by personnummer (or name): the readers of reports."""
+    return principal.role in READERS
+
+
 def require_record_lookup(principal: Principal) -> None:
     """Finding a record by personnummer: decided on the role first, so nobody learns which
     students the archive holds."""
-    require(principal, *READERS, doing="look up student records")
+    if not may_look_up_records(principal):
+        raise not_for(principal, READERS, doing="look up student records")
+
+
+def may_read_shelf_list(principal: Principal) -> bool:
+    """The whole archive's shelf list: the archive readers and the archive's custodian."""
+    return principal.role in ARCHIVE_READERS or (
+        principal.role is Role.CUSTODIAN and principal.school_id is None)
 
 
 def require_shelf_list(principal: Principal) -> None:
-    if not (principal.role in ARCHIVE_READERS or (
-            principal.role is Role.CUSTODIAN and principal.school_id is None)):
+    if not may_read_shelf_list(principal):
         raise NotAuthorisedError(
             "the shelf list is for the archive's custodian, the archivist, the admin and "
             "auditors")
 
 
+def may_read_own_holdings(principal: Principal) -> bool:
+    """A school unit's custodian and principal read their own unit's holdings."""
+    return principal.role in (Role.CUSTODIAN, Role.PRINCIPAL) and principal.school_id is not None
+
+
 def require_holdings(principal: Principal, school_id: str) -> None:
     if principal.role not in ARCHIVE_READERS and not (
-        principal.role in (Role.CUSTODIAN, Role.PRINCIPAL) and principal.school_id == school_id
+        may_read_own_holdings(principal) and principal.school_id == school_id
     ):
         raise NotAuthorisedError(f"only the custodian or principal of {school_id}, the "
                                  "archivist, the admin and auditors see its holdings")
 
 
+def may_read_culling_register(principal: Principal) -> bool:
+    """The culling register and its certificates: the readers of reports."""
+    return principal.role in READERS
+
+
 def require_culling_register(principal: Principal, *,
                              doing: str = "read the culling register") -> None:
-    require(principal, *READERS, doing=doing)
+    if not may_read_culling_register(principal):
+        raise not_for(principal, READERS, doing=doing)
 
 
 def may_read_agreement(principal: Principal) -> bool:
@@ -291,8 +359,14 @@ def require_agreement_reader(principal: Principal) -> None:
     require(principal, *READERS, doing="read the agreement's readiness")
 
 
+def may_read_progress(principal: Principal) -> bool:
+    """The migration progress per school unit (the overview)."""
+    return principal.role in PROGRESS_READERS
+
+
 def require_progress_reader(principal: Principal) -> None:
-    require(principal, *READERS, Role.PRINCIPAL, doing="read the migration progress")
+    if not may_read_progress(principal):
+        raise not_for(principal, PROGRESS_READERS, doing="read the migration progress")
 
 
 def require_rollover_reader(principal: Principal) -> None:
@@ -306,9 +380,15 @@ def require_log_proofs(principal: Principal, *, doing: str = "read inclusion pro
     require(principal, *AUDITORS, Role.CUSTODIAN, doing=doing)
 
 
-def require_audit(principal: Principal, *, doing: str = "audit the store") -> None:
+def may_audit(principal: Principal) -> bool:
     """Verifying and exporting the whole store."""
-    require(principal, *AUDITORS, doing=doing)
+    return principal.role in AUDITORS
+
+
+def require_audit(principal: Principal, *, doing: str = "audit the store") -> None:
+    """See :func:`may_audit`."""
+    if not may_audit(principal):
+        raise not_for(principal, AUDITORS, doing=doing)
 
 
 def require_metrics(principal: Principal) -> None:
@@ -368,9 +448,14 @@ def require_withdrawer(principal: Principal, location: str) -> None:
         f"an item is withdrawn by the archivist or by the principal or custodian of {location}")
 
 
+def may_read_culling_lists(principal: Principal) -> bool:
+    """Culling lists: the archivist, custodians, principals, the admin and auditors."""
+    return principal.role in (Role.ADMIN, Role.ARCHIVIST, Role.AUDITOR, Role.CUSTODIAN,
+                              Role.PRINCIPAL)
+
+
 def require_list_reader(principal: Principal) -> None:
-    if principal.role in (Role.ADMIN, Role.ARCHIVIST, Role.AUDITOR, Role.CUSTODIAN,
-                          Role.PRINCIPAL):
+    if may_read_culling_lists(principal):
         return
     raise NotAuthorisedError("culling lists are read by the archivist, custodians, principals, "
                              "the admin and auditors")
@@ -454,7 +539,7 @@ def require_personal_data_work(principal: Principal, *, doing: str) -> None:
 
 def does_archive_work(principal: Principal) -> bool:
     """Printing, filing, verifying: the archivist's work (:func:`require_archive_copy_work`)."""
-    return principal.role is Role.ARCHIVIST
+    return principal.role in ARCHIVISTS
 
 
 def is_school_custodian(principal: Principal) -> bool:
@@ -501,10 +586,16 @@ def require_may_destroy(principal: Principal, *, doing: str) -> None:
     require(principal, Role.CUSTODIAN, Role.ARCHIVIST, doing=doing)
 
 
+def may_read_archive_register(principal: Principal) -> bool:
+    """Archive deliveries and the finding aid: the archive readers and the archive's
+    custodian."""
+    return principal.role in ARCHIVE_READERS or (
+        principal.role is Role.CUSTODIAN and principal.school_id is None)
+
+
 def require_archive_register_reader(principal: Principal) -> None:
-    """Archive deliveries and the finding aid."""
-    if principal.role in ARCHIVE_READERS or (
-            principal.role is Role.CUSTODIAN and principal.school_id is None):
+    """Archive deliveries and the finding aid (:func:`may_read_archive_register`)."""
+    if may_read_archive_register(principal):
         return
     raise NotAuthorisedError("archive deliveries and the finding aid are for the archivist, "
                              "the archive's custodian, the admin and auditors")

@@ -22,8 +22,8 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
 
+from api.web.deps import CSRF, WebUser
 from api.web.rendering import WebRoute, redirect, render, runtime, translator
-from api.web.routes import CSRF, WebUser
 from application.policy import Principal, require_set_up
 from domain.actor import Role
 from domain.errors import InvalidInputError

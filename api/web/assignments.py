@@ -22,8 +22,8 @@ from uuid import UUID
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
+from api.web.deps import CSRF, WebUser, personnummer_error
 from api.web.rendering import WebRoute, redirect, render, runtime, translator
-from api.web.routes import CSRF, WebUser, personnummer_error
 from application.policy import Principal, require_set_up
 from application.student_search import find_students, student_labels
 from domain.actor import Role

@@ -25,9 +25,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from api.web import presenters
+from api.web.deps import WebUser
 from api.web.paging import paginate, sort_rows
 from api.web.rendering import WebRoute, render, runtime
-from api.web.routes import WebUser
 from application.policy import own_school_scope, require_agreement_reader
 from application.queries import sort_key
 from application.student_search import find_students, fold, student_labels

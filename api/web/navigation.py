@@ -2,21 +2,21 @@
 
 This only decides which links to show: every page still asks the application, which
 enforces :mod:`application.policy`, so a typed URL a role may not use says so instead of
-showing anything. The lists mirror that policy (who reads reports, who orders, who
-decides) so nobody is shown a link that leads to a refusal.
+showing anything. Each link asks the policy's own predicate (``may_…``, the rule the
+page's ``require_…`` uses), so nobody is shown a link that leads to a refusal and no rule
+is written twice (``tests/unit/test_policy_room.py`` fails on role sets here).
 
-May import the domain.
+May import the application's policy and the domain.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final
 
-from domain.actor import Role
-
-A, R, C, P, T, M, U = (Role.ADMIN, Role.ARCHIVIST, Role.CUSTODIAN, Role.PRINCIPAL,
-                       Role.TEACHER, Role.MENTOR, Role.AUDITOR)
+from application import policy
+from application.policy import Principal
 
 
 @dataclass(frozen=True)
@@ -24,52 +24,48 @@ class NavItem:
     key: str
     """The translation key of the link text (``nav.<key>``)."""
     path: str
-    roles: frozenset[Role]
-    archive_custodian_only: bool = False
-    """For custodians: only the archive's (the shelf list is the archive's own list)."""
-    school_custodian_only: bool = False
-    """For custodians: only a school unit's (deliveries to a school)."""
+    shown: Callable[[Principal], bool]
+    """The policy's predicate: whether this principal gets the link."""
 
 
 NAV: Final = (
-    NavItem("inbox", "/inkorg", frozenset({C})),
-    NavItem("order", "/bestall", frozenset({T, M, P})),
-    NavItem("overview", "/oversikt", frozenset({A, R, C, U, P})),
-    NavItem("find_student", "/elev", frozenset({A, R, C, U})),
-    NavItem("inventory", "/inventering", frozenset({R})),
-    NavItem("box_session", "/arkiv/kartong", frozenset({R})),
-    NavItem("verify_session", "/arkiv/kontroll", frozenset({R})),
-    NavItem("school_year", "/lasar", frozenset({R})),
-    NavItem("deliveries", "/skola/leverans", frozenset({C}), school_custodian_only=True),
-    NavItem("holdings", "/skola/innehav", frozenset({C, P}), school_custodian_only=True),
-    NavItem("assignments", "/personal/kopplingar", frozenset({A})),
-    NavItem("shelf_list", "/arkiv/hyllforteckning", frozenset({A, R, C, U}),
-            archive_custodian_only=True),
-    NavItem("culls", "/gallring", frozenset({A, R, C, U})),
-    NavItem("request_log", "/bestallningar", frozenset({A, R, C, U, P})),
-    NavItem("audit", "/granskning", frozenset({A, R, U})),
-    NavItem("staff", "/personal", frozenset({A})),
+    NavItem("inbox", "/inkorg", policy.may_decide_requests),
+    NavItem("order", "/bestall", policy.may_order_documents),
+    NavItem("overview", "/oversikt", policy.may_read_progress),
+    NavItem("find_student", "/elev", policy.may_look_up_records),
+    NavItem("inventory", "/inventering", policy.may_capture),
+    NavItem("box_session", "/arkiv/kartong", policy.does_archive_work),
+    NavItem("verify_session", "/arkiv/kontroll", policy.does_archive_work),
+    NavItem("school_year", "/lasar", policy.may_close_school_year),
+    NavItem("deliveries", "/skola/leverans", policy.is_school_custodian),
+    NavItem("holdings", "/skola/innehav", policy.may_read_own_holdings),
+    NavItem("assignments", "/personal/kopplingar", policy.may_set_up),
+    NavItem("shelf_list", "/arkiv/hyllforteckning", policy.may_read_shelf_list),
+    NavItem("culls", "/gallring", policy.may_read_culling_register),
+    NavItem("request_log", "/bestallningar", policy.sees_others_requests),
+    NavItem("audit", "/granskning", policy.may_audit),
+    NavItem("staff", "/personal", policy.may_set_up),
 )
 
 HOME: Final = {
-    A: "/oversikt",
-    R: "/oversikt",
-    C: "/inkorg",
-    P: "/bestall",
-    T: "/bestall",
-    M: "/bestall",
-    U: "/granskning",
+    "admin": "/oversikt",
+    "archivist": "/oversikt",
+    "custodian": "/inkorg",
+    "principal": "/bestall",
+    "teacher": "/bestall",
+    "mentor": "/bestall",
+    "auditor": "/granskning",
 }
+"""Where each role starts (by the role's name): a preference, not a right — every start
+page is in that role's menu (``tests/unit/test_navigation.py``)."""
 
 
-def menu(role: Role, school_id: str | None = None) -> list[NavItem]:
-    return [item for item in NAV if role in item.roles and not (
-        item.archive_custodian_only and role is C and school_id is not None) and not (
-        item.school_custodian_only and role is C and school_id is None)]
+def menu(principal: Principal) -> list[NavItem]:
+    return [item for item in NAV if item.shown(principal)]
 
 
-def home(role: Role) -> str:
-    return HOME.get(role, "/oversikt")
+def home(principal: Principal) -> str:
+    return HOME.get(principal.role.value, "/oversikt")
 
 
 def safe_next(path: str | None) -> str | None:

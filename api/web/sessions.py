@@ -29,10 +29,10 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
 from api.problems import status_of
+from api.web.deps import CSRF, WebUser, personnummer_error
 from api.web.i18n import Translator
 from api.web.paging import paginate
 from api.web.rendering import WebRoute, redirect, render, runtime, translator
-from api.web.routes import CSRF, WebUser, personnummer_error
 from application.migration import Migration
 from application.policy import (
     Principal,

@@ -92,7 +92,7 @@ def callback(request: Request, code: str = "", state: str = "",
         return refused(request, "revoked", 403)
     except NotAuthenticatedError:
         return refused(request, "failed", 401)
-    target = navigation.safe_next(unquote(next_path)) or navigation.home(principal.role)
+    target = navigation.safe_next(unquote(next_path)) or navigation.home(principal)
     response = render(request, "signin_done.html", target=target, title_key="signin.done")
     response.headers["Refresh"] = f"0;url={target}"
     start_session(response, request, creds.start_session(principal))

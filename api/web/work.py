@@ -32,9 +32,9 @@ from fastapi.responses import Response
 
 from api.problems import status_of
 from api.web import presenters
+from api.web.deps import CSRF, WebUser
 from api.web.i18n import Translator
 from api.web.rendering import Directory, WebRoute, redirect, render, runtime, translator
-from api.web.routes import CSRF, WebUser
 from application.policy import Principal, does_archive_work, is_school_custodian
 from domain.errors import DomainError, InvalidInputError
 from domain.record import DepartureReason

@@ -1,9 +1,10 @@
 """Integration tests: the Merkle tree over the SQLite and PostgreSQL node stores.
 
 Every behaviour is compared with the in-memory store, whose tree is itself
-checked against the RFC 9162 reference in ``tests/unit/test_merkle.py``.  The
-PostgreSQL tests create a throwaway database on the server at 127.0.0.1:5432
-(user ``postgres``, trust auth) and drop it afterwards.
+checked in ``tests/unit/test_merkle.py`` against the RFC 9162 reference in
+``tests/unit/merkle_reference.py``.  The PostgreSQL tests create a throwaway
+database on the server at 127.0.0.1:5432 (user ``postgres``, trust auth) and
+drop it afterwards.
 """
 
 from __future__ import annotations

@@ -62,3 +62,30 @@ def test_the_pattern_finds_each_kind_of_rights_rule() -> None:
     for line in ["require_audit(principal)", "require_custody_of(principal, copy, doing='x')",
                  "roles = menu(principal.role)", "raise refused_request(refusal)"]:
         assert not RIGHTS_RULE.search(line), line
+
+
+NAVIGATION = ROOT / "api" / "web" / "navigation.py"
+ROLE_LIST = re.compile(r"\bRole\b|frozenset\(|\{\s*[A-Z]\s*[,}]|domain\.actor")
+"""A role, a set of roles (``frozenset({A, R})``, ``{C}``), or the import they need."""
+
+
+def test_the_menu_asks_the_policy_and_keeps_no_role_lists() -> None:
+    """Which links a principal sees is decided by the policy's ``may_…`` predicates (the
+    rule its ``require_…`` uses), not by role sets in the menu: a second copy of the rules."""
+    from api.web.navigation import NAV
+
+    lines = [f"{number}: {line.strip()}" for number, line in
+             enumerate(NAVIGATION.read_text(encoding="utf-8").splitlines(), 1)
+             if ROLE_LIST.search(line)]
+    assert lines == []
+    assert {item.shown.__module__ for item in NAV} == {"application.policy"}
+
+
+def test_the_menu_pattern_finds_role_lists() -> None:
+    for line in ['NavItem("inbox", "/inkorg", frozenset({C}))',
+                 "    roles: frozenset[Role]", "from domain.actor import Role",
+                 "A, R = Role.ADMIN, Role.ARCHIVIST", 'NavItem("x", "/x", {R, U})']:
+        assert ROLE_LIST.search(line), line
+    for line in ['NavItem("inbox", "/inkorg", policy.may_decide_requests)',
+                 '    "admin": "/oversikt",', "def menu(principal: Principal) -> list[NavItem]:"]:
+        assert not ROLE_LIST.search(line), line
