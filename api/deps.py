@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import hmac
-from typing import Annotated
+from typing import Annotated, Protocol
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -26,6 +26,30 @@ from domain.errors import NotAuthorisedError
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 bearer = HTTPBearer(auto_error=False, description="The staff member's token")
+
+
+class ServiceRuntime(StoreExports, Protocol):
+    """What the doors (API routes and web pages) use of the composed service, typed: the
+    composition root's runtime implements it (``api/app.py`` checks that), and the doors
+    reach it only through the dependencies below, never as ``Any``."""
+
+    @property
+    def custody(self) -> Custody: ...
+    @property
+    def queries(self) -> CustodyQueries: ...
+    @property
+    def credentials(self) -> Credentials: ...
+    @property
+    def settings(self) -> SignInSettings: ...
+    @property
+    def keyring(self) -> KeyringReader: ...
+    @property
+    def log_reader(self) -> TransparencyLogReader: ...
+
+
+def get_runtime(request: Request) -> ServiceRuntime:
+    runtime: ServiceRuntime = request.app.state.runtime
+    return runtime
 
 
 def get_custody(request: Request) -> Custody:
@@ -124,6 +148,7 @@ MigrationDep = Annotated[Migration, Depends(get_migration)]
 CullingDep = Annotated[Culling, Depends(get_culling)]
 DeliveriesDep = Annotated[ArchiveDeliveries, Depends(get_deliveries)]
 CredentialsDep = Annotated[Credentials, Depends(get_credentials)]
+RuntimeDep = Annotated[ServiceRuntime, Depends(get_runtime)]
 LogDep = Annotated[TransparencyLogReader, Depends(get_log)]
 ExportsDep = Annotated[StoreExports, Depends(get_exports)]
 KeysDep = Annotated[KeyringReader, Depends(get_keys)]

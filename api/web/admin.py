@@ -22,8 +22,9 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
 
+from api.deps import get_runtime
 from api.web.deps import CSRF, WebUser
-from api.web.rendering import WebRoute, redirect, render, runtime, translator
+from api.web.rendering import WebRoute, redirect, render, translator
 from application.policy import Principal, require_set_up
 from domain.actor import Role
 from domain.errors import InvalidInputError
@@ -51,7 +52,7 @@ def done_code(request: Request) -> str | None:
 def staff_page(request: Request, principal: Principal, *, errors: Errors | None = None,
                form: dict[str, str] | None = None, new_token: dict[str, str] | None = None,
                status: int = 200) -> Response:
-    rt = runtime(request)
+    rt = get_runtime(request)
     return render(request, "admin_staff.html", principal=principal, status=status,
                   staff=rt.queries.actors(), schools=rt.queries.schools(),
                   roles=[r.value for r in Role], errors=errors or {}, form=form or {},
@@ -62,7 +63,7 @@ def staff_page(request: Request, principal: Principal, *, errors: Errors | None 
 def person_page(request: Request, principal: Principal, actor_id: UUID, *,
                 errors: Errors | None = None, new_token: dict[str, str] | None = None,
                 status: int = 200) -> Response:
-    rt = runtime(request)
+    rt = get_runtime(request)
     member = rt.custody.actor_now(actor_id)
     tokens = rt.credentials.tokens(principal, actor_id)
     return render(request, "admin_person.html", principal=principal, status=status,
@@ -82,7 +83,7 @@ def add_staff(request: Request, principal: Admin, name: Annotated[str, Form()] =
               ) -> Response:
     form = {"name": name, "role": role, "school_id": school_id}
     try:
-        actor_id, token = runtime(request).custody.register_actor(
+        actor_id, token = get_runtime(request).custody.register_actor(
             principal, name, role, school_id or None)
     except InvalidInputError as error:
         field = error.field if error.field in form else "name"
@@ -114,7 +115,7 @@ def create_token(request: Request, actor_id: UUID, principal: Admin,
                  name: Annotated[str, Form()] = "",
                  expires_at: Annotated[str, Form()] = "") -> Response:
     try:
-        token_id, token = runtime(request).credentials.issue_token(
+        token_id, token = get_runtime(request).credentials.issue_token(
             principal, actor_id, name, parse_expiry(expires_at))
     except InvalidInputError as error:
         t = translator(request)
@@ -128,13 +129,13 @@ def create_token(request: Request, actor_id: UUID, principal: Admin,
 @router.post("/personal/{actor_id}/nycklar/{token_id}/dra-tillbaka", dependencies=CSRF)
 def withdraw_token(request: Request, actor_id: UUID, token_id: UUID,
                    principal: Admin) -> Response:
-    runtime(request).credentials.withdraw_token(principal, actor_id, token_id)
+    get_runtime(request).credentials.withdraw_token(principal, actor_id, token_id)
     return redirect(f"/personal/{actor_id}?klart=withdrawn")
 
 
 @router.post("/personal/{actor_id}/aterkalla", dependencies=CSRF)
 def revoke(request: Request, actor_id: UUID, principal: Admin,
            reason: Annotated[str, Form()] = "") -> Response:
-    runtime(request).credentials.revoke(principal, actor_id, reason.strip()[:500])
+    get_runtime(request).credentials.revoke(principal, actor_id, reason.strip()[:500])
     return redirect(f"/personal/{actor_id}?klart=revoked")
 

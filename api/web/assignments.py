@@ -22,8 +22,9 @@ from uuid import UUID
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
+from api.deps import get_runtime
 from api.web.deps import CSRF, WebUser, personnummer_error
-from api.web.rendering import WebRoute, redirect, render, runtime, translator
+from api.web.rendering import WebRoute, redirect, render, translator
 from application.policy import Principal, require_set_up
 from application.student_search import find_students, student_labels
 from domain.actor import Role
@@ -36,7 +37,7 @@ LINKED = (Role.TEACHER.value, Role.MENTOR.value)
 def _page(request: Request, principal: Principal, *, errors: dict[str, str] | None = None,
           values: dict[str, str] | None = None, status: int = 200) -> Response:
     require_set_up(principal, doing="assign staff to students")
-    queries = runtime(request).queries
+    queries = get_runtime(request).queries
     staff = [a for a in queries.actors() if a["role"] in LINKED and not a.get("revoked")]
     rows = [{"record_id": r} for a in staff for r in a.get("assignments", [])]
     done = request.query_params.get("klart")
@@ -58,7 +59,7 @@ def assign(request: Request, principal: WebUser, actor_id: Annotated[str, Form()
            personnummer: Annotated[str, Form()] = "", school_id: Annotated[str, Form()] = "",
            class_name: Annotated[str, Form()] = "") -> Response:
     require_set_up(principal, doing="assign staff to students")
-    rt = runtime(request)
+    rt = get_runtime(request)
     t = translator(request)
     values = {"actor_id": actor_id, "personnummer": personnummer, "school_id": school_id,
               "class_name": class_name}
@@ -95,7 +96,7 @@ def assign(request: Request, principal: WebUser, actor_id: Annotated[str, Form()
 def end_assignment(request: Request, actor_id: UUID, record_id: UUID,
                    principal: WebUser) -> Response:
     require_set_up(principal, doing="end assignments")
-    rt = runtime(request)
+    rt = get_runtime(request)
     label: Any = student_labels(rt.queries, principal, [{"record_id": str(record_id)}])
     hit = label.get(str(record_id))
     if hit is None:

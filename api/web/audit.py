@@ -15,8 +15,9 @@ from uuid import UUID
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from api.deps import get_runtime
 from api.web.deps import CSRF, WebUser
-from api.web.rendering import WebRoute, render, runtime
+from api.web.rendering import WebRoute, render
 from application.policy import Principal, require_audit, require_log_proofs
 
 router = APIRouter(include_in_schema=False, route_class=WebRoute)
@@ -26,7 +27,7 @@ router = APIRouter(include_in_schema=False, route_class=WebRoute)
 def proof_page(request: Request, seq: int, principal: WebUser,
                post: UUID | None = None) -> Response:
     require_log_proofs(principal)
-    log = runtime(request).log
+    log = get_runtime(request).log_reader
     log.seal_and_checkpoint()
     proof = log.proof_text(seq)
     return render(request, "proof.html", principal=principal, seq=seq, proof=proof,
@@ -38,12 +39,12 @@ def proof_page(request: Request, seq: int, principal: WebUser,
 
 def _audit_page(request: Request, principal: Principal, report: Any = None,
                 seconds: float | None = None) -> Response:
-    log = runtime(request).log
+    log = get_runtime(request).log_reader
     note = log.latest_checkpoint() or log.seal_and_checkpoint()
     lines = (note or "").split("\n")
     checkpoint = ({"origin": lines[0], "size": lines[1], "root": lines[2], "note": note}
                   if note and len(lines) > 2 else None)
-    keys = [k.as_dict() for k in runtime(request).keyring.all()]
+    keys = [k.as_dict() for k in get_runtime(request).keyring.all()]
     return render(request, "audit.html", principal=principal, checkpoint=checkpoint, keys=keys,
                   report=report, seconds=seconds, canonical="/granskning",
                   title_key="audit.title")
@@ -58,7 +59,7 @@ def audit(request: Request, principal: WebUser) -> Response:
 @router.post("/granskning", dependencies=CSRF)
 def run_verification(request: Request, principal: WebUser) -> Response:
     require_audit(principal, doing="verify the store")
-    rt = runtime(request)
+    rt = get_runtime(request)
     events = rt.custody.recorder.max_notification_id() or 0
     started = time.monotonic()
     # In-process for everyday stores: a process pool forked from a threaded server is
@@ -71,7 +72,7 @@ def run_verification(request: Request, principal: WebUser) -> Response:
 @router.get("/granskning/export")
 def export(request: Request, principal: WebUser) -> Response:
     require_audit(principal, doing="export the store")
-    data = runtime(request).export_bundle()
+    data = get_runtime(request).export_bundle()
     return Response(data, media_type="application/json",
                     headers={"Content-Disposition": 'attachment; filename="custody-bundle.json"',
                              "Cache-Control": "no-store"})

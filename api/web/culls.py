@@ -13,8 +13,9 @@ from uuid import UUID
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from api.deps import get_runtime
 from api.web.deps import WebUser
-from api.web.rendering import WebRoute, render, runtime
+from api.web.rendering import WebRoute, render
 from domain.culling import DECISION_ID, POINTS
 
 router = APIRouter(include_in_schema=False, route_class=WebRoute)
@@ -25,7 +26,7 @@ router = APIRouter(include_in_schema=False, route_class=WebRoute)
 
 @router.get("/gallring/{certificate_id}")
 def certificate(request: Request, certificate_id: UUID, principal: WebUser) -> Response:
-    cull = runtime(request).queries.cull(principal, certificate_id)
+    cull = get_runtime(request).queries.cull(principal, certificate_id)
     return render(request, "certificate.html", principal=principal, cull=cull,
                   point_known=(cull["decision"] == DECISION_ID and int(cull["point"]) in POINTS),
                   title_key="certificate.title")
@@ -33,7 +34,7 @@ def certificate(request: Request, certificate_id: UUID, principal: WebUser) -> R
 
 @router.get("/gallring/{certificate_id}/intyg")
 def certificate_download(request: Request, certificate_id: UUID, principal: WebUser) -> Response:
-    rt = runtime(request)
+    rt = get_runtime(request)
     rt.queries.cull(principal, certificate_id)  # the same access as the register
     return Response(rt.certificate_text(certificate_id), media_type="application/json",
                     headers={"Content-Disposition":

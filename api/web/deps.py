@@ -14,9 +14,9 @@ from typing import Annotated, Final
 
 from fastapi import Depends, Request
 
-from api.deps import route_of
+from api.deps import get_runtime, route_of
 from api.web.i18n import Translator
-from api.web.rendering import SignInRequiredError, runtime
+from api.web.rendering import SignInRequiredError
 from api.web.session import CSRF_FIELD, check_csrf, session_id
 from application.policy import Principal
 from domain.errors import InvalidInputError, NotAuthenticatedError
@@ -31,7 +31,7 @@ def signed_in(request: Request) -> Principal:
     if not sid:
         raise SignInRequiredError
     try:
-        principal: Principal = runtime(request).credentials.session_principal(sid)
+        principal: Principal = get_runtime(request).credentials.session_principal(sid)
     except NotAuthenticatedError:
         raise SignInRequiredError(expired=True) from None
     principal = dataclasses.replace(principal, via=route_of(request))

@@ -12,8 +12,9 @@ from typing import Annotated, Any, Final
 from fastapi import APIRouter, File, Request, UploadFile
 from fastapi.responses import Response
 
+from api.deps import get_runtime
 from api.web.deps import CSRF, Errors, WebUser
-from api.web.rendering import WebRoute, render, runtime, translator
+from api.web.rendering import WebRoute, render, translator
 from application.policy import require_capture
 from domain.errors import InvalidInputError
 
@@ -66,7 +67,7 @@ async def upload_inventory(request: Request, principal: WebUser,
                 from starlette.concurrency import run_in_threadpool
 
                 try:
-                    report = await run_in_threadpool(importer, runtime(request).custody,
+                    report = await run_in_threadpool(importer, get_runtime(request).custody,
                                                      principal, text)
                 except InvalidInputError as error:
                     errors["file"] = t("errors.file_unreadable", detail=t.message(str(error)).text)

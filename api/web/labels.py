@@ -10,9 +10,10 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from api.deps import get_runtime
 from api.web import presenters
 from api.web.deps import WebUser
-from api.web.rendering import WebRoute, render, runtime
+from api.web.rendering import WebRoute, render
 
 router = APIRouter(include_in_schema=False, route_class=WebRoute)
 
@@ -24,7 +25,7 @@ router = APIRouter(include_in_schema=False, route_class=WebRoute)
 def box_labels(request: Request, principal: WebUser, kartong: str = "") -> Response:
     from api.web.barcodes import code128_data_uri
 
-    rows = runtime(request).queries.shelf_list(principal)
+    rows = get_runtime(request).queries.shelf_list(principal)
     if kartong.strip():
         rows = [r for r in rows if r.get("box") == kartong.strip()]
     return render(request, "box_labels.html", principal=principal,

@@ -24,10 +24,11 @@ from typing import Any, Final
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from api.deps import get_runtime
 from api.web import presenters
 from api.web.deps import WebUser
 from api.web.paging import paginate, sort_rows
-from api.web.rendering import WebRoute, render, runtime
+from api.web.rendering import WebRoute, render
 from application.policy import own_school_scope, require_agreement_reader
 from application.queries import sort_key
 from application.student_search import find_students, fold, student_labels
@@ -58,7 +59,7 @@ def _matches(q: str, *texts: Any) -> bool:
 @router.get("/elev")
 def find_student(request: Request, principal: WebUser, q: str = "",
                  sida: str | None = None) -> Response:
-    hits = find_students(runtime(request).queries, principal, q) if q.strip() else []
+    hits = find_students(get_runtime(request).queries, principal, q) if q.strip() else []
     return render(request, "find_student.html", principal=principal, errors={},
                   personnummer="", q=q, searched=bool(q.strip()),
                   paged=paginate(hits, sida, {"q": q}), not_found=False,
@@ -78,7 +79,7 @@ SHELF_SORTS: Final = {
 @router.get("/arkiv/hyllforteckning")
 def shelf_list(request: Request, principal: WebUser, q: str = "", kartong: str = "",
                status: str = "", sortera: str = "", sida: str | None = None) -> Response:
-    rows = runtime(request).queries.shelf_list(principal)
+    rows = get_runtime(request).queries.shelf_list(principal)
     total = len(rows)
     chosen = status if status in SHELF_STATUSES else ""
     rows = [r for r in rows
@@ -102,7 +103,7 @@ def shelf_list(request: Request, principal: WebUser, q: str = "", kartong: str =
 def missing(request: Request, principal: WebUser, q: str = "", skola: str = "",
             orsak: str = "", sida: str | None = None) -> Response:
     require_agreement_reader(principal)
-    queries = runtime(request).queries
+    queries = get_runtime(request).queries
     readiness = queries.readiness(principal)
     reason = orsak if orsak in MISSING_REASONS else ""
     items = []
@@ -140,7 +141,7 @@ def missing(request: Request, principal: WebUser, q: str = "", skola: str = "",
 @router.get("/bestallningar")
 def request_log(request: Request, principal: WebUser, status: str | None = None,
                 q: str = "", sida: str | None = None) -> Response:
-    queries = runtime(request).queries
+    queries = get_runtime(request).queries
     chosen = status if status in REQUEST_STATUSES else None
     rows = list(reversed(queries.request_log(principal, status=chosen)))
     labels = student_labels(queries, principal, rows)
@@ -160,7 +161,7 @@ def request_log(request: Request, principal: WebUser, status: str | None = None,
 @router.get("/skola/innehav")
 def holdings(request: Request, principal: WebUser, skola: str = "", q: str = "",
              sida: str | None = None) -> Response:
-    queries = runtime(request).queries
+    queries = get_runtime(request).queries
     school_id = own_school_scope(principal) or skola
     schools = queries.schools()
     if not school_id:
@@ -181,7 +182,7 @@ def holdings(request: Request, principal: WebUser, skola: str = "", q: str = "",
 
 @router.get("/gallring")
 def culls(request: Request, principal: WebUser, sida: str | None = None) -> Response:
-    rows = list(reversed(runtime(request).queries.culls(principal)))
+    rows = list(reversed(get_runtime(request).queries.culls(principal)))
     paged = paginate(rows, sida, {})
     return render(request, "culls.html", principal=principal, rows=paged.items, paged=paged,
                   title_key="culls.title")

@@ -14,8 +14,9 @@ from uuid import UUID
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
+from api.deps import get_runtime
 from api.web.deps import CSRF, Errors, WebUser, done_message, personnummer_error
-from api.web.rendering import WebRoute, redirect, render, runtime, translator
+from api.web.rendering import WebRoute, redirect, render, translator
 from application.policy import Principal
 from domain.errors import (
     IllegalTransitionError,
@@ -36,7 +37,7 @@ def _order_page(request: Request, principal: Principal, *, errors: Errors, value
     from api.web.paging import paginate
     from application.student_search import student_labels
 
-    queries = runtime(request).queries
+    queries = get_runtime(request).queries
     mine = list(reversed(queries.request_log(principal, actor_id=principal.id)))
     paged = paginate(mine, request.query_params.get("sida"), {})
     return render(request, "order.html", principal=principal, errors=errors, values=values,
@@ -54,7 +55,7 @@ def order_form(request: Request, principal: WebUser) -> Response:
 @router.post("/bestall", dependencies=CSRF)
 def order(request: Request, principal: WebUser, personnummer: Annotated[str, Form()] = "",
           purpose: Annotated[str, Form()] = "") -> Response:
-    rt = runtime(request)
+    rt = get_runtime(request)
     t = translator(request)
     values = {"personnummer": personnummer, "purpose": purpose}
     errors: Errors = {}
@@ -90,7 +91,7 @@ def order(request: Request, principal: WebUser, personnummer: Annotated[str, For
 
 def _inbox_page(request: Request, principal: Principal, *, errors: dict[str, Errors] | None = None,
                 values: dict[str, str] | None = None, status: int = 200) -> Response:
-    queries = runtime(request).queries
+    queries = get_runtime(request).queries
     sections: dict[str, list[dict[str, Any]]] = {}
     incoming: list[dict[str, Any]] = []
     if principal.location is not None:
@@ -131,24 +132,24 @@ def decide(request: Request, request_id: UUID, principal: WebUser,
         return _inbox_page(request, principal, status=422,
                            errors={key: {"reason": t("errors.reason_required")}},
                            values={key: reason})
-    runtime(request).custody.decide_request(principal, request_id, granted=decision == "grant",
+    get_runtime(request).custody.decide_request(principal, request_id, granted=decision == "grant",
                                             reason=reason)
     return redirect("/inkorg?klart=" + ("granted" if decision == "grant" else "refused"))
 
 
 @router.post("/inkorg/{request_id}/utlamning", dependencies=CSRF)
 def hand_out(request: Request, request_id: UUID, principal: WebUser) -> Response:
-    runtime(request).custody.hand_out(principal, request_id)
+    get_runtime(request).custody.hand_out(principal, request_id)
     return redirect("/inkorg?klart=handed_out")
 
 
 @router.post("/inkorg/{request_id}/aterlamning", dependencies=CSRF)
 def take_back(request: Request, request_id: UUID, principal: WebUser) -> Response:
-    runtime(request).custody.take_back(principal, request_id)
+    get_runtime(request).custody.take_back(principal, request_id)
     return redirect("/inkorg?klart=returned")
 
 
 @router.post("/inkorg/kopia/{record_id}/{copy_id}/mottagen", dependencies=CSRF)
 def receive(request: Request, record_id: UUID, copy_id: UUID, principal: WebUser) -> Response:
-    runtime(request).custody.receive_copy(principal, record_id, copy_id)
+    get_runtime(request).custody.receive_copy(principal, record_id, copy_id)
     return redirect("/inkorg?klart=received")

@@ -13,9 +13,10 @@ from uuid import UUID
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from api.deps import get_runtime
 from api.web import presenters
 from api.web.deps import WebUser, done_message
-from api.web.rendering import WebRoute, render, runtime
+from api.web.rendering import WebRoute, render
 from application.policy import may_read_agreement
 from domain.errors import NotAuthorisedError, NotFoundError
 
@@ -29,7 +30,7 @@ MISSING_SHOWN: Final = 10
 
 @router.get("/oversikt")
 def overview(request: Request, principal: WebUser) -> Response:
-    queries = runtime(request).queries
+    queries = get_runtime(request).queries
     schools = presenters.school_progress(queries.progress(principal))
     readiness = missing = None
     more = 0

@@ -25,6 +25,7 @@ from fastapi.routing import APIRoute
 from starlette.requests import Request
 from starlette.responses import Response
 
+from api.deps import get_queries
 from api.problems import status_of
 from api.web import navigation
 from api.web.i18n import (
@@ -98,10 +99,6 @@ def web_ui(request: Request) -> WebUI:
     return ui
 
 
-def runtime(request: Request) -> Any:
-    return request.app.state.runtime
-
-
 def language(request: Request) -> str:
     return choose_language(request.query_params.get("lang"),
                            request.cookies.get(LANGUAGE_COOKIE))
@@ -126,7 +123,7 @@ class Directory:
         if code == "archive":
             return self.t("place.archive")
         if self._schools is None:
-            self._schools = {s["id"]: s["name"] for s in runtime(self.request).queries.schools()}
+            self._schools = {s["id"]: s["name"] for s in get_queries(self.request).schools()}
         return self._schools.get(code, code)
 
     def person(self, actor_id: str | None) -> str:
@@ -137,7 +134,7 @@ class Directory:
         if actor_id.startswith("system:"):
             return self.t("actor.system")
         if self._people is None:
-            self._people = {a["id"]: a["name"] for a in runtime(self.request).queries.actors()}
+            self._people = {a["id"]: a["name"] for a in get_queries(self.request).actors()}
         return self._people.get(actor_id, actor_id)
 
 

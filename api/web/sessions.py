@@ -28,11 +28,12 @@ from uuid import UUID
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
+from api.deps import get_runtime
 from api.problems import status_of
 from api.web.deps import CSRF, WebUser, personnummer_error
 from api.web.i18n import Translator
 from api.web.paging import paginate
-from api.web.rendering import WebRoute, redirect, render, runtime, translator
+from api.web.rendering import WebRoute, redirect, render, translator
 from application.migration import Migration
 from application.policy import (
     Principal,
@@ -57,7 +58,7 @@ def _live_archive_copy(record: dict[str, Any]) -> dict[str, Any] | None:
 def _find(request: Request, principal: Principal, t: Translator, personnummer: str
           ) -> tuple[dict[str, Any] | None, Errors]:
     """The scanned student's record, or an error for the personnummer field."""
-    rt = runtime(request)
+    rt = get_runtime(request)
     if not personnummer.strip():
         return None, {"personnummer": t("errors.personnummer.required")}
     try:
@@ -74,7 +75,7 @@ def _name(request: Request, principal: Principal, record_id: str | None) -> dict
     if not record_id:
         return {}
     try:
-        found: dict[str, Any] = runtime(request).queries.record(principal, UUID(record_id))
+        found: dict[str, Any] = get_runtime(request).queries.record(principal, UUID(record_id))
     except (ValueError, DomainError):
         return {}
     return found.get("student") or {}
@@ -86,7 +87,7 @@ def _name(request: Request, principal: Principal, record_id: str | None) -> dict
 def box_contents(request: Request, principal: Principal, box: str) -> list[dict[str, Any]]:
     if not box:
         return []
-    return [r for r in runtime(request).queries.shelf_list(principal) if r.get("box") == box]
+    return [r for r in get_runtime(request).queries.shelf_list(principal) if r.get("box") == box]
 
 
 def _box_page(request: Request, principal: Principal, *, box: str, shelf: str,
@@ -132,7 +133,7 @@ def file_into_box(request: Request, principal: WebUser, box: Annotated[str, Form
     later = [r for r in box_contents(request, principal, box)
              if sort_key(r.get("personnummer")) > sort_key(number)]
     try:
-        runtime(request).custody.archive_copy(principal, UUID(record["id"]), UUID(copy["id"]),
+        get_runtime(request).custody.archive_copy(principal, UUID(record["id"]), UUID(copy["id"]),
                                               box=box, shelf=shelf or None)
     except DomainError as error:
         return _box_page(request, principal, box=box, shelf=shelf, personnummer=personnummer,
@@ -181,7 +182,7 @@ def verify_scanned(request: Request, principal: WebUser,
         return _verify_page(request, principal, errors=errors, personnummer=personnummer,
                             outcome=outcome, note=note, status=409 if record else 422)
     try:
-        runtime(request).custody.verify_copy(principal, UUID(record["id"]), UUID(copy["id"]),
+        get_runtime(request).custody.verify_copy(principal, UUID(record["id"]), UUID(copy["id"]),
                                              outcome=outcome, note=note.strip() or None)
     except DomainError as error:
         field = error.field if isinstance(error, InvalidInputError) and error.field else None
@@ -209,7 +210,7 @@ def deliveries(request: Request, principal: WebUser, sida: str | None = None) ->
 def _waiting(request: Request, principal: Principal) -> list[dict[str, Any]]:
     if not principal.school_id:
         return []
-    held = runtime(request).queries.holdings(principal, principal.school_id)["copies"]
+    held = get_runtime(request).queries.holdings(principal, principal.school_id)["copies"]
     return [r for r in held if r["status"] == "printed"]
 
 
@@ -226,7 +227,7 @@ async def deliver_many(request: Request, principal: WebUser) -> Response:
         count = 0
         for row in _waiting(request, principal):
             if everything or row["copy_id"] in chosen:
-                runtime(request).custody.deliver_copy(
+                get_runtime(request).custody.deliver_copy(
                     principal, UUID(row["record_id"]), UUID(row["copy_id"]),
                     principal.school_id or "")
                 count += 1
@@ -249,7 +250,7 @@ async def print_many(request: Request, principal: WebUser) -> Response:
     form = await request.form()
     purpose = str(form.get("purpose") or "archive")
     school = str(form.get("school_id") or "") or None
-    rt = runtime(request)
+    rt = get_runtime(request)
     if purpose == "school" and not school:
         raise InvalidInputError("a school copy names its school unit", field="school_id")
 
@@ -283,7 +284,7 @@ def close_school_year(request: Request, principal: WebUser,
         return render(request, "school_year.html", principal=principal, status=422,
                       errors={"year": t("work.errors.year")}, year=year, result=None,
                       canonical="/lasar", title_key="session.year.title")
-    rt = runtime(request)
+    rt = get_runtime(request)
     result = Migration(rt.custody, rt.queries).close_school_year(principal, int(year))
     return render(request, "school_year.html", principal=principal, errors={}, year=year,
                   result=result, canonical="/lasar", title_key="session.year.title")
@@ -291,6 +292,6 @@ def close_school_year(request: Request, principal: WebUser,
 
 @router.post("/avtal/uppsagning", dependencies=CSRF)
 def terminate_agreement(request: Request, principal: WebUser) -> Response:
-    rt = runtime(request)
+    rt = get_runtime(request)
     Migration(rt.custody, rt.queries).terminate_agreement(principal)
     return redirect("/oversikt?klart=terminated")

@@ -26,8 +26,9 @@ from urllib.parse import quote, unquote
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from api.deps import get_runtime
 from api.web import navigation
-from api.web.rendering import render, runtime
+from api.web.rendering import render
 from api.web.session import is_secure, start_session
 from application.credentials import Credentials, NoRoleError, StaffRevokedError
 from domain.errors import NotAuthenticatedError
@@ -40,12 +41,12 @@ FLOW_SECONDS: Final = 600
 
 
 def credentials(request: Request) -> Credentials:
-    found: Credentials = runtime(request).credentials
+    found: Credentials = get_runtime(request).credentials
     return found
 
 
 def redirect_uri(request: Request) -> str:
-    base = runtime(request).settings.public_url or str(request.base_url)
+    base = get_runtime(request).settings.public_url or str(request.base_url)
     return base.rstrip("/") + FLOW_PATH + "/callback"
 
 

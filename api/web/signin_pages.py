@@ -14,9 +14,10 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
+from api.deps import get_runtime
 from api.web import navigation
 from api.web.deps import CSRF, Errors, WebUser, done_message, signed_in
-from api.web.rendering import WebRoute, redirect, render, runtime, translator
+from api.web.rendering import WebRoute, redirect, render, translator
 from api.web.session import (
     LOGIN_CSRF_COOKIE,
     CsrfRejectedError,
@@ -47,7 +48,7 @@ def login_form(request: Request, next: str | None = None, expired: bool = False)
     sid = session_id(request)
     if sid:
         try:
-            principal = runtime(request).credentials.session_principal(sid)
+            principal = get_runtime(request).credentials.session_principal(sid)
         except NotAuthenticatedError:
             pass
         else:
@@ -55,7 +56,7 @@ def login_form(request: Request, next: str | None = None, expired: bool = False)
     nonce = request.cookies.get(LOGIN_CSRF_COOKIE) or new_login_nonce()
     response = render(request, "login.html", csrf=nonce, next=navigation.safe_next(next) or "",
                       expired=expired, errors={}, done=done_message(request),
-                      title_key="login.title", oidc=runtime(request).settings.uses_oidc)
+                      title_key="login.title", oidc=get_runtime(request).settings.uses_oidc)
     remember_login_nonce(response, request, nonce)
     if sid:
         end_session(response, request)
@@ -75,16 +76,16 @@ def login(request: Request, token: Annotated[str, Form()] = "",
         errors["token"] = t("login.error.empty")
     else:
         try:
-            principal = runtime(request).custody.authenticate(token.strip())
+            principal = get_runtime(request).custody.authenticate(token.strip())
         except NotAuthenticatedError:
             errors["token"] = t("login.error.unknown")
     if principal is None:
         return render(request, "login.html", status=401, csrf=nonce,
                       next=navigation.safe_next(next) or "", expired=False, errors=errors,
                       done=None, title_key="login.title",
-                      oidc=runtime(request).settings.uses_oidc)
+                      oidc=get_runtime(request).settings.uses_oidc)
     response = redirect(navigation.safe_next(next) or navigation.home(principal))
-    start_session(response, request, runtime(request).credentials.start_session(principal))
+    start_session(response, request, get_runtime(request).credentials.start_session(principal))
     return response
 
 
@@ -95,7 +96,7 @@ def logout_form(request: Request, principal: WebUser) -> Response:
 
 @router.post("/logout", dependencies=CSRF)
 def logout(request: Request) -> Response:
-    runtime(request).credentials.end_session(session_id(request))
+    get_runtime(request).credentials.end_session(session_id(request))
     response = redirect("/login?klart=signed_out")
     end_session(response, request)
     return response

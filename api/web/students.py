@@ -13,8 +13,9 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
+from api.deps import get_runtime
 from api.web.deps import CSRF, Errors, WebUser, personnummer_error
-from api.web.rendering import WebRoute, redirect, render, runtime, translator
+from api.web.rendering import WebRoute, redirect, render, translator
 from domain.errors import InvalidInputError
 
 router = APIRouter(include_in_schema=False, route_class=WebRoute)
@@ -26,7 +27,7 @@ router = APIRouter(include_in_schema=False, route_class=WebRoute)
 @router.post("/elev", dependencies=CSRF)
 def find_student(request: Request, principal: WebUser,
                  personnummer: Annotated[str, Form()] = "") -> Response:
-    rt = runtime(request)
+    rt = get_runtime(request)
     t = translator(request)
     errors: Errors = {}
     if not personnummer.strip():

@@ -30,11 +30,12 @@ from uuid import UUID
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
+from api.deps import get_runtime
 from api.problems import status_of
 from api.web import presenters
 from api.web.deps import CSRF, WebUser
 from api.web.i18n import Translator
-from api.web.rendering import Directory, WebRoute, redirect, render, runtime, translator
+from api.web.rendering import Directory, WebRoute, redirect, render, translator
 from application.policy import Principal, does_archive_work, is_school_custodian
 from domain.errors import DomainError, InvalidInputError
 from domain.record import DepartureReason
@@ -92,7 +93,7 @@ def actions(principal: Principal, record: dict[str, Any]) -> dict[str, Any]:
 def render_record(request: Request, principal: Principal, record_id: UUID, *,
                   errors: Errors | None = None, values: dict[str, str] | None = None,
                   status: int = 200) -> Response:
-    queries = runtime(request).queries
+    queries = get_runtime(request).queries
     record = queries.record(principal, record_id)
     history = queries.history(principal, record_id)
     t = translator(request)
@@ -136,7 +137,7 @@ def record_page(request: Request, record_id: UUID, principal: WebUser) -> Respon
 def print_copy(request: Request, record_id: UUID, principal: WebUser,
                purpose: Annotated[str, Form()] = "",
                school_id: Annotated[str, Form()] = "") -> Response:
-    custody = runtime(request).custody
+    custody = get_runtime(request).custody
     form = f"print_{purpose}" if purpose in ("archive", "school") else "print_archive"
     return _do(request, principal, record_id, form, "school_id" if purpose == "school"
                else "purpose", "printed",
@@ -148,7 +149,7 @@ def print_copy(request: Request, record_id: UUID, principal: WebUser,
 @router.post("/post/{record_id}/exemplar/{copy_id}/arkivering", dependencies=CSRF)
 def archive_copy(request: Request, record_id: UUID, copy_id: UUID, principal: WebUser,
                  box: Annotated[str, Form()] = "", shelf: Annotated[str, Form()] = "") -> Response:
-    custody = runtime(request).custody
+    custody = get_runtime(request).custody
     return _do(request, principal, record_id, "archive", "box", "archived",
                lambda: custody.archive_copy(principal, record_id, copy_id, box=box,
                                             shelf=_blank(shelf)),
@@ -159,7 +160,7 @@ def archive_copy(request: Request, record_id: UUID, copy_id: UUID, principal: We
 def verify_copy(request: Request, record_id: UUID, copy_id: UUID, principal: WebUser,
                 outcome: Annotated[str, Form()] = "",
                 note: Annotated[str, Form()] = "") -> Response:
-    custody = runtime(request).custody
+    custody = get_runtime(request).custody
     return _do(request, principal, record_id, "verify", "outcome" if not outcome else "note",
                "verified" if outcome == "ok" else "discrepancy",
                lambda: custody.verify_copy(principal, record_id, copy_id, outcome=outcome,
@@ -169,14 +170,14 @@ def verify_copy(request: Request, record_id: UUID, copy_id: UUID, principal: Web
 
 @router.post("/post/{record_id}/exemplar/{copy_id}/nyutskrift", dependencies=CSRF)
 def reprint(request: Request, record_id: UUID, copy_id: UUID, principal: WebUser) -> Response:
-    custody = runtime(request).custody
+    custody = get_runtime(request).custody
     return _do(request, principal, record_id, "reprint", "reprint", "reprinted",
                lambda: custody.reprint(principal, record_id, copy_id))
 
 
 @router.post("/post/{record_id}/exemplar/{copy_id}/leverans", dependencies=CSRF)
 def deliver(request: Request, record_id: UUID, copy_id: UUID, principal: WebUser) -> Response:
-    custody = runtime(request).custody
+    custody = get_runtime(request).custody
     return _do(request, principal, record_id, "deliver", "deliver", "delivered",
                lambda: custody.deliver_copy(principal, record_id, copy_id,
                                             principal.school_id or ""))
@@ -185,7 +186,7 @@ def deliver(request: Request, record_id: UUID, copy_id: UUID, principal: WebUser
 @router.post("/post/{record_id}/exemplar/{copy_id}/overlamning", dependencies=CSRF)
 def transfer(request: Request, record_id: UUID, copy_id: UUID, principal: WebUser,
              to_school_id: Annotated[str, Form()] = "") -> Response:
-    custody = runtime(request).custody
+    custody = get_runtime(request).custody
     return _do(request, principal, record_id, "transfer", "to_school_id", "transferred",
                lambda: custody.transfer_copy(principal, record_id, copy_id, to_school_id),
                {"to_school_id": to_school_id})
@@ -193,7 +194,7 @@ def transfer(request: Request, record_id: UUID, copy_id: UUID, principal: WebUse
 
 @router.post("/post/{record_id}/exemplar/{copy_id}/mottagen", dependencies=CSRF)
 def receive(request: Request, record_id: UUID, copy_id: UUID, principal: WebUser) -> Response:
-    custody = runtime(request).custody
+    custody = get_runtime(request).custody
     return _do(request, principal, record_id, "receive", "receive", "received",
                lambda: custody.receive_copy(principal, record_id, copy_id))
 
@@ -201,7 +202,7 @@ def receive(request: Request, record_id: UUID, copy_id: UUID, principal: WebUser
 @router.post("/post/{record_id}/ist", dependencies=CSRF)
 def ist_entry(request: Request, record_id: UUID, principal: WebUser,
               note: Annotated[str, Form()] = "") -> Response:
-    custody = runtime(request).custody
+    custody = get_runtime(request).custody
     return _do(request, principal, record_id, "ist", "note", "ist_entered",
                lambda: custody.enter_into_ist(principal, record_id, _blank(note)),
                {"note": note})
@@ -211,7 +212,7 @@ def ist_entry(request: Request, record_id: UUID, principal: WebUser,
 def departure(request: Request, record_id: UUID, principal: WebUser,
               reason: Annotated[str, Form()] = "", date: Annotated[str, Form()] = "",
               to_school_id: Annotated[str, Form()] = "") -> Response:
-    rt = runtime(request)
+    rt = get_runtime(request)
     t = translator(request)
     values = {"reason": reason, "date": date, "to_school_id": to_school_id}
     problems: dict[str, str] = {}
@@ -236,7 +237,7 @@ def departure(request: Request, record_id: UUID, principal: WebUser,
 @router.post("/post/{record_id}/sparr", dependencies=CSRF)
 def place_hold(request: Request, record_id: UUID, principal: WebUser,
                reason: Annotated[str, Form()] = "") -> Response:
-    custody = runtime(request).custody
+    custody = get_runtime(request).custody
     return _do(request, principal, record_id, "hold", "reason", "hold_placed",
                lambda: custody.place_hold(principal, record_id, reason.strip()),
                {"reason": reason})
@@ -245,7 +246,7 @@ def place_hold(request: Request, record_id: UUID, principal: WebUser,
 @router.post("/post/{record_id}/sparr/{hold_id}/havning", dependencies=CSRF)
 def lift_hold(request: Request, record_id: UUID, hold_id: UUID, principal: WebUser,
               reason: Annotated[str, Form()] = "") -> Response:
-    custody = runtime(request).custody
+    custody = get_runtime(request).custody
     t = translator(request)
     if not reason.strip():
         return render_record(request, principal, record_id, status=422,
