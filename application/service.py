@@ -386,9 +386,8 @@ class Custody(Application[UUID]):
         require_capture(principal, doing=doing)
         if not items:
             return []
-        for school_id in dict.fromkeys(item.school_id for item in items):
-            self.require_school(school_id)
-        checked = [self._checked(item) for item in items]
+        schools: set[str] = set()  # each school unit is looked up once per batch
+        checked = [self._checked(item, schools) for item in items]
         ids = [record_id for record_id, _ in checked]
         if not known_new:
             self._require_new(ids, items)
@@ -416,9 +415,19 @@ class Custody(Application[UUID]):
                 else "this item of general information")
         return AlreadyExistsError(f"{what} was captured already", existing_id=str(record_id))
 
-    def _checked(self, item: CaptureItem) -> tuple[UUID, Callable[[UUID, str], Record]]:
-        """The item's record id and how to build its record once it has a data key."""
+    def _checked(self, item: CaptureItem, schools: set[str] | None = None
+                 ) -> tuple[UUID, Callable[[UUID, str], Record]]:
+        """The item's record id and how to build its record once it has a data key;
+        checks the item (and its school unit, unless it is in ``schools``)."""
+
+        def require_school() -> None:
+            if schools is None or item.school_id not in schools:
+                self.require_school(item.school_id)
+                if schools is not None:
+                    schools.add(item.school_id)
+
         if isinstance(item, GeneralCapture):
+            require_school()
             sha256 = (item.sha256 if isinstance(item.sha256, Fingerprint)
                       else Fingerprint.parse(item.sha256))
             general_id = item.record_id or uuid4()
@@ -430,6 +439,7 @@ class Custody(Application[UUID]):
             return general_id, general
         pnr = (item.personnummer if isinstance(item.personnummer, Personnummer)
                else parse_personnummer(item.personnummer))
+        require_school()
         documents = checked_documents(item.documents)
         record_id = self.blind.student_record_id(pnr.normalized)
 
@@ -461,7 +471,7 @@ class Custody(Application[UUID]):
     def prepare(self, principal: Principal, item: CaptureItem,
                 subject: UUID | None = None) -> Record:
         """The record :meth:`capture_batch` would save for ``item``, unsaved and without
-        its policy and store checks (benchmarks and store tests build records so)."""
+        its policy and existence checks (benchmarks and store tests build records so)."""
         _, build = self._checked(item)
         return build(subject or self.keys.new_subject(), principal.id)
 

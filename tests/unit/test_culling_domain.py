@@ -16,13 +16,13 @@ from domain.culling import (
     seed_decision,
 )
 from domain.culling_list import CullingList, ItemStatus, ListStatus
+from domain.documents import Document
 from domain.errors import (
     CullNotLawfulError,
     IllegalTransitionError,
     InvalidInputError,
     NotAuthorisedError,
 )
-from domain.documents import Document
 from domain.personnummer import Personnummer
 from domain.record import DepartureReason, Purpose, Record
 

@@ -16,6 +16,7 @@ from domain.culling import (
     UnknownCullingBasisError,
     seed_decision,
 )
+from domain.documents import Document
 from domain.errors import (
     AlreadyCulledError,
     ArchiveCopyCannotBeCulledError,
@@ -25,7 +26,6 @@ from domain.errors import (
     InvalidInputError,
     RecordOnHoldError,
 )
-from domain.documents import Document
 from domain.fingerprints import Fingerprint
 from domain.personnummer import Personnummer
 from domain.record import CopyStatus, DepartureReason, Purpose, Record
