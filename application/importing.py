@@ -91,8 +91,6 @@ class ImportReport:
                 f"{self.already_captured} already captured; {len(self.rejected)} rows rejected")
 
 
-
-
 def command_line_archivist() -> Principal:
     """The operator of ``custody import``: acts as ``system:cli`` with the archivist's role."""
     return Principal(SYSTEM, "command line", Role.ARCHIVIST, None)

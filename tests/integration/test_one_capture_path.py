@@ -24,7 +24,7 @@ from api.demo import (
     student_rows,
     synthetic_students,
 )
-from application.importing import import_inventory
+from application.importing import captured_already, import_inventory
 from application.service import DocumentIn, StudentCapture
 from domain.errors import AlreadyExistsError
 from domain.record import Record
@@ -151,3 +151,19 @@ def test_a_batch_is_captured_whole_or_not_at_all(fresh_store: Store) -> None:
     assert rt.custody.recorder.max_notification_id() == before
     ids = [rt.custody.student_record_id(p.personnummer) for p in PUPILS[:3]]
     assert rt.custody.stored_ids(ids) == set(ids[:2])  # ids only: the new one is not there
+
+
+def test_a_rerun_finds_what_is_stored_by_ids_alone(fresh_store: Store,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 18: the import's existence check reads no event rows, only ids."""
+    rt = fresh_store("rerun")
+    staff = seed_staff(rt.custody)
+    capture_inventory(rt.custody, staff.archivist, PUPILS[:4])
+    candidates = [rt.custody.student_record_id(p.personnummer) for p in PUPILS]
+
+    def no_rows(*_: object, **__: object) -> None:
+        raise AssertionError("the existence check read event rows")
+
+    monkeypatch.setattr(rt.custody.recorder, "select_events", no_rows)
+    monkeypatch.setattr(rt.custody.recorder, "select_notifications", no_rows)
+    assert captured_already(rt.custody, iter(candidates)) == set(candidates[:4])
