@@ -350,7 +350,7 @@ def demo(
     """Run the whole seed story end to end on a fresh store and print the reports."""
     import tempfile
 
-    from application.demo import run_demo
+    from api.demo import run_demo
     from infrastructure.audit import verify_live
     from infrastructure.bootstrap import bootstrap
     from infrastructure.culling_protocol import issue_and_check

@@ -94,6 +94,13 @@ class SearchIndex(Protocol):
     def name_token_key(self, token: str) -> str: ...
 
 
+class StoredIds(Protocol):
+    """Which of the given aggregate ids have events in the recorder's store, reading
+    the ids alone (an index scan), never the events' rows."""
+
+    def __call__(self, recorder: AggregateRecorder, ids: Sequence[UUID]) -> set[UUID]: ...
+
+
 @dataclass(frozen=True)
 class StorePorts:
     """How the event store is built: the signing mapper and the chained event store."""
@@ -105,6 +112,7 @@ class StorePorts:
     agreement_gate: AgreementGate = field(default_factory=LocalAgreementGate)
     token_index: TokenIndex | None = None
     clock: Clock | None = None
+    stored_ids: StoredIds | None = None
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, TypeVar, cast
+from typing import TypeVar, cast
 from uuid import UUID, uuid4
 
 from eventsourcing.application import AggregateNotFoundError, Application
@@ -61,6 +61,7 @@ from domain.culling import (
     normalise_decision_id,
     seed_decision,
 )
+from domain.documents import Document
 from domain.errors import (
     AgreementTerminatedError,
     AlreadyExistsError,
@@ -71,7 +72,7 @@ from domain.errors import (
     NotAuthorisedError,
     NotFoundError,
 )
-from domain.fingerprints import is_sha256
+from domain.fingerprints import Fingerprint
 from domain.personnummer import InvalidPersonnummerError, Personnummer
 from domain.privacy import StudentAlias
 from domain.record import Copy, CopyStatus, DepartureReason, Purpose, Record, parse_date
@@ -118,19 +119,39 @@ def actor_id_for_token(token: str) -> UUID:
 
 @dataclass(frozen=True)
 class DocumentIn:
+    """A document as a door received it (checked into a :class:`Document` by capture)."""
+
     title: str
     category: str
     sha256: str
-    pages: int
+    pages: int | str
 
 
 @dataclass(frozen=True)
 class StudentCapture:
-    personnummer: str
+    """One student's documentation to capture. A door that has parsed the personnummer
+    or checked the documents already hands over the value objects themselves."""
+
+    personnummer: str | Personnummer
     name: str
     school_id: str
     class_name: str | None
-    documents: Sequence[DocumentIn]
+    documents: Sequence[DocumentIn | Document]
+
+
+@dataclass(frozen=True)
+class GeneralCapture:
+    """One item of general information to capture; ``record_id`` is the import's keyed
+    id (a re-run finds it again), else a new one is made."""
+
+    category: str
+    title: str
+    school_id: str
+    sha256: str | Fingerprint
+    record_id: UUID | None = None
+
+
+CaptureItem = StudentCapture | GeneralCapture
 
 
 @dataclass(frozen=True)
@@ -141,36 +162,12 @@ class CullResult:
     seq: int | None
 
 
-def check_documents(documents: Sequence[DocumentIn]) -> list[dict[str, Any]]:
-    if not documents:
-        raise InvalidInputError("student documentation needs at least one document",
-                                field="documents")
-    checked = []
-    for index, doc in enumerate(documents):
-        where = f"documents[{index}]"
-        if not doc.title.strip():
-            raise InvalidInputError(f"{where}.title is empty", field=f"{where}.title")
-        if not doc.category.strip():
-            raise InvalidInputError(f"{where}.category is empty", field=f"{where}.category")
-        check_sha256(doc.sha256, f"{where}.sha256")
-        if doc.pages < 1:
-            raise InvalidInputError(f"{where}.pages must be at least 1", field=f"{where}.pages")
-        checked.append({"title": doc.title.strip(), "category": doc.category.strip(),
-                        "sha256": doc.sha256, "pages": doc.pages})
-    return checked
-
-
-def check_sha256(value: str, field: str) -> str:
-    if not is_sha256(value):
-        raise InvalidInputError(f"{field} must be 64 lower-case hex digits (SHA-256)",
-                                field=field)
-    return value
-
-
-def fingerprint(documents: Sequence[dict[str, Any]]) -> str:
-    """One hash over every document's hash: the capture's fingerprint of what was taken."""
-    joined = "\n".join(sorted(str(d["sha256"]) for d in documents))
-    return hashlib.sha256(joined.encode()).hexdigest()
+def checked_documents(documents: Sequence[DocumentIn | Document]) -> list[Document]:
+    """Each document as a checked :class:`Document` (the domain's rules, field names
+    ``documents[i].title`` and so on)."""
+    return [d if isinstance(d, Document) else
+            Document.of(d.title, d.category, d.sha256, d.pages, where=f"documents[{i}]")
+            for i, d in enumerate(documents)]
 
 
 class Custody(Application[UUID]):
@@ -366,19 +363,102 @@ class Custody(Application[UUID]):
             return self.load(StudentAlias, found, "personnummer").record_id
         return found
 
-    def capture_student(self, principal: Principal, capture: StudentCapture) -> UUID:
-        require_capture(principal)
-        record = self.prepare_student(principal, capture)
+    def stored_ids(self, ids: Sequence[UUID]) -> set[UUID]:
+        """Which of ``ids`` have events in the store: reads ids only, never events."""
+        if not ids:
+            return set()
+        lookup = self.ports.stored_ids
+        if lookup is None:
+            return {i for i in ids if self.exists(i)}
+        return lookup(cast(AggregateRecorder, self.recorder), ids)
+
+    def capture_batch(self, principal: Principal, items: Sequence[CaptureItem], *,
+                      known_new: bool = False, doing: str = "capture records") -> list[UUID]:
+        """Capture every item, all or nothing, in one ``save``: the one capture path of
+        the API, the inventory import and the demo. Returns the record ids in order.
+
+        Every item is checked by the domain (personnummer, documents, fingerprints) and
+        every school unit named once. ``known_new``: the caller has just found that no
+        item is in the store (the import asks for a whole batch at once), so the
+        per-batch existence query is skipped; a conflict is still caught by the save.
+        :class:`AlreadyExistsError` when an item was captured already (nothing is then
+        stored); the store writes a batch of several at once (COPY on PostgreSQL)."""
+        require_capture(principal, doing=doing)
+        if not items:
+            return []
+        schools: set[str] = set()  # each school unit is looked up once per batch
+        checked = [self._checked(item, schools) for item in items]
+        ids = [record_id for record_id, _ in checked]
+        if not known_new:
+            self._require_new(ids, items)
+        subjects = self.keys.new_subjects(len(checked))
+        records = [build(subject, principal.id)
+                   for (_, build), subject in zip(checked, subjects, strict=True)]
         with self.gate.capturing():
             self.require_agreement_open()
             try:
-                self.save(record)
+                self.save(*records, bulk=len(records) > 1)
             except IntegrityError:
-                raise AlreadyExistsError(
-                    "this student's documentation was captured already",
-                    existing_id=str(record.id)
-                ) from None
-        return record.id
+                self._require_new(ids, items)
+                raise self._already(ids[0], items[0]) from None
+        return ids
+
+    def _require_new(self, ids: list[UUID], items: Sequence[CaptureItem]) -> None:
+        stored = self.stored_ids(ids)
+        for record_id, item in zip(ids, items, strict=True):
+            if record_id in stored:
+                raise self._already(record_id, item)
+
+    @staticmethod
+    def _already(record_id: UUID, item: CaptureItem) -> AlreadyExistsError:
+        what = ("this student's documentation" if isinstance(item, StudentCapture)
+                else "this item of general information")
+        return AlreadyExistsError(f"{what} was captured already", existing_id=str(record_id))
+
+    def _checked(self, item: CaptureItem, schools: set[str] | None = None
+                 ) -> tuple[UUID, Callable[[UUID, str], Record]]:
+        """The item's record id and how to build its record once it has a data key;
+        checks the item (and its school unit, unless it is in ``schools``)."""
+
+        def require_school() -> None:
+            if schools is None or item.school_id not in schools:
+                self.require_school(item.school_id)
+                if schools is not None:
+                    schools.add(item.school_id)
+
+        if isinstance(item, GeneralCapture):
+            require_school()
+            sha256 = (item.sha256 if isinstance(item.sha256, Fingerprint)
+                      else Fingerprint.parse(item.sha256))
+            general_id = item.record_id or uuid4()
+
+            def general(subject: UUID, actor: str) -> Record:
+                return Record.capture_general_information(
+                    general_id, subject=subject, category=item.category, title=item.title,
+                    school_id=item.school_id, sha256=sha256, actor=actor)
+            return general_id, general
+        pnr = (item.personnummer if isinstance(item.personnummer, Personnummer)
+               else parse_personnummer(item.personnummer))
+        require_school()
+        documents = checked_documents(item.documents)
+        record_id = self.blind.student_record_id(pnr.normalized)
+
+        def student(subject: UUID, actor: str) -> Record:
+            return Record.capture_student_documentation(
+                record_id, subject=subject, personnummer=pnr, name=item.name,
+                school_id=item.school_id, class_name=item.class_name, documents=documents,
+                actor=actor)
+        return record_id, student
+
+    def capture_student(self, principal: Principal, capture: StudentCapture) -> UUID:
+        """One student: :meth:`capture_batch` with one item."""
+        return self.capture_batch(principal, [capture])[0]
+
+    def capture_general(self, principal: Principal, *, category: str, title: str,
+                        school_id: str, sha256: str) -> UUID:
+        """One item of general information: :meth:`capture_batch` with one item."""
+        return self.capture_batch(principal, [GeneralCapture(category, title, school_id,
+                                                             sha256)])[0]
 
     def require_agreement_open(self) -> None:
         """Nothing is captured from Unikum once the archive agreement ended; call it
@@ -388,52 +468,12 @@ class Custody(Application[UUID]):
                 "the archive agreement with Unikum's vendor was terminated; nothing more is "
                 "captured from Unikum")
 
-    def prepare_student(self, principal: Principal, capture: StudentCapture,
-                        subject: UUID | None = None, *, check_exists: bool = True) -> Record:
-        """Validate one capture and build the record (not saved): shared with bulk import."""
-        pnr = parse_personnummer(capture.personnummer)
-        self.require_school(capture.school_id)
-        documents = check_documents(capture.documents)
-        record_id = self.blind.student_record_id(pnr.normalized)
-        if check_exists and self.exists(record_id):
-            raise AlreadyExistsError("this student's documentation was captured already",
-                                     existing_id=str(record_id))
-        return Record.capture_student_documentation(
-            record_id,
-            subject=subject or self.keys.new_subject(),
-            personnummer=pnr.formatted(),
-            name=capture.name,
-            school_id=capture.school_id,
-            class_name=capture.class_name or None,
-            documents=documents,
-            fingerprint=fingerprint(documents),
-            actor=principal.id,
-        )
-
-    def capture_general(self, principal: Principal, *, category: str, title: str,
-                        school_id: str, sha256: str) -> UUID:
-        require_capture(principal)
-        record = self.prepare_general(principal, category=category, title=title,
-                                      school_id=school_id, sha256=sha256)
-        with self.gate.capturing():
-            self.require_agreement_open()
-            self.commit(record)
-        return record.id
-
-    def prepare_general(self, principal: Principal, *, category: str, title: str,
-                        school_id: str, sha256: str, subject: UUID | None = None,
-                        record_id: UUID | None = None) -> Record:
-        self.require_school(school_id)
-        check_sha256(sha256, "sha256")
-        return Record.capture_general_information(
-            record_id or uuid4(),
-            subject=subject or self.keys.new_subject(),
-            category=category,
-            title=title,
-            school_id=school_id,
-            sha256=sha256,
-            actor=principal.id,
-        )
+    def prepare(self, principal: Principal, item: CaptureItem,
+                subject: UUID | None = None) -> Record:
+        """The record :meth:`capture_batch` would save for ``item``, unsaved and without
+        its policy and existence checks (benchmarks and store tests build records so)."""
+        _, build = self._checked(item)
+        return build(subject or self.keys.new_subject(), principal.id)
 
     def record(self, record_id: UUID, version: int | None = None) -> Record:
         return self.load(Record, record_id, "record", version)

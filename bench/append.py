@@ -56,7 +56,7 @@ from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, event
 
 from application.policy import Principal
-from application.service import StudentCapture, check_documents, fingerprint
+from application.service import StudentCapture, checked_documents
 from bench.common import (
     REPO_ROOT,
     Rate,
@@ -73,6 +73,8 @@ from bench.common import (
     timed,
 )
 from bench.fixtures import seed_staff, student
+from domain.documents import Document, documentation_fingerprint
+from domain.personnummer import Personnummer
 from domain.record import Record
 from infrastructure.bootstrap import Runtime
 from infrastructure.store_rows import count_events, iter_rows
@@ -121,7 +123,7 @@ class Capture:
     name: str
     school_id: str
     class_name: str
-    documents: list[dict[str, Any]]
+    documents: list[Document]
     fingerprint: str
     opaque: str
     """For the bare event: random base64 as long as the custody store's sealed ``personal``."""
@@ -129,20 +131,20 @@ class Capture:
     @classmethod
     def of(cls, rt: Runtime, index: int) -> Capture:
         given = student(personnummer(index))
-        documents = check_documents(given.documents)
+        documents = checked_documents(given.documents)
         personal = {"personnummer": given.personnummer, "name": given.name,
-                    "class": given.class_name, "documents": documents}
+                    "class": given.class_name, "documents": [d.as_event() for d in documents]}
         plaintext = json.dumps(personal, separators=(",", ":"), sort_keys=True)
-        return cls(rt.custody.student_record_id(given.personnummer), given.personnummer,
-                   given.name, given.school_id, given.class_name or "", documents,
-                   fingerprint(documents),
+        return cls(rt.custody.student_record_id(str(given.personnummer)),
+                   str(given.personnummer), given.name, given.school_id,
+                   given.class_name or "", documents, documentation_fingerprint(documents).hex,
                    base64.b64encode(os.urandom(len(plaintext.encode()) + 12 + 16)).decode())
 
     def record(self, subject: UUID, actor: str) -> Record:
         return Record.capture_student_documentation(
-            self.record_id, subject=subject, personnummer=self.personnummer, name=self.name,
-            school_id=self.school_id, class_name=self.class_name, documents=self.documents,
-            fingerprint=self.fingerprint, actor=actor)
+            self.record_id, subject=subject, personnummer=Personnummer.parse(self.personnummer),
+            name=self.name, school_id=self.school_id, class_name=self.class_name,
+            documents=self.documents, actor=actor)
 
     def bare(self, subject: UUID, actor: str) -> BareRecord:
         return BareRecord(subject, {"sealed": self.opaque}, self.school_id, len(self.documents),

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-from application.demo import SCHOOLS
+from api.demo import SCHOOLS
 from application.policy import Principal
 from application.service import Custody, DocumentIn, StudentCapture
 

@@ -43,7 +43,7 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
 
-from application.demo import SCHOOLS, SyntheticGeneral, inventory_csv, synthetic_students
+from api.demo import SCHOOLS, SyntheticGeneral, inventory_csv, synthetic_students
 from application.importing import command_line_archivist, import_inventory
 from application.policy import Principal
 from bench.common import Rate, Report, Store, Target, fresh_store, load_average, paired_ratio

@@ -19,7 +19,7 @@ import time
 
 from common import BACKENDS, Report, Target, custody_runtime, fresh_store, load_average, timed
 
-from application.demo import inventory_csv, synthetic_students
+from api.demo import inventory_csv, synthetic_students
 from application.importing import command_line_archivist, import_inventory
 from application.policy import Principal
 from infrastructure.bundle import verify_bundle, write_bundle

@@ -83,8 +83,8 @@ def write_log(rt: Runtime, principal: Principal, events: int, first: int = 0) ->
         subjects = iter(rt.vault.new_subjects(3 * len(numbers)))
         records: list[Record] = []
         for number in numbers:
-            capture = custody.prepare_student(principal, student(personnummer(number)),
-                                              subject=next(subjects), check_exists=False)
+            capture = custody.prepare(principal, student(personnummer(number)),
+                                      subject=next(subjects))
             records.append(capture)
         custody.commit(*records)
         archive: dict[UUID, UUID] = {}

@@ -45,7 +45,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import psycopg
 
-from application.demo import inventory_csv, synthetic_students
+from api.demo import inventory_csv, synthetic_students
 from application.importing import command_line_archivist, import_inventory
 from application.policy import Principal
 from bench.common import (
@@ -102,8 +102,8 @@ def build(rt: Runtime, archivist: Principal, *, students: int | None, budget: fl
         subjects = iter(rt.vault.new_subjects(2 * size))
         records: list[Record] = []
         for n in range(number, number + size):
-            record = custody.prepare_student(archivist, student(personnummer(n)),
-                                             subject=next(subjects), check_exists=False)
+            record = custody.prepare(archivist, student(personnummer(n)),
+                                     subject=next(subjects))
             copy_id = uuid4()
             record.print_copy(Purpose.ARCHIVE, copy_id=copy_id, subject=next(subjects),
                               school_id=None, actor=actor)

@@ -24,7 +24,7 @@ from pathlib import Path
 # Runnable as a plain script from the repository root or from bench/.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from application.demo import inventory_csv, synthetic_students
+from api.demo import inventory_csv, synthetic_students
 from application.importing import command_line_archivist, import_inventory
 from application.policy import Principal
 from bench.common import custody_runtime, fresh_store

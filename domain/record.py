@@ -19,9 +19,9 @@ destroying that key (crypto-shredding) makes it unreadable while signatures stil
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import BaseAggregate
@@ -33,6 +33,7 @@ from domain.culling import (
     check_departure_passed,
     check_method,
 )
+from domain.documents import Document, documentation_fingerprint, require_documents
 from domain.errors import (
     AlreadyCulledError,
     ArchiveCopyCannotBeCulledError,
@@ -44,6 +45,8 @@ from domain.errors import (
     RecordOnHoldError,
 )
 from domain.events import CustodyCreated, CustodyEvent, PersonalData
+from domain.fingerprints import Fingerprint
+from domain.personnummer import Personnummer
 
 
 class Kind(StrEnum):
@@ -439,25 +442,24 @@ class Record(BaseAggregate[UUID]):
         record_id: UUID,
         *,
         subject: UUID,
-        personnummer: str,
+        personnummer: Personnummer,
         name: str,
         school_id: str,
         class_name: str | None,
-        documents: list[dict[str, Any]],
-        fingerprint: str,
+        documents: Sequence[Document],
         actor: str,
     ) -> Record:
+        """The rules of a capture are checked here and in the value objects it is given
+        (:class:`Personnummer`, :class:`Document`), once for every door."""
         name = name.strip()
         if not name:
             raise InvalidInputError("the student's name is missing", field="name")
-        if not documents:
-            raise InvalidInputError("student documentation needs at least one document",
-                                    field="documents")
+        require_documents(documents)
         personal = {
-            "personnummer": personnummer,
+            "personnummer": personnummer.formatted(),
             "name": name,
-            "class": class_name,
-            "documents": documents,
+            "class": class_name or None,
+            "documents": [document.as_event() for document in documents],
         }
         return cls._create(
             cls.StudentDocumentationCaptured,
@@ -466,7 +468,7 @@ class Record(BaseAggregate[UUID]):
             personal=personal,
             school_id=school_id,
             document_count=len(documents),
-            fingerprint=fingerprint,
+            fingerprint=documentation_fingerprint(documents).hex,
             actor=actor,
         )
 
@@ -479,7 +481,7 @@ class Record(BaseAggregate[UUID]):
         category: str,
         title: str,
         school_id: str,
-        sha256: str,
+        sha256: Fingerprint,
         actor: str,
     ) -> Record:
         if category not in GENERAL_INFORMATION_CATEGORIES:
@@ -497,7 +499,7 @@ class Record(BaseAggregate[UUID]):
             personal={"title": title.strip()},
             category=category,
             school_id=school_id,
-            sha256=sha256,
+            sha256=sha256.hex,
             actor=actor,
         )
 

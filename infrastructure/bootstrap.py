@@ -36,6 +36,7 @@ from infrastructure.oidc import OpenIdProvider
 from infrastructure.settings import Settings
 from infrastructure.signed_events import SignedEventStore, SignedMapper
 from infrastructure.sql import Database, PostgresDatabase, SQLiteDatabase
+from infrastructure.stored_ids import stored_ids
 from infrastructure.subject_keys import BlindIndex, SubjectKeyVault
 from infrastructure.transparency.log import TransparencyLog
 from infrastructure.verification import VerifyReport
@@ -270,7 +271,7 @@ def bootstrap(settings: Settings | None = None, *, clock: Clock | None = None) -
     credential_store = SQLCredentialStore(credentials_db)
     ports = StorePorts(mapper=mapper, event_store=event_store, key_vault=vault,
                        blind_index=blind, agreement_gate=gate, token_index=credential_store,
-                       clock=clock or SystemClock())
+                       clock=clock or SystemClock(), stored_ids=stored_ids)
     custody = Custody(eventsourcing_env(settings), ports)
     views_db = open_database(settings, "views.sqlite")
     views = SQLViewStore(views_db, vault)

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from application.demo import inventory_csv, synthetic_students
+from api.demo import inventory_csv, synthetic_students
 from infrastructure.audit import verify_live
 from infrastructure.bootstrap import bootstrap
 from infrastructure.settings import Settings

@@ -22,8 +22,9 @@ from eventsourcing.application import Application
 from eventsourcing.persistence import IntegrityError, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
 
-from application.demo import inventory_csv, synthetic_students
+from api.demo import inventory_csv, synthetic_students
 from application.importing import command_line_archivist, general_record_id, import_inventory
+from application.service import GeneralCapture
 from domain.record import Record
 from infrastructure.audit import verify_live
 from infrastructure.bootstrap import Runtime
@@ -72,9 +73,10 @@ def general_records(rt: Runtime, count: int, tag: str) -> list[Record]:
     records = []
     for n, subject in enumerate(subjects):
         title, digest = f"Veckobrev {tag} {n}", sha(f"{tag}-{n}")
-        records.append(rt.custody.prepare_general(
-            ARCHIVIST, category="newsletter", title=title, school_id="holmes", sha256=digest,
-            subject=subject, record_id=general_record_id(rt.custody, "holmes", digest, title)))
+        records.append(rt.custody.prepare(
+            ARCHIVIST, GeneralCapture("newsletter", title, "holmes", digest,
+                                      general_record_id(rt.custody, "holmes", digest, title)),
+            subject=subject))
     return records
 
 

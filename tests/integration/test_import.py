@@ -13,7 +13,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from application.demo import (
+from api.demo import (
     SCHOOLS,
     SyntheticGeneral,
     inventory_csv,

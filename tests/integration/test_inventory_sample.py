@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from application.demo import SCHOOLS
+from api.demo import SCHOOLS
 from application.importing import ImportReport, command_line_archivist, import_inventory
 from application.policy import Principal
 from infrastructure.bootstrap import Runtime

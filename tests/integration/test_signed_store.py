@@ -261,7 +261,7 @@ class TestSavesOfSeveralEventsAreSignedOnce:
     def _batch(self, runtime: Runtime) -> tuple[list[UUID], Tamperer]:
         staff = seed_staff(runtime.custody)
         c = runtime.custody
-        records = [c.prepare_student(staff.archivist, student(pnr(2003, 1, day, 100 + day)))
+        records = [c.prepare(staff.archivist, student(pnr(2003, 1, day, 100 + day)))
                    for day in range(1, 6)]
         c.save(*records)
         return [r.id for r in records], Tamperer(runtime)

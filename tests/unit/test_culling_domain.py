@@ -16,12 +16,14 @@ from domain.culling import (
     seed_decision,
 )
 from domain.culling_list import CullingList, ItemStatus, ListStatus
+from domain.documents import Document
 from domain.errors import (
     CullNotLawfulError,
     IllegalTransitionError,
     InvalidInputError,
     NotAuthorisedError,
 )
+from domain.personnummer import Personnummer
 from domain.record import DepartureReason, Purpose, Record
 
 TODAY = dt.date(2018, 8, 20)
@@ -32,10 +34,9 @@ def school_copy_of_leaver(date: dt.date = dt.date(2018, 6, 15),
                           reason: DepartureReason = DepartureReason.FINISHED_COMPULSORY_SCHOOL
                           ) -> tuple[Record, UUID]:
     record = Record.capture_student_documentation(
-        uuid4(), subject=uuid4(), personnummer="20020303-0003", name="Leo Klar",
-        school_id="holmes", class_name="9B",
-        documents=[{"title": "IUP", "category": "iup", "sha256": "a" * 64, "pages": 1}],
-        fingerprint="f" * 64, actor="archivist")
+        uuid4(), subject=uuid4(), personnummer=Personnummer.parse("20020303-0002"),
+        name="Leo Klar", school_id="holmes", class_name="9B",
+        documents=[Document.of("IUP", "iup", "a" * 64, 1)], actor="archivist")
     copy_id = uuid4()
     record.print_copy(Purpose.SCHOOL, copy_id=copy_id, subject=uuid4(), school_id="holmes",
                       actor="archivist")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from application.demo import SyntheticGeneral, inventory_csv, synthetic_students
+from api.demo import SyntheticGeneral, inventory_csv, synthetic_students
 from application.importing import (
     COLUMNS,
     GeneralItem,
@@ -66,7 +66,7 @@ class TestGoodInventory:
         students, _, errors = read(doc(ANNA, sha=1), doc(ANNA, title="Åtgärdsprogram", sha=2),
                                    doc(BO, name="Bo Berg", sha=3))
         assert errors == {}
-        assert [s.capture.personnummer for s in students] == [ANNA, BO]
+        assert [str(s.capture.personnummer) for s in students] == [ANNA, BO]
         anna = students[0]
         assert anna.lines == (2, 3)
         assert [d.title for d in anna.capture.documents] == ["IUP ht 2017", "Åtgärdsprogram"]
@@ -86,7 +86,7 @@ class TestGoodInventory:
         students, _, errors = read(doc(ANNA, sha=1), doc(BO, name="Bo Berg", sha=2),
                                    doc(ANNA, sha=3))
         assert errors == {}
-        assert {s.capture.personnummer: s.lines for s in students} == {ANNA: (2, 4), BO: (3,)}
+        assert {str(s.capture.personnummer): s.lines for s in students} == {ANNA: (2, 4), BO: (3,)}
 
     def test_general_information_rows_become_items_of_their_own(self) -> None:
         _, items, errors = read(general(), general("Frånvarostatistik", "statistics", sha=31))
@@ -121,7 +121,7 @@ class TestGoodInventory:
         row = doc(ANNA, sha=1).replace(SHA[1], f" {SHA[1].upper()} ")
         students, _, errors = read(row)
         assert errors == {}
-        assert students[0].capture.documents[0].sha256 == SHA[1]
+        assert students[0].capture.documents[0].sha256.hex == SHA[1]
 
     def test_a_byte_order_mark_before_the_header_is_ignored(self, tmp_path: Path) -> None:
         path = tmp_path / "inventory.csv"
@@ -133,7 +133,7 @@ class TestGoodInventory:
         coordination = synthetic(dt.date(2006, 5, 9), 321, coordination=True).formatted()
         students, _, errors = read(doc(coordination))
         assert errors == {}
-        assert students[0].capture.personnummer == coordination
+        assert str(students[0].capture.personnummer) == coordination
 
 
 class TestBadRowsAreNamedWithTheirLine:
@@ -223,7 +223,7 @@ class TestAStudentIsCapturedWholeOrNotAtAll:
     def test_one_bad_row_holds_back_every_row_of_that_student(self) -> None:
         students, _, errors = read(doc(ANNA, sha=1), doc(ANNA, sha=2, pages="0"),
                                    doc(ANNA, sha=3), doc(BO, name="Bo Berg", sha=4))
-        assert [s.capture.personnummer for s in students] == [BO]
+        assert [str(s.capture.personnummer) for s in students] == [BO]
         assert set(errors) == {2, 3, 4}
         assert errors[3].startswith("pages must be")
         assert errors[2] == errors[4] == ("not captured: a student's rows are captured "
@@ -234,7 +234,7 @@ class TestAStudentIsCapturedWholeOrNotAtAll:
     ) -> None:
         students, _, errors = read(doc(ANNA, sha=1), doc(bad_check_digit(ANNA), sha=2),
                                    doc(BO, name="Bo Berg", sha=3))
-        assert [s.capture.personnummer for s in students] == [BO]
+        assert [str(s.capture.personnummer) for s in students] == [BO]
         assert errors[3].startswith("personnummer: check digit")
         assert errors[2].endswith("line 3 of this student is rejected")
 
@@ -242,7 +242,7 @@ class TestAStudentIsCapturedWholeOrNotAtAll:
         students, items, errors = read(doc(ANNA, school="hogwarts"),
                                        doc(BO, name="Bo Berg", sha=2),
                                        doc(CAJSA, name="Cajsa Ek", sha=3), general())
-        assert [s.capture.personnummer for s in students] == [BO, CAJSA]
+        assert [str(s.capture.personnummer) for s in students] == [BO, CAJSA]
         assert len(items) == 1
         assert list(errors) == [2]
 

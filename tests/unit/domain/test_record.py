@@ -16,6 +16,7 @@ from domain.culling import (
     UnknownCullingBasisError,
     seed_decision,
 )
+from domain.documents import Document
 from domain.errors import (
     AlreadyCulledError,
     ArchiveCopyCannotBeCulledError,
@@ -25,6 +26,8 @@ from domain.errors import (
     InvalidInputError,
     RecordOnHoldError,
 )
+from domain.fingerprints import Fingerprint
+from domain.personnummer import Personnummer
 from domain.record import CopyStatus, DepartureReason, Purpose, Record
 
 ACTOR = "archivist-1"
@@ -35,18 +38,20 @@ TODAY = dt.date(2019, 1, 10)
 SEED = seed_decision(ACTOR)  # the register's seed: BU 2017/503 § 88
 
 
+ANNA = Personnummer.parse("20040315-1236")
+IUP = Document.of("IUP", "iup", SHA, 3)
+
+
 def student(school: str = "holmes") -> Record:
     return Record.capture_student_documentation(
-        uuid4(), subject=uuid4(), personnummer="20040315-1236", name="Anna Holm",
-        school_id=school, class_name="9A",
-        documents=[{"title": "IUP", "category": "iup", "sha256": SHA, "pages": 3}],
-        fingerprint=SHA, actor=ACTOR)
+        uuid4(), subject=uuid4(), personnummer=ANNA, name="Anna Holm",
+        school_id=school, class_name="9A", documents=[IUP], actor=ACTOR)
 
 
 def general() -> Record:
     return Record.capture_general_information(
         uuid4(), subject=uuid4(), category="newsletter", title="Veckobrev v. 47",
-        school_id="holmes", sha256=SHA, actor=ACTOR)
+        school_id="holmes", sha256=Fingerprint(SHA), actor=ACTOR)
 
 
 def printed(record: Record, purpose: Purpose, school: str | None = None) -> UUID:
@@ -87,24 +92,21 @@ class TestCapture:
     def test_student_documentation_needs_at_least_one_document(self) -> None:
         with pytest.raises(InvalidInputError) as caught:
             Record.capture_student_documentation(
-                uuid4(), subject=uuid4(), personnummer="20040315-1236", name="Anna",
-                school_id="holmes", class_name=None, documents=[], fingerprint=SHA,
-                actor=ACTOR)
+                uuid4(), subject=uuid4(), personnummer=ANNA, name="Anna",
+                school_id="holmes", class_name=None, documents=[], actor=ACTOR)
         assert caught.value.field == "documents"
 
     def test_student_documentation_needs_a_name(self) -> None:
         with pytest.raises(InvalidInputError):
             Record.capture_student_documentation(
-                uuid4(), subject=uuid4(), personnummer="20040315-1236", name="  ",
-                school_id="holmes", class_name=None,
-                documents=[{"title": "IUP", "category": "iup", "sha256": SHA, "pages": 1}],
-                fingerprint=SHA, actor=ACTOR)
+                uuid4(), subject=uuid4(), personnummer=ANNA, name="  ",
+                school_id="holmes", class_name=None, documents=[IUP], actor=ACTOR)
 
     def test_general_information_is_only_of_the_decisions_categories(self) -> None:
         with pytest.raises(InvalidInputError) as caught:
             Record.capture_general_information(
                 uuid4(), subject=uuid4(), category="iup", title="IUP", school_id="holmes",
-                sha256=SHA, actor=ACTOR)
+                sha256=Fingerprint(SHA), actor=ACTOR)
         assert caught.value.field == "category"
 
     def test_a_captured_student_is_one_event_with_the_actor(self) -> None:

@@ -16,7 +16,10 @@ boxes delivered to the archive and countersigned; then the reports.
 
 The caller owns the store: :func:`run_demo` takes anything with ``custody`` and
 ``queries`` (the CLI's runtime) and a ``verify`` function returning the verifier's fault
-lines, so this module imports only the application and the domain.
+lines, so this module imports only the application and the domain. It is a client of
+the application like the HTTP API and the CLI (it lives beside them, not in
+``application/``): it captures as they do, through the import use case and so
+``Custody.capture_batch`` (:func:`capture_inventory`).
 """
 
 from __future__ import annotations
@@ -250,6 +253,19 @@ def table(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> list[str]
     return [line(headers), line(["-" * w for w in widths]), *(line(r) for r in cells)]
 
 
+DEMO_DOCUMENTS = 4
+"""Documents per student in the demo's inventory."""
+
+
+def capture_inventory(custody: Custody, archivist: Principal,
+                      students: Sequence[SyntheticStudent],
+                      general: Sequence[SyntheticGeneral] = ()) -> ImportReport:
+    """The demo's capture step: the students' inventory, imported (each batch through
+    ``Custody.capture_batch``, the API's and the import's capture path too)."""
+    csv_text = inventory_csv(students, documents=DEMO_DOCUMENTS, general=general)
+    return import_inventory(custody, archivist, csv_text)
+
+
 class _Story:
     def __init__(self, rt: DemoRuntime, out: Output) -> None:
         self.custody = rt.custody
@@ -298,8 +314,8 @@ class _Story:
 
     def capture(self, cast: _Cast, students: list[SyntheticStudent],
                 general: list[SyntheticGeneral]) -> ImportReport:
-        csv_text = inventory_csv(students, documents=4, general=general)
-        report = import_inventory(self.custody, cast.archivist, csv_text)
+        csv_text = inventory_csv(students, documents=DEMO_DOCUMENTS, general=general)
+        report = capture_inventory(self.custody, cast.archivist, students, general)
         self.heading("Inläsning av inventeringen från Unikum")
         self.emit(table(["Rader", "Elever", "Allmän information", "Redan inlästa", "Avvisade"],
                         [[report.rows, report.captured_students, report.captured_general,
