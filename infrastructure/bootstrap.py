@@ -304,7 +304,7 @@ def bootstrap(settings: Settings | None = None, *, clock: Clock | None = None) -
     custody.listeners.append(lambda _seq, _n: tlog.notify())
     rt.extras["check_log"] = tlog.check
     rt.extras["log_health"] = LogHealth(tlog).problem
-    rt.extras["closers"] = [runner.stop, tlog.close]
+    rt.extras["closers"] = [runner.stop, tlog.close, feed.close]
     if isinstance(gate, PostgresAgreementGate):
         rt.extras["closers"].append(gate.close)
     return rt
