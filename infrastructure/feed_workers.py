@@ -64,16 +64,6 @@ def configured_pool() -> str:
 _state: dict[str, Any] = {}
 
 
-def _keys(raw: dict[str, bytes]) -> Any:
-    from infrastructure.verification import RawKeys
-
-    known = _state.get("keys")
-    if known is None or _state.get("raw") != raw:
-        known = RawKeys(raw)  # remembers the signatures it verified (batch roots)
-        _state["keys"], _state["raw"] = known, dict(raw)
-    return known
-
-
 def _codec() -> JSONTranscoder:
     codec = _state.get("codec")
     if codec is None:
@@ -84,8 +74,12 @@ def _codec() -> JSONTranscoder:
 
 
 def open_rows(rows: Sequence[Row], raw_keys: dict[str, bytes]) -> list[Opened]:
-    """Check and decode rows (in a worker process; pure: reads and writes nothing)."""
-    keys, codec = _keys(raw_keys), _codec()
+    """Check and decode rows (in a worker process; pure: reads and writes nothing).
+    The signatures verified are remembered for this call only (a batch-signed save
+    costs one verification), so every call checks its rows afresh."""
+    from infrastructure.verification import RawKeys
+
+    keys, codec = RawKeys(raw_keys), _codec()
     out: list[Opened] = []
     for originator_id, version, topic, state in rows:
         try:
