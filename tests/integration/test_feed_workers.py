@@ -10,6 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from application.ports import FeedItem
 from application.projections import VIEWS, ProjectionStoppedError, view_digest
 from infrastructure.bootstrap import Runtime
 from infrastructure.feed import SignedEventFeed
@@ -70,10 +71,19 @@ def test_the_events_a_worker_opens_are_those_opened_in_the_process(
         runtime: Runtime, process_feed: SignedEventFeed) -> None:
     _write(runtime, students=10)
     in_process = runtime.runner.feed.read(0, 500)
+    forget_verified(runtime.keyring)
+    no_pool = SignedEventFeed(runtime.custody.recorder, process_feed.mapper, workers=0,
+                              pool="process")
+    assert no_pool.processes is None  # 0 or 1 worker: everything in the process
+    alone = no_pool.read(0, 500)
     by_workers = process_feed.read(0, 500)
     assert len(by_workers) == len(in_process) >= 64
-    assert [(i.seq, i.prev, i.event_hash, type(i.event), vars(i.event)) for i in by_workers] \
-        == [(i.seq, i.prev, i.event_hash, type(i.event), vars(i.event)) for i in in_process]
+    assert process_feed.processes is not None and process_feed.processes.pages == 1
+
+    def seen(items: list[FeedItem]) -> list[tuple[object, ...]]:
+        return [(i.seq, i.prev, i.event_hash, type(i.event), vars(i.event)) for i in items]
+
+    assert seen(by_workers) == seen(in_process) == seen(alone)
 
 
 def test_a_forged_event_found_by_a_worker_stops_the_runner_as_in_the_process(
