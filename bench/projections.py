@@ -18,7 +18,14 @@ On SQLite and PostgreSQL, each in a fresh store:
    ``archive_copy``, ``verify_copy``) at a steady rate, while another thread polls
    ``rt.views.position()`` every millisecond; each command's lag is the time from its
    return until the views' position reaches its ``seq`` (p50/p99/max; target p99 <
-   100 ms on PostgreSQL).
+   100 ms on PostgreSQL);
+5. rebuilds the same views, alternating in each round, with a bare runner (the same
+   projector and store, no signature checked, nothing decrypted), with signatures
+   checked on threads and with pages checked and decoded in worker processes
+   (``CUSTODY_REBUILD_POOL``), for the batch-signed log and, in another fresh store, for
+   an API-shaped log (one save, so one signature, per command): the faster one against
+   the bare one (target >= 0.6) and the API-shaped log's rate (target >= 10,000
+   events/s).
 
     .venv/bin/python bench/projections.py            # 5,000 events, 10 s of load
     .venv/bin/python bench/projections.py --quick    # 1,000 events, 3 s of load
