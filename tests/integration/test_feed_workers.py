@@ -7,6 +7,8 @@ import os
 import signal
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
 
 import pytest
 
@@ -76,7 +78,23 @@ def test_the_events_a_worker_opens_are_those_opened_in_the_process(
                               pool="process")
     assert no_pool.processes is None  # 0 or 1 worker: everything in the process
     alone = no_pool.read(0, 500)
-    by_workers = process_feed.read(0, 500)
+    vault, reads = runtime.vault, 0
+    plain_reading = vault._db.reading
+
+    @contextmanager
+    def counted() -> Iterator[Any]:
+        nonlocal reads
+        reads += 1
+        with plain_reading() as cur:
+            yield cur
+
+    vault._cache.clear()
+    vault._db.reading = counted  # type: ignore[method-assign]
+    try:
+        by_workers = process_feed.read(0, 500)
+    finally:
+        vault._db.reading = plain_reading  # type: ignore[method-assign]
+    assert reads == 1  # the page's data keys in one query, opened in the parent
     assert len(by_workers) == len(in_process) >= 64
     assert process_feed.processes is not None and process_feed.processes.pages == 1
 
