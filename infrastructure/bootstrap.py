@@ -308,7 +308,7 @@ def bootstrap(settings: Settings | None = None, *, clock: Clock | None = None) -
                                           eventsourcing_env(settings)))
     custody.listeners.append(lambda _seq, _n: tlog.notify())
     rt.log_health = LogHealth(tlog)
-    rt.closers.extend([runner.stop, tlog.close])
+    rt.closers.extend([runner.stop, tlog.close, feed.close])
     if isinstance(gate, PostgresAgreementGate):
         rt.closers.append(gate.close)
     return rt

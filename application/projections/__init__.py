@@ -37,10 +37,14 @@ Where each part lives: ``projector.py`` (the projector and its handlers, ``VIEWS
 memory, for as-of replays), ``errors.py``.
 """
 
-from application.projections.errors import ProjectionLagError, ProjectionStoppedError
+from application.projections.errors import (
+    FeedWorkerError,
+    ProjectionLagError,
+    ProjectionStoppedError,
+)
 from application.projections.memory_store import MemoryViewStore
 from application.projections.projector import VIEWS, Projector
 from application.projections.runner import ProjectionRunner, view_digest
 
-__all__ = ["VIEWS", "MemoryViewStore", "ProjectionLagError", "ProjectionRunner",
-           "ProjectionStoppedError", "Projector", "view_digest"]
+__all__ = ["VIEWS", "FeedWorkerError", "MemoryViewStore", "ProjectionLagError",
+           "ProjectionRunner", "ProjectionStoppedError", "Projector", "view_digest"]

@@ -9,3 +9,8 @@ class ProjectionStoppedError(RuntimeError):
 
 class ProjectionLagError(TimeoutError):
     """The views did not reach the caller's last write in time."""
+
+
+class FeedWorkerError(RuntimeError):
+    """A process checking a page of the log for the feed died: the page was not read,
+    and the runner stops loudly rather than skip it."""

@@ -22,7 +22,11 @@ from application.ports import (
     ViewStore,
     ViewWriter,
 )
-from application.projections.errors import ProjectionLagError, ProjectionStoppedError
+from application.projections.errors import (
+    FeedWorkerError,
+    ProjectionLagError,
+    ProjectionStoppedError,
+)
 from application.projections.projector import Projector
 
 log = logging.getLogger("custody.projections")
@@ -81,6 +85,9 @@ class ProjectionRunner:
                 try:
                     items = self.feed.read(position, self.batch_size)
                 except IntegrityViolationError as error:
+                    self._stopped(f"{error}; projection stopped")
+                    raise ProjectionStoppedError(self.error) from error
+                except FeedWorkerError as error:  # never skip a page nobody checked
                     self._stopped(f"{error}; projection stopped")
                     raise ProjectionStoppedError(self.error) from error
                 # Any other error (a lock timeout, a restarted database) propagates and
