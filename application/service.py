@@ -229,7 +229,7 @@ class Custody(Application[UUID]):
             raise ConcurrentChangeError(
                 "someone else changed the same thing at the same moment; nothing was stored, "
                 "reload and try again"
-            ) from None
+            ).with_code("changed_at_the_same_moment") from None
         if not recordings:
             return None
         return max(r.notification.id for r in recordings)
@@ -254,12 +254,14 @@ class Custody(Application[UUID]):
 
     def require_school(self, code: str | None, field: str = "school_id") -> str:
         if not code:
-            raise InvalidInputError("a school unit id is required", field=field)
+            raise InvalidInputError("a school unit id is required", field=field).with_code(
+                "school_unit_required")
         if code == ARCHIVE:
             raise InvalidInputError("'archive' is the municipal archive, not a school unit",
-                                    field=field)
+                                    field=field).with_code("archive_is_not_a_school_unit")
         if not self.exists(school_unit_id(code)):
-            raise InvalidInputError(f"school unit {code!r} is not registered", field=field)
+            raise InvalidInputError(f"school unit {code!r} is not registered", field=field
+                                    ).with_code("school_unit_not_registered", school_id=code)
         return code
 
     def register_actor(self, principal: Principal, name: str, role: str,
@@ -377,7 +379,7 @@ class Custody(Application[UUID]):
                 raise AlreadyExistsError(
                     "this student's documentation was captured already",
                     existing_id=str(record.id)
-                ) from None
+                ).with_code("student_already_captured") from None
         return record.id
 
     def require_agreement_open(self) -> None:
@@ -397,7 +399,8 @@ class Custody(Application[UUID]):
         record_id = self.blind.student_record_id(pnr.normalized)
         if check_exists and self.exists(record_id):
             raise AlreadyExistsError("this student's documentation was captured already",
-                                     existing_id=str(record_id))
+                                     existing_id=str(record_id)).with_code(
+                                         "student_already_captured")
         return Record.capture_student_documentation(
             record_id,
             subject=subject or self.keys.new_subject(),
@@ -447,7 +450,7 @@ class Custody(Application[UUID]):
             parsed = Purpose(purpose)
         except ValueError:
             raise InvalidInputError("purpose must be 'archive' or 'school'",
-                                    field="purpose") from None
+                                    field="purpose").with_code("purpose_invalid") from None
         if parsed is Purpose.SCHOOL:
             self.require_school(school_id)
         record = self.record(record_id)

@@ -42,6 +42,12 @@ class InvalidInputError(DomainError, ValueError):
         "personnummer_format", "personnummer_year", "personnummer_month", "personnummer_day",
         "personnummer_day_in_month", "personnummer_in_future", "personnummer_plus_separator",
         "personnummer_check_digit", "personnummer_invalid",
+        # the lifecycle forms, departures, holds, school units, capture
+        "date_format", "student_name_missing", "title_missing", "archive_copy_for_school",
+        "school_copy_school_missing", "archive_box_missing", "verification_outcome_invalid",
+        "discrepancy_note_missing", "next_school_missing", "already_attends",
+        "next_school_not_for_reason", "hold_reason_missing", "purpose_invalid",
+        "school_unit_required", "archive_is_not_a_school_unit", "school_unit_not_registered",
     })
 
     def __init__(self, message: str, *, field: str | None = None) -> None:
@@ -52,6 +58,7 @@ class InvalidInputError(DomainError, ValueError):
 class NotFoundError(DomainError, LookupError):
     title = "Not found"
     code = "not_found"
+    CODES = frozenset({"copy_not_found", "hold_not_found"})
 
 
 class AlreadyExistsError(DomainError):
@@ -59,6 +66,7 @@ class AlreadyExistsError(DomainError):
 
     title = "Already exists"
     code = "already_exists"
+    CODES = frozenset({"student_already_captured"})
 
     def __init__(self, message: str, *, existing_id: str) -> None:
         super().__init__(message)
@@ -70,31 +78,45 @@ class IllegalTransitionError(DomainError):
 
     title = "Illegal transition"
     code = "illegal_transition"
+    CODES = frozenset({
+        "student_documentation_only", "archive_copy_exists", "school_copy_exists",
+        "reprint_without_discrepancy", "only_archive_copy_filed", "copy_not_printed_for_filing",
+        "archive_copy_not_filed", "copy_already_verified", "archive_copy_not_delivered",
+        "copy_not_printed_for_delivery", "copy_printed_for_other_school",
+        "archive_copy_not_transferred", "copy_not_at_school", "copy_already_at_school",
+        "copy_not_on_its_way", "already_entered_into_ist", "already_finished_school",
+        "school_year_out_of_range", "agreement_already_terminated", "nothing_captured_yet",
+    })
 
 
 class ArchiveCopyCannotBeCulledError(IllegalTransitionError):
     title = "The archive copy of student documentation is never culled"
     code = "archive_copy_never_culled"
+    CODES = frozenset({"archive_copy_preserved"})
 
 
 class CullNotLawfulError(IllegalTransitionError):
     title = "No lawful basis for this cull"
     code = "cull_not_lawful"
+    CODES = frozenset({"school_copy_not_finished"})
 
 
 class CopyOnLoanError(IllegalTransitionError):
     title = "The copy is on loan"
     code = "copy_on_loan"
+    CODES = frozenset({"copy_already_on_loan", "copy_on_loan_return_first"})
 
 
 class RecordOnHoldError(IllegalTransitionError):
     title = "The record is on hold"
     code = "record_on_hold"
+    CODES = frozenset({"record_on_hold_because"})
 
 
 class AlreadyCulledError(IllegalTransitionError):
     title = "Already culled"
     code = "already_culled"
+    CODES = frozenset({"copy_culled", "copy_already_culled", "record_already_culled"})
 
 
 class AgreementNotReadyError(IllegalTransitionError):
@@ -116,6 +138,7 @@ class ConcurrentChangeError(DomainError):
 
     title = "Concurrent change"
     code = "concurrent_change"
+    CODES = frozenset({"changed_at_the_same_moment"})
 
 
 class NotAuthorisedError(DomainError):
@@ -123,6 +146,9 @@ class NotAuthorisedError(DomainError):
 
     title = "Not authorised"
     code = "not_authorised"
+    CODES = frozenset({
+        "role_may_not", "custodian_only", "custodian_or_archivist_only", "records_not_browsable",
+    })
 
     def __init__(self, message: str, *, logged_request_id: str | None = None) -> None:
         super().__init__(message)
