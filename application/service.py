@@ -229,7 +229,7 @@ class Custody(Application[UUID]):
             raise ConcurrentChangeError(
                 "someone else changed the same thing at the same moment; nothing was stored, "
                 "reload and try again"
-            ).with_code("changed_at_the_same_moment") from None
+            ).with_code("concurrent_change") from None
         if not recordings:
             return None
         return max(r.notification.id for r in recordings)

@@ -27,7 +27,8 @@ class DomainError(Exception):
     """Narrower codes an instance of this class may carry (see :meth:`with_code`)."""
 
     def with_code(self, code: str, **params: Any) -> Self:
-        """This error with a narrower code and the values its message names."""
+        """This error with a narrower code (or its class's own) and the values its message
+        names."""
         self.code = code
         self.params = dict(params)
         return self
@@ -92,7 +93,6 @@ class IllegalTransitionError(DomainError):
 class ArchiveCopyCannotBeCulledError(IllegalTransitionError):
     title = "The archive copy of student documentation is never culled"
     code = "archive_copy_never_culled"
-    CODES = frozenset({"archive_copy_preserved"})
 
 
 class CullNotLawfulError(IllegalTransitionError):
@@ -104,13 +104,11 @@ class CullNotLawfulError(IllegalTransitionError):
 class CopyOnLoanError(IllegalTransitionError):
     title = "The copy is on loan"
     code = "copy_on_loan"
-    CODES = frozenset({"copy_already_on_loan", "copy_on_loan_return_first"})
 
 
 class RecordOnHoldError(IllegalTransitionError):
     title = "The record is on hold"
     code = "record_on_hold"
-    CODES = frozenset({"record_on_hold_because"})
 
 
 class AlreadyCulledError(IllegalTransitionError):
@@ -138,7 +136,6 @@ class ConcurrentChangeError(DomainError):
 
     title = "Concurrent change"
     code = "concurrent_change"
-    CODES = frozenset({"changed_at_the_same_moment"})
 
 
 class NotAuthorisedError(DomainError):

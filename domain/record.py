@@ -671,7 +671,7 @@ class Record(BaseAggregate[UUID]):
         self._require_live(copy, "hand out")
         if copy.on_loan:
             raise CopyOnLoanError(f"copy {copy_id} is already on loan").with_code(
-                "copy_already_on_loan", copy_id=str(copy_id))
+                "copy_on_loan", copy_id=str(copy_id))
         if copy.status not in LENDABLE:
             raise IllegalTransitionError(
                 f"copy {copy_id} is {copy.status.value} and cannot be handed out"
@@ -695,7 +695,7 @@ class Record(BaseAggregate[UUID]):
                 "archive_copy_not_transferred")
         if copy.on_loan:
             raise CopyOnLoanError(f"copy {copy_id} is on loan; it must be returned first"
-                                  ).with_code("copy_on_loan_return_first", copy_id=str(copy_id))
+                                  ).with_code("copy_on_loan", copy_id=str(copy_id))
         if copy.status is not CopyStatus.AT_SCHOOL:
             raise IllegalTransitionError(
                 f"copy {copy_id} is {copy.status.value}; only a copy held at a school unit "
@@ -727,7 +727,7 @@ class Record(BaseAggregate[UUID]):
         if self.holds:
             reasons = "; ".join(self.holds.values())
             raise RecordOnHoldError(f"the record is on hold ({reasons}); nothing may be culled"
-                                    ).with_code("record_on_hold_because", reasons=reasons)
+                                    ).with_code("record_on_hold", reasons=reasons)
 
     def cullable_copy(self, copy_id: UUID, basis: LegalBasis, *, today: dt.date) -> str:
         """Check that this copy may be culled under ``basis`` now; the condition that
@@ -738,7 +738,7 @@ class Record(BaseAggregate[UUID]):
             raise ArchiveCopyCannotBeCulledError(
                 "the archive copy of student documentation is preserved (point 2 of the "
                 "decision) and is never culled"
-            ).with_code("archive_copy_preserved")
+            ).with_code("archive_copy_never_culled")
         if copy.status is CopyStatus.CULLED:
             raise AlreadyCulledError(f"copy {copy_id} was already culled").with_code(
                 "copy_already_culled", copy_id=str(copy_id))
@@ -747,7 +747,7 @@ class Record(BaseAggregate[UUID]):
         self._require_no_hold()
         if copy.on_loan:
             raise CopyOnLoanError(f"copy {copy_id} is on loan; it must be returned first"
-                                  ).with_code("copy_on_loan_return_first", copy_id=str(copy_id))
+                                  ).with_code("copy_on_loan", copy_id=str(copy_id))
         return self._condition_holds(basis, today=today)
 
     def _condition_holds(self, basis: LegalBasis, *, today: dt.date) -> str:
@@ -870,7 +870,7 @@ class Record(BaseAggregate[UUID]):
                 "away from the municipality")
         if copy.on_loan:
             raise CopyOnLoanError(f"copy {copy_id} is on loan; it must be returned first"
-                                  ).with_code("copy_on_loan_return_first", copy_id=str(copy_id))
+                                  ).with_code("copy_on_loan", copy_id=str(copy_id))
         if copy.status is not CopyStatus.AT_SCHOOL:
             raise IllegalTransitionError(
                 f"copy {copy_id} is {copy.status.value}; only a copy held at a school unit "

@@ -141,31 +141,16 @@ ERROR_TEXTS: Final[Mapping[str, ErrorText]] = {
                                         "The school copy is already at {school_id}."),
     "copy_not_on_its_way": ErrorText("Skolexemplaret är inte på väg till {school_id}.",
                                      "The school copy is not on its way to {school_id}."),
-    "copy_already_on_loan": ErrorText("Exemplaret är redan utlånat.",
-                                      "The copy is already on loan."),
-    "copy_on_loan_return_first": ErrorText(
-        "exemplaret {copy_id} är utlånat; det måste lämnas tillbaka först",
-        "copy {copy_id} is on loan; it must be returned first"),
     "copy_culled": ErrorText("Exemplaret är gallrat.", "The copy was culled."),
     "copy_already_culled": ErrorText("Exemplaret är redan gallrat.",
                                      "The copy was already culled."),
     "record_already_culled": ErrorText("Posten är redan gallrad.",
                                        "The record was already culled."),
-    "record_on_hold_because": ErrorText("posten är spärrad ({reasons}); inget får gallras",
-                                        "the record is on hold ({reasons}); nothing may be culled"),
     "school_copy_not_finished": ErrorText(
         "ett skolexemplar gallras först när eleven har gått ut grundskolan; annars lämnas det "
         "över till nästa skolenhet",
         "a school copy is culled only when its student has finished compulsory school; "
         "otherwise it is handed over to the next school unit"),
-    "archive_copy_preserved": ErrorText(
-        "arkivexemplaret av elevdokumentationen bevaras (punkt 2 i beslutet) och gallras aldrig",
-        "the archive copy of student documentation is preserved (point 2 of the decision) "
-        "and is never culled"),
-    "changed_at_the_same_moment": ErrorText(
-        "någon annan ändrade samma sak i samma stund; inget sparades, ladda om och försök igen",
-        "someone else changed the same thing at the same moment; nothing was stored, reload "
-        "and try again"),
     "copy_not_found": ErrorText("Exemplaret finns inte.", "The copy does not exist."),
     "already_entered_into_ist": ErrorText("Eleven är redan inlagd i IST-lärande.",
                                           "The student was already entered into IST-lärande."),

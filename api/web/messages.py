@@ -164,13 +164,13 @@ def _one(text: str) -> str | None:
 
 
 def for_error(error: DomainError, lang: str) -> Message:
-    """A domain error in the page's language, by its code: a narrow code (set with
-    ``with_code``) says exactly what is wrong in either language; otherwise the English
-    message is kept on English pages, and a Swedish page shows its known rendering or the
-    class's general text."""
+    """A domain error in the page's language, by its code: a code given at the raise site
+    (``with_code``, a narrower one or the class's own with values) says what is wrong in
+    either language; otherwise the English message is kept on English pages, and a
+    Swedish page shows its known rendering or the class's general text."""
     values = error_values(error)
-    narrowed = error.code != type(error).code
-    if narrowed:
+    coded = error.code != type(error).code or "params" in vars(error)
+    if coded:
         text = error_text(error.code, values, lang)
         if text is not None:
             return Message(text, lang)
