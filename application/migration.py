@@ -35,12 +35,14 @@ class Migration:
         # so the readiness below counts every student there will ever be.
         with self.custody.gate.terminating():
             if self.custody.exists(AGREEMENT_ID):
-                raise IllegalTransitionError("the archive agreement was already terminated")
+                raise IllegalTransitionError("the archive agreement was already terminated"
+                                             ).with_code("agreement_already_terminated")
             report = self.queries.readiness(principal)
             readiness = Readiness(report["students"], report["printed"], report["archived"],
                                   report["verified"], report["missing"])
             if readiness.students == 0:
-                raise IllegalTransitionError("no student has been captured from Unikum yet")
+                raise IllegalTransitionError("no student has been captured from Unikum yet"
+                                             ).with_code("nothing_captured_yet")
             agreement = ArchiveAgreement.terminate(readiness, actor=principal.id)
             seq = self.custody.commit(agreement)
         self.queries.fresh(seq)

@@ -65,7 +65,9 @@ def require(principal: Principal, *roles: Role, doing: str) -> None:
 def not_for(principal: Principal, roles: Iterable[Role], *, doing: str) -> NotAuthorisedError:
     """The refusal of a role-based rule: who the work is for."""
     allowed = ", ".join(r.value for r in roles)
-    return NotAuthorisedError(f"a {principal.role.value} may not {doing}; that is for: {allowed}")
+    return NotAuthorisedError(
+        f"a {principal.role.value} may not {doing}; that is for: {allowed}"
+    ).with_code("role_may_not")
 
 
 def copy_location(copy: Copy) -> str:
@@ -82,7 +84,9 @@ def require_custody_of(principal: Principal, copy: Copy, *, doing: str,
     if principal.role is Role.CUSTODIAN and principal.location == copy_location(copy):
         return
     who = f"the custodian of {copy_location(copy)}" + ("" if school_only else " or the archivist")
-    raise NotAuthorisedError(f"only {who} may {doing} copy {copy.id}")
+    raise NotAuthorisedError(f"only {who} may {doing} copy {copy.id}").with_code(
+        "custodian_only" if school_only else "custodian_or_archivist_only",
+        location=copy_location(copy))
 
 
 def require_read(principal: Principal, school_id: str | None,
@@ -98,7 +102,7 @@ def require_read(principal: Principal, school_id: str | None,
         or principal.school_id in set(copy_school_ids)
     ):
         return
-    raise NotAuthorisedError(NOT_READABLE)
+    raise NotAuthorisedError(NOT_READABLE).with_code("records_not_browsable")
 
 
 NOT_READABLE = ("staff may not browse student records; order the document from the "
@@ -527,7 +531,7 @@ def knows_which_students_are_held(principal: Principal) -> bool:
 
 def not_readable() -> NotAuthorisedError:
     """The one refusal for a student one may not read, or that was never captured."""
-    return NotAuthorisedError(NOT_READABLE)
+    return NotAuthorisedError(NOT_READABLE).with_code("records_not_browsable")
 
 
 def require_personal_data_work(principal: Principal, *, doing: str) -> None:

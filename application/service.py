@@ -226,7 +226,7 @@ class Custody(Application[UUID]):
             raise ConcurrentChangeError(
                 "someone else changed the same thing at the same moment; nothing was stored, "
                 "reload and try again"
-            ) from None
+            ).with_code("concurrent_change") from None
         if not recordings:
             return None
         return max(r.notification.id for r in recordings)
@@ -251,12 +251,14 @@ class Custody(Application[UUID]):
 
     def require_school(self, code: str | None, field: str = "school_id") -> str:
         if not code:
-            raise InvalidInputError("a school unit id is required", field=field)
+            raise InvalidInputError("a school unit id is required", field=field).with_code(
+                "school_unit_required")
         if code == ARCHIVE:
             raise InvalidInputError("'archive' is the municipal archive, not a school unit",
-                                    field=field)
+                                    field=field).with_code("archive_is_not_a_school_unit")
         if not self.exists(school_unit_id(code)):
-            raise InvalidInputError(f"school unit {code!r} is not registered", field=field)
+            raise InvalidInputError(f"school unit {code!r} is not registered", field=field
+                                    ).with_code("school_unit_not_registered", school_id=code)
         return code
 
     def register_actor(self, principal: Principal, name: str, role: str,
@@ -413,7 +415,9 @@ class Custody(Application[UUID]):
     def _already(record_id: UUID, item: CaptureItem) -> AlreadyExistsError:
         what = ("this student's documentation" if isinstance(item, StudentCapture)
                 else "this item of general information")
-        return AlreadyExistsError(f"{what} was captured already", existing_id=str(record_id))
+        error = AlreadyExistsError(f"{what} was captured already", existing_id=str(record_id))
+        return (error.with_code("student_already_captured") if isinstance(item, StudentCapture)
+                else error)
 
     def _checked(self, item: CaptureItem, schools: set[str] | None = None
                  ) -> tuple[UUID, Callable[[UUID, str], Record]]:
@@ -487,7 +491,7 @@ class Custody(Application[UUID]):
             parsed = Purpose(purpose)
         except ValueError:
             raise InvalidInputError("purpose must be 'archive' or 'school'",
-                                    field="purpose") from None
+                                    field="purpose").with_code("purpose_invalid") from None
         if parsed is Purpose.SCHOOL:
             self.require_school(school_id)
         record = self.record(record_id)

@@ -134,7 +134,8 @@ class SchoolYear(BaseAggregate[UUID]):
         blocked: list[dict[str, Any]],
     ) -> SchoolYear:
         if not 2000 <= year <= 2100:
-            raise IllegalTransitionError(f"school year {year} is out of range")
+            raise IllegalTransitionError(f"school year {year} is out of range").with_code(
+                "school_year_out_of_range", year=year)
         return cls._create(
             cls.Closed,
             id=school_year_id(year),

@@ -68,7 +68,8 @@ def parse_destruction_date(value: str, today: dt.date) -> dt.date:
     try:
         date = dt.date.fromisoformat(value)
     except (TypeError, ValueError):
-        raise InvalidInputError(f"date must be YYYY-MM-DD, not {value!r}", field="date") from None
+        raise InvalidInputError(f"date must be YYYY-MM-DD, not {value!r}",
+                                field="date").with_code("date_format") from None
     if date > today:
         raise InvalidInputError(
             f"the destruction is confirmed once it happened; {date.isoformat()} is in the "

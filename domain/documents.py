@@ -28,14 +28,16 @@ def _field(where: str, name: str) -> str:
 def check_title(title: str, *, where: str = "") -> str:
     title = title.strip()
     if not title:
-        raise InvalidInputError("title is missing", field=_field(where, "title"))
+        raise InvalidInputError("title is missing", field=_field(where, "title")).with_code(
+            "title_missing")
     return title
 
 
 def check_category(category: str, *, where: str = "") -> str:
     category = category.strip()
     if not category:
-        raise InvalidInputError("category is missing", field=_field(where, "category"))
+        raise InvalidInputError("category is missing",
+                                field=_field(where, "category")).with_code("category_missing")
     return category
 
 
@@ -44,13 +46,14 @@ def check_pages(pages: int | str, *, where: str = "") -> int:
     if isinstance(pages, str):
         text = pages.strip()
         if not text:
-            raise InvalidInputError("pages is missing", field=_field(where, "pages"))
+            raise InvalidInputError("pages is missing", field=_field(where, "pages")).with_code(
+                "pages_missing")
         if _POSITIVE.fullmatch(text) and int(text) > 0:
             return int(text)
     elif not isinstance(pages, bool) and pages > 0:
         return pages
     raise InvalidInputError(f"pages must be a positive whole number, not {pages!r}",
-                            field=_field(where, "pages"))
+                            field=_field(where, "pages")).with_code("pages_invalid")
 
 
 @dataclass(frozen=True, slots=True)

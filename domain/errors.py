@@ -27,7 +27,8 @@ class DomainError(Exception):
     """Narrower codes an instance of this class may carry (see :meth:`with_code`)."""
 
     def with_code(self, code: str, **params: Any) -> Self:
-        """This error with a narrower code and the values its message names."""
+        """This error with a narrower code (or its class's own) and the values its message
+        names."""
         self.code = code
         self.params = dict(params)
         return self
@@ -42,6 +43,14 @@ class InvalidInputError(DomainError, ValueError):
         "personnummer_format", "personnummer_year", "personnummer_month", "personnummer_day",
         "personnummer_day_in_month", "personnummer_in_future", "personnummer_plus_separator",
         "personnummer_check_digit", "personnummer_invalid",
+        # the lifecycle forms, departures, holds, school units, capture
+        "date_format", "student_name_missing", "title_missing", "archive_copy_for_school",
+        "school_copy_school_missing", "archive_box_missing", "verification_outcome_invalid",
+        "discrepancy_note_missing", "next_school_missing", "already_attends",
+        "next_school_not_for_reason", "hold_reason_missing", "purpose_invalid",
+        "school_unit_required", "archive_is_not_a_school_unit", "school_unit_not_registered",
+        # a document's fields (the import and the API)
+        "category_missing", "pages_missing", "pages_invalid", "sha256_missing", "sha256_invalid",
     })
 
     def __init__(self, message: str, *, field: str | None = None) -> None:
@@ -52,6 +61,7 @@ class InvalidInputError(DomainError, ValueError):
 class NotFoundError(DomainError, LookupError):
     title = "Not found"
     code = "not_found"
+    CODES = frozenset({"copy_not_found", "hold_not_found"})
 
 
 class AlreadyExistsError(DomainError):
@@ -59,6 +69,7 @@ class AlreadyExistsError(DomainError):
 
     title = "Already exists"
     code = "already_exists"
+    CODES = frozenset({"student_already_captured"})
 
     def __init__(self, message: str, *, existing_id: str) -> None:
         super().__init__(message)
@@ -70,6 +81,15 @@ class IllegalTransitionError(DomainError):
 
     title = "Illegal transition"
     code = "illegal_transition"
+    CODES = frozenset({
+        "student_documentation_only", "archive_copy_exists", "school_copy_exists",
+        "reprint_without_discrepancy", "only_archive_copy_filed", "copy_not_printed_for_filing",
+        "archive_copy_not_filed", "copy_already_verified", "archive_copy_not_delivered",
+        "copy_not_printed_for_delivery", "copy_printed_for_other_school",
+        "archive_copy_not_transferred", "copy_not_at_school", "copy_already_at_school",
+        "copy_not_on_its_way", "already_entered_into_ist", "already_finished_school",
+        "school_year_out_of_range", "agreement_already_terminated", "nothing_captured_yet",
+    })
 
 
 class ArchiveCopyCannotBeCulledError(IllegalTransitionError):
@@ -80,6 +100,7 @@ class ArchiveCopyCannotBeCulledError(IllegalTransitionError):
 class CullNotLawfulError(IllegalTransitionError):
     title = "No lawful basis for this cull"
     code = "cull_not_lawful"
+    CODES = frozenset({"school_copy_not_finished"})
 
 
 class CopyOnLoanError(IllegalTransitionError):
@@ -95,6 +116,7 @@ class RecordOnHoldError(IllegalTransitionError):
 class AlreadyCulledError(IllegalTransitionError):
     title = "Already culled"
     code = "already_culled"
+    CODES = frozenset({"copy_culled", "copy_already_culled", "record_already_culled"})
 
 
 class AgreementNotReadyError(IllegalTransitionError):
@@ -123,6 +145,9 @@ class NotAuthorisedError(DomainError):
 
     title = "Not authorised"
     code = "not_authorised"
+    CODES = frozenset({
+        "role_may_not", "custodian_only", "custodian_or_archivist_only", "records_not_browsable",
+    })
 
     def __init__(self, message: str, *, logged_request_id: str | None = None) -> None:
         super().__init__(message)

@@ -33,17 +33,17 @@ class Fingerprint:
     def __post_init__(self) -> None:
         if not isinstance(self.hex, str) or not is_sha256(self.hex):
             raise InvalidInputError("sha256 must be 64 hexadecimal digits (a SHA-256 hash)",
-                                    field="sha256")
+                                    field="sha256").with_code("sha256_invalid")
 
     @classmethod
     def parse(cls, value: str, *, field: str = "sha256") -> Fingerprint:
         """The fingerprint written in ``value``; :class:`InvalidInputError` (on ``field``)
         saying whether it is missing or malformed."""
         if not value:
-            raise InvalidInputError("sha256 is missing", field=field)
+            raise InvalidInputError("sha256 is missing", field=field).with_code("sha256_missing")
         if not is_sha256(value):
             raise InvalidInputError("sha256 must be 64 hexadecimal digits (a SHA-256 hash)",
-                                    field=field)
+                                    field=field).with_code("sha256_invalid")
         return cls(value)
 
     def __str__(self) -> str:

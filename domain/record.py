@@ -132,7 +132,7 @@ def parse_date(value: str, field: str) -> dt.date:
         return dt.date.fromisoformat(value)
     except (TypeError, ValueError):
         raise InvalidInputError(f"{field} must be a date YYYY-MM-DD, not {value!r}",
-                                field=field) from None
+                                field=field).with_code("date_format") from None
 
 
 class Record(BaseAggregate[UUID]):
@@ -453,7 +453,8 @@ class Record(BaseAggregate[UUID]):
         (:class:`Personnummer`, :class:`Document`), once for every door."""
         name = name.strip()
         if not name:
-            raise InvalidInputError("the student's name is missing", field="name")
+            raise InvalidInputError("the student's name is missing", field="name").with_code(
+                "student_name_missing")
         require_documents(documents)
         personal = {
             "personnummer": personnummer.formatted(),
@@ -491,7 +492,8 @@ class Record(BaseAggregate[UUID]):
                 field="category",
             )
         if not title.strip():
-            raise InvalidInputError("the title is missing", field="title")
+            raise InvalidInputError("the title is missing", field="title").with_code(
+                "title_missing")
         return cls._create(
             cls.GeneralInformationCaptured,
             id=record_id,
@@ -509,7 +511,8 @@ class Record(BaseAggregate[UUID]):
         try:
             return self.copies[copy_id]
         except KeyError:
-            raise NotFoundError(f"record {self.id} has no copy {copy_id}") from None
+            raise NotFoundError(f"record {self.id} has no copy {copy_id}").with_code(
+                "copy_not_found", copy_id=str(copy_id)) from None
 
     @property
     def archive_copy(self) -> Copy | None:
@@ -532,11 +535,13 @@ class Record(BaseAggregate[UUID]):
 
     def _require_student_documentation(self, what: str) -> None:
         if not self.is_student_documentation:
-            raise IllegalTransitionError(f"{what} applies to student documentation only")
+            raise IllegalTransitionError(f"{what} applies to student documentation only").with_code(
+                "student_documentation_only")
 
     def _require_live(self, copy: Copy, what: str) -> None:
         if copy.status is CopyStatus.CULLED:
-            raise AlreadyCulledError(f"cannot {what}: copy {copy.id} was culled")
+            raise AlreadyCulledError(f"cannot {what}: copy {copy.id} was culled").with_code(
+                "copy_culled", copy_id=str(copy.id))
         if not copy.is_live:
             raise IllegalTransitionError(
                 f"cannot {what}: copy {copy.id} was {copy.status.value}"
@@ -557,20 +562,20 @@ class Record(BaseAggregate[UUID]):
         if purpose is Purpose.ARCHIVE:
             if school_id is not None:
                 raise InvalidInputError("an archive copy is not printed for a school unit",
-                                        field="school_id")
+                                        field="school_id").with_code("archive_copy_for_school")
             if self.archive_copy is not None:
                 raise IllegalTransitionError(
                     "the student's documentation already has an archive copy; only a copy "
                     "whose verification found a discrepancy is replaced, by a reprint"
-                )
+                ).with_code("archive_copy_exists")
         else:
             if not school_id:
                 raise InvalidInputError("a school copy names its school unit",
-                                        field="school_id")
+                                        field="school_id").with_code("school_copy_school_missing")
             if self.school_copy is not None:
                 raise IllegalTransitionError(
                     f"the student already has a school copy ({self.school_copy.id})"
-                )
+                ).with_code("school_copy_exists", copy_id=str(self.school_copy.id))
         self.trigger_event(
             self.CopyPrinted,
             copy_id=copy_id,
@@ -589,7 +594,7 @@ class Record(BaseAggregate[UUID]):
             raise IllegalTransitionError(
                 f"only a copy whose verification found a discrepancy is reprinted; "
                 f"copy {copy_id} is {old.status.value}"
-            )
+            ).with_code("reprint_without_discrepancy", copy_id=str(copy_id))
         self.trigger_event(
             self.CopyPrinted,
             copy_id=new_copy_id,
@@ -614,44 +619,51 @@ class Record(BaseAggregate[UUID]):
     def archive(self, copy_id: UUID, *, box: str, shelf: str | None, actor: str) -> None:
         copy = self.copy(copy_id)
         if copy.purpose is not Purpose.ARCHIVE:
-            raise IllegalTransitionError("only the archive copy is filed in the archive")
+            raise IllegalTransitionError("only the archive copy is filed in the archive").with_code(
+                "only_archive_copy_filed")
         if copy.status is not CopyStatus.PRINTED:
             raise IllegalTransitionError(
                 f"copy {copy_id} is {copy.status.value}; only a printed copy is filed"
-            )
+            ).with_code("copy_not_printed_for_filing", copy_id=str(copy_id))
         box = box.strip()
         if not box:
-            raise InvalidInputError("the archive box is missing", field="box")
+            raise InvalidInputError("the archive box is missing", field="box").with_code(
+                "archive_box_missing")
         self.trigger_event(self.CopyArchived, copy_id=copy_id, box=box, shelf=shelf, actor=actor)
 
     def verify(self, copy_id: UUID, *, outcome: str, note: str | None, actor: str) -> None:
         if outcome not in ("ok", "discrepancy"):
-            raise InvalidInputError("outcome must be 'ok' or 'discrepancy'", field="outcome")
+            raise InvalidInputError("outcome must be 'ok' or 'discrepancy'",
+                                    field="outcome").with_code("verification_outcome_invalid")
         copy = self.copy(copy_id)
         self._require_live(copy, "verify")
         if copy.purpose is Purpose.ARCHIVE and copy.status is not CopyStatus.ARCHIVED:
             raise IllegalTransitionError(
                 f"the archive copy is checked once it is filed; it is {copy.status.value}"
-            )
+            ).with_code("archive_copy_not_filed")
         if copy.verification == "ok":
-            raise IllegalTransitionError(f"copy {copy_id} was already verified")
+            raise IllegalTransitionError(f"copy {copy_id} was already verified").with_code(
+                "copy_already_verified", copy_id=str(copy_id))
         if outcome == "discrepancy" and not (note or "").strip():
-            raise InvalidInputError("say what the discrepancy is", field="note")
+            raise InvalidInputError("say what the discrepancy is", field="note").with_code(
+                "discrepancy_note_missing")
         self.trigger_event(self.CopyVerified, copy_id=copy_id, outcome=outcome, note=note,
                            actor=actor)
 
     def deliver(self, copy_id: UUID, *, school_id: str, actor: str) -> None:
         copy = self.copy(copy_id)
         if copy.purpose is not Purpose.SCHOOL:
-            raise IllegalTransitionError("the archive copy stays in the archive")
+            raise IllegalTransitionError("the archive copy stays in the archive").with_code(
+                "archive_copy_not_delivered")
         if copy.status is not CopyStatus.PRINTED:
             raise IllegalTransitionError(
                 f"copy {copy_id} is {copy.status.value}; only a printed copy is delivered"
-            )
+            ).with_code("copy_not_printed_for_delivery", copy_id=str(copy_id))
         if school_id != copy.school_id:
             raise IllegalTransitionError(
                 f"copy {copy_id} was printed for {copy.school_id}, not {school_id}"
-            )
+            ).with_code("copy_printed_for_other_school", copy_id=str(copy_id),
+                        printed_for=copy.school_id, school_id=school_id)
         self.trigger_event(self.CopyDelivered, copy_id=copy_id, school_id=school_id, actor=actor)
 
     # ---- loans ----------------------------------------------------------------------
@@ -660,7 +672,8 @@ class Record(BaseAggregate[UUID]):
         copy = self.copy(copy_id)
         self._require_live(copy, "hand out")
         if copy.on_loan:
-            raise CopyOnLoanError(f"copy {copy_id} is already on loan")
+            raise CopyOnLoanError(f"copy {copy_id} is already on loan").with_code(
+                "copy_on_loan", copy_id=str(copy_id))
         if copy.status not in LENDABLE:
             raise IllegalTransitionError(
                 f"copy {copy_id} is {copy.status.value} and cannot be handed out"
@@ -680,16 +693,19 @@ class Record(BaseAggregate[UUID]):
         copy = self.copy(copy_id)
         self._require_live(copy, "transfer")
         if copy.purpose is not Purpose.SCHOOL:
-            raise IllegalTransitionError("the archive copy is never transferred")
+            raise IllegalTransitionError("the archive copy is never transferred").with_code(
+                "archive_copy_not_transferred")
         if copy.on_loan:
-            raise CopyOnLoanError(f"copy {copy_id} is on loan; it must be returned first")
+            raise CopyOnLoanError(f"copy {copy_id} is on loan; it must be returned first"
+                                  ).with_code("copy_on_loan", copy_id=str(copy_id))
         if copy.status is not CopyStatus.AT_SCHOOL:
             raise IllegalTransitionError(
                 f"copy {copy_id} is {copy.status.value}; only a copy held at a school unit "
                 "is handed over"
-            )
+            ).with_code("copy_not_at_school", copy_id=str(copy_id))
         if to_school_id == copy.school_id:
-            raise IllegalTransitionError(f"copy {copy_id} is already at {to_school_id}")
+            raise IllegalTransitionError(f"copy {copy_id} is already at {to_school_id}").with_code(
+                "copy_already_at_school", copy_id=str(copy_id), school_id=to_school_id)
         self.trigger_event(
             self.CopyTransferred,
             copy_id=copy_id,
@@ -702,7 +718,9 @@ class Record(BaseAggregate[UUID]):
     def receive(self, copy_id: UUID, *, school_id: str, actor: str) -> None:
         copy = self.copy(copy_id)
         if copy.status is not CopyStatus.IN_TRANSIT or copy.school_id != school_id:
-            raise IllegalTransitionError(f"copy {copy_id} is not on its way to {school_id}")
+            raise IllegalTransitionError(f"copy {copy_id} is not on its way to {school_id}"
+                                         ).with_code("copy_not_on_its_way", copy_id=str(copy_id),
+                                                     school_id=school_id)
         self.trigger_event(self.CopyReceived, copy_id=copy_id, school_id=school_id, actor=actor)
 
     # ---- culling --------------------------------------------------------------------
@@ -710,7 +728,8 @@ class Record(BaseAggregate[UUID]):
     def _require_no_hold(self) -> None:
         if self.holds:
             reasons = "; ".join(self.holds.values())
-            raise RecordOnHoldError(f"the record is on hold ({reasons}); nothing may be culled")
+            raise RecordOnHoldError(f"the record is on hold ({reasons}); nothing may be culled"
+                                    ).with_code("record_on_hold", reasons=reasons)
 
     def cullable_copy(self, copy_id: UUID, basis: LegalBasis, *, today: dt.date) -> str:
         """Check that this copy may be culled under ``basis`` now; the condition that
@@ -721,14 +740,16 @@ class Record(BaseAggregate[UUID]):
             raise ArchiveCopyCannotBeCulledError(
                 "the archive copy of student documentation is preserved (point 2 of the "
                 "decision) and is never culled"
-            )
+            ).with_code("archive_copy_never_culled")
         if copy.status is CopyStatus.CULLED:
-            raise AlreadyCulledError(f"copy {copy_id} was already culled")
+            raise AlreadyCulledError(f"copy {copy_id} was already culled").with_code(
+                "copy_already_culled", copy_id=str(copy_id))
         if not copy.is_live:
             raise IllegalTransitionError(f"copy {copy_id} is {copy.status.value}")
         self._require_no_hold()
         if copy.on_loan:
-            raise CopyOnLoanError(f"copy {copy_id} is on loan; it must be returned first")
+            raise CopyOnLoanError(f"copy {copy_id} is on loan; it must be returned first"
+                                  ).with_code("copy_on_loan", copy_id=str(copy_id))
         return self._condition_holds(basis, today=today)
 
     def _condition_holds(self, basis: LegalBasis, *, today: dt.date) -> str:
@@ -745,7 +766,7 @@ class Record(BaseAggregate[UUID]):
                 raise CullNotLawfulError(
                     "a school copy is culled only when its student has finished compulsory "
                     "school; otherwise it is handed over to the next school unit"
-                )
+                ).with_code("school_copy_not_finished")
             check_departure_passed(departure.date, today, "finished compulsory school")
             return f"student finished compulsory school on {departure.date.isoformat()}"
         if basis.allows is Condition.SCHOOL_COPY_AFTER_MOVING_AWAY:
@@ -805,7 +826,8 @@ class Record(BaseAggregate[UUID]):
                 "its school copies are culled, one by one"
             )
         if self.culled:
-            raise AlreadyCulledError(f"record {self.id} was already culled")
+            raise AlreadyCulledError(f"record {self.id} was already culled").with_code(
+                "record_already_culled", record_id=str(self.id))
         self._require_no_hold()
         return self._condition_holds(basis, today=today)
 
@@ -849,11 +871,12 @@ class Record(BaseAggregate[UUID]):
                 "a copy is handed over to another organiser only when its student moved "
                 "away from the municipality")
         if copy.on_loan:
-            raise CopyOnLoanError(f"copy {copy_id} is on loan; it must be returned first")
+            raise CopyOnLoanError(f"copy {copy_id} is on loan; it must be returned first"
+                                  ).with_code("copy_on_loan", copy_id=str(copy_id))
         if copy.status is not CopyStatus.AT_SCHOOL:
             raise IllegalTransitionError(
                 f"copy {copy_id} is {copy.status.value}; only a copy held at a school unit "
-                "is handed over")
+                "is handed over").with_code("copy_not_at_school", copy_id=str(copy_id))
         if not organiser.strip():
             raise InvalidInputError("name the receiving organiser (huvudman)",
                                     field="organiser")
@@ -882,7 +905,8 @@ class Record(BaseAggregate[UUID]):
     def enter_into_ist(self, *, note: str | None, actor: str) -> None:
         self._require_student_documentation("entry into IST-lärande")
         if self.ist_entered:
-            raise IllegalTransitionError("the student was already entered into IST-lärande")
+            raise IllegalTransitionError("the student was already entered into IST-lärande"
+                                         ).with_code("already_entered_into_ist")
         self.trigger_event(self.EnteredIntoIst, note=note, actor=actor)
 
     def record_departure(
@@ -901,22 +925,23 @@ class Record(BaseAggregate[UUID]):
         if self.departure is not None and (
             self.departure.reason is DepartureReason.FINISHED_COMPULSORY_SCHOOL
         ):
-            raise IllegalTransitionError("the student has already finished compulsory school")
+            raise IllegalTransitionError("the student has already finished compulsory school"
+                                         ).with_code("already_finished_school")
         if reason is DepartureReason.MOVED_WITHIN_MUNICIPALITY:
             if not to_school_id:
                 raise InvalidInputError(
                     "a move within the municipality names the next school unit",
                     field="to_school_id",
-                )
+                ).with_code("next_school_missing")
             if to_school_id == self.school_id:
                 raise InvalidInputError(
                     f"the student already attends {to_school_id}", field="to_school_id"
-                )
+                ).with_code("already_attends", school_id=to_school_id)
         elif to_school_id is not None:
             raise InvalidInputError(
                 f"no next school unit within the municipality when the reason is {reason.value}",
                 field="to_school_id",
-            )
+            ).with_code("next_school_not_for_reason")
         self.trigger_event(
             self.StudentDeparted,
             reason=reason.value,
@@ -928,12 +953,14 @@ class Record(BaseAggregate[UUID]):
 
     def place_hold(self, *, hold_id: UUID, reason: str, actor: str) -> None:
         if not reason.strip():
-            raise InvalidInputError("a hold states its reason", field="reason")
+            raise InvalidInputError("a hold states its reason", field="reason").with_code(
+                "hold_reason_missing")
         self.trigger_event(self.HoldPlaced, hold_id=hold_id, reason=reason.strip(), actor=actor)
 
     def lift_hold(self, hold_id: UUID, *, reason: str, actor: str) -> None:
         if hold_id not in self.holds:
-            raise NotFoundError(f"record {self.id} has no hold {hold_id}")
+            raise NotFoundError(f"record {self.id} has no hold {hold_id}").with_code(
+                "hold_not_found", hold_id=str(hold_id))
         self.trigger_event(self.HoldLifted, hold_id=hold_id, reason=reason, actor=actor)
 
     # ---- personal data: protected identity, renumbering -----------------------------

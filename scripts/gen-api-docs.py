@@ -150,7 +150,7 @@ def errors_section() -> list[str]:
     for cls in error_classes():
         status, kind = next(((st, k) for c, st, k in STATUS if issubclass(cls, c)),
                             (409, "domain-rule"))
-        for code in (cls.code, *sorted(cls.CODES)):
+        for code in (cls.code, *sorted(vars(cls).get("CODES", ()))):  # its own, not inherited
             text = ERROR_TEXTS[code].en if code in ERROR_TEXTS else ""
             lines.append(f"| `{code}` | {status} | `{kind}` | {cell(text)} |")
     lines.append("")

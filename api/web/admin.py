@@ -121,7 +121,7 @@ def create_token(request: Request, actor_id: UUID, principal: Admin,
         t = translator(request)
         field = "expires_at" if error.field == "expires_at" else "token_name"
         return person_page(request, principal, actor_id, status=422,
-                           errors={field: t.message(str(error)).text})
+                           errors={field: t.message(error).text})
     return person_page(request, principal, actor_id,
                        new_token={"id": str(token_id), "name": name.strip(), "token": token})
 

@@ -83,7 +83,7 @@ def assign(request: Request, principal: WebUser, actor_id: Annotated[str, Form()
         except InvalidInputError as error:
             errors["personnummer"] = f"{number}: {personnummer_error(t, error)}"
         except DomainError as error:
-            errors["personnummer"] = f"{number}: {t.message(str(error)).text}"
+            errors["personnummer"] = f"{number}: {t.message(error).text}"
         else:
             count += 1
         if errors:

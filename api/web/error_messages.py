@@ -77,6 +77,122 @@ ERROR_TEXTS: Final[Mapping[str, ErrorText]] = {
     "identity_provider_refused": ErrorText(
         "inloggningstjänsten godtog inte inloggningen eller svarade inte; försök igen",
         "the identity provider refused the sign-in or did not answer; try again"),
+    # -- narrower codes (``with_code`` at the raise site): lifecycle forms, transitions,
+    # -- policy refusals, departures, holds, the agreement, the school year ---------------
+    "date_format": ErrorText("Skriv datumet som ÅÅÅÅ-MM-DD.", "Write the date as YYYY-MM-DD."),
+    "student_name_missing": ErrorText("Elevens namn saknas.", "The student's name is missing."),
+    "title_missing": ErrorText("Titeln saknas.", "The title is missing."),
+    "category_missing": ErrorText("Kategorin saknas.", "The category is missing."),
+    "pages_missing": ErrorText("Antal sidor saknas.", "The number of pages is missing."),
+    "pages_invalid": ErrorText("Antal sidor ska vara ett positivt heltal.",
+                               "The number of pages must be a positive whole number."),
+    "sha256_missing": ErrorText("Kontrollsumman (sha256) saknas.",
+                                "The checksum (sha256) is missing."),
+    "sha256_invalid": ErrorText("Kontrollsumman (sha256) ska vara 64 hexadecimala tecken.",
+                                "The checksum (sha256) must be 64 hexadecimal digits."),
+    "student_documentation_only": ErrorText("Det gäller bara elevdokumentation.",
+                                            "That applies to student documentation only."),
+    "student_already_captured": ErrorText("elevens dokumentation är redan inläst",
+                                          "this student's documentation was captured already"),
+    "school_unit_required": ErrorText("Välj en skolenhet.", "Choose a school unit."),
+    "archive_is_not_a_school_unit": ErrorText(
+        "Kommunarkivet är ingen skolenhet; välj en skolenhet.",
+        "The municipal archive is not a school unit; choose a school unit."),
+    "school_unit_not_registered": ErrorText("skolenheten '{school_id}' är inte registrerad",
+                                            "school unit '{school_id}' is not registered"),
+    "purpose_invalid": ErrorText("Välj arkivexemplar eller skolexemplar.",
+                                 "Choose an archive copy or a school copy."),
+    "archive_copy_for_school": ErrorText("Ett arkivexemplar skrivs inte ut för en skolenhet.",
+                                         "An archive copy is not printed for a school unit."),
+    "archive_copy_exists": ErrorText(
+        "Eleven har redan ett arkivexemplar; det ersätts bara genom en ny utskrift efter en "
+        "avvikelse.",
+        "The student's documentation already has an archive copy; it is replaced only by a "
+        "reprint after a discrepancy."),
+    "school_copy_school_missing": ErrorText("Välj skolenheten som skolexemplaret är till.",
+                                            "Choose the school unit the school copy is for."),
+    "school_copy_exists": ErrorText("Eleven har redan ett skolexemplar.",
+                                    "The student already has a school copy."),
+    "reprint_without_discrepancy": ErrorText(
+        "Bara ett exemplar där kontrollen visade en avvikelse skrivs ut på nytt.",
+        "Only a copy whose verification found a discrepancy is reprinted."),
+    "only_archive_copy_filed": ErrorText("Bara arkivexemplaret placeras i arkivet.",
+                                         "Only the archive copy is filed in the archive."),
+    "copy_not_printed_for_filing": ErrorText(
+        "Exemplaret är redan placerat i arkivet eller inte utskrivet; bara ett utskrivet "
+        "exemplar placeras.",
+        "The copy is filed already or not printed; only a printed copy is filed."),
+    "archive_box_missing": ErrorText("Ange arkivkartongen.", "Give the archive box."),
+    "verification_outcome_invalid": ErrorText(
+        "Välj om exemplaret stämmer eller avviker.",
+        "Choose whether the copy is correct or has a discrepancy."),
+    "archive_copy_not_filed": ErrorText(
+        "Arkivexemplaret kontrolleras när det är placerat i arkivet.",
+        "The archive copy is checked once it is filed in the archive."),
+    "copy_already_verified": ErrorText("Exemplaret är redan kontrollerat.",
+                                       "The copy was already verified."),
+    "discrepancy_note_missing": ErrorText("Beskriv avvikelsen.", "Say what the discrepancy is."),
+    "archive_copy_not_delivered": ErrorText("Arkivexemplaret stannar i arkivet.",
+                                            "The archive copy stays in the archive."),
+    "copy_not_printed_for_delivery": ErrorText(
+        "Skolexemplaret är redan levererat; bara ett utskrivet exemplar levereras.",
+        "The school copy was delivered already; only a printed copy is delivered."),
+    "copy_printed_for_other_school": ErrorText(
+        "Skolexemplaret skrevs ut för {printed_for}, inte för {school_id}.",
+        "The school copy was printed for {printed_for}, not {school_id}."),
+    "archive_copy_not_transferred": ErrorText("Arkivexemplaret lämnas aldrig över.",
+                                              "The archive copy is never transferred."),
+    "copy_not_at_school": ErrorText(
+        "Bara ett skolexemplar som finns på skolenheten kan lämnas över.",
+        "Only a school copy held at its school unit is handed over."),
+    "copy_already_at_school": ErrorText("Skolexemplaret finns redan på {school_id}.",
+                                        "The school copy is already at {school_id}."),
+    "copy_not_on_its_way": ErrorText("Skolexemplaret är inte på väg till {school_id}.",
+                                     "The school copy is not on its way to {school_id}."),
+    "copy_culled": ErrorText("Exemplaret är gallrat.", "The copy was culled."),
+    "copy_already_culled": ErrorText("Exemplaret är redan gallrat.",
+                                     "The copy was already culled."),
+    "record_already_culled": ErrorText("Posten är redan gallrad.",
+                                       "The record was already culled."),
+    "school_copy_not_finished": ErrorText(
+        "ett skolexemplar gallras först när eleven har gått ut grundskolan; annars lämnas det "
+        "över till nästa skolenhet",
+        "a school copy is culled only when its student has finished compulsory school; "
+        "otherwise it is handed over to the next school unit"),
+    "copy_not_found": ErrorText("Exemplaret finns inte.", "The copy does not exist."),
+    "already_entered_into_ist": ErrorText("Eleven är redan inlagd i IST-lärande.",
+                                          "The student was already entered into IST-lärande."),
+    "already_finished_school": ErrorText("Eleven har redan gått ut grundskolan.",
+                                         "The student has already finished compulsory school."),
+    "next_school_missing": ErrorText(
+        "Vid flytt inom kommunen: välj den nya skolenheten.",
+        "For a move within the municipality, choose the next school unit."),
+    "already_attends": ErrorText("Eleven går redan på {school_id}.",
+                                 "The student already attends {school_id}."),
+    "next_school_not_for_reason": ErrorText(
+        "Ny skolenhet anges bara vid flytt inom kommunen.",
+        "A next school unit is named only for a move within the municipality."),
+    "hold_reason_missing": ErrorText("Skriv skälet till spärren.",
+                                     "State the reason for the hold."),
+    "hold_not_found": ErrorText("Spärren finns inte (längre).",
+                                "The hold does not exist (any longer)."),
+    "agreement_already_terminated": ErrorText("Arkiveringsavtalet är redan uppsagt.",
+                                              "The archive agreement was already terminated."),
+    "nothing_captured_yet": ErrorText("Ingen elev har hämtats ur Unikum ännu.",
+                                      "No student has been captured from Unikum yet."),
+    "school_year_out_of_range": ErrorText("Läsåret {year} går inte att avsluta.",
+                                          "School year {year} cannot be closed."),
+    "role_may_not": ErrorText("Din roll får inte göra det här.", "Your role may not do this."),
+    "custodian_only": ErrorText("Bara den utpekade personen för {location} får göra det här.",
+                                "Only the custodian of {location} may do this."),
+    "custodian_or_archivist_only": ErrorText(
+        "Bara den utpekade personen för {location}, eller arkivarien, får göra det här.",
+        "Only the custodian of {location}, or the archivist, may do this."),
+    "records_not_browsable": ErrorText(
+        "personalen får inte bläddra i elevakterna; beställ handlingen från den utpekade "
+        "personen i stället",
+        "staff may not browse student records; order the document from the designated "
+        "custodian instead"),
     # -- personnummer: one per distinct meaning -------------------------------------------
     "personnummer_format": ErrorText(
         "personnummer: inte ett personnummer; skriv ÅÅMMDD-NNNK eller ÅÅÅÅMMDD-NNNK",

@@ -1,11 +1,23 @@
-"""Swedish renderings of the messages other layers write in English (domain rules,
-policy refusals, import rejections, verification faults).
+"""Messages from other layers in the page's language.
 
-A domain error is translated by its ``code`` (:mod:`api.web.error_messages`). Text that
-reaches the pages without an error object (reasons stored in events, import report
-lines, verification faults) is still matched by pattern here; a message with no pattern
-is shown as it is, marked ``lang="en"`` (never with a label saying it is English: the
-page simply shows what the service said).
+A domain error is translated by its ``code`` (:mod:`api.web.error_messages`): every raise
+site in ``domain/`` and ``application/`` whose message once had a pattern here carries a
+narrow code (``with_code``), so a Swedish page never depends on the English wording of an
+error it holds. Pass the error itself (``t.message(error)``), not ``str(error)``.
+
+What is still matched by pattern (``SWEDISH``, one section each) is text that reaches the
+pages without an error object:
+
+- request refusals, whose reason is stored in the request's events (the request log);
+- cull refusals and conditions stored as text (a school-year closing, a certificate);
+- domain messages an import report carries as text, and the import report's own lines
+  (``application/importing.py``), personnummer messages among them;
+- verification faults (``infrastructure/signed_events.py``).
+
+A message with no pattern is shown as it is, marked ``lang="en"`` (never with a label
+saying it is English: the page simply shows what the service said).
+``tests/unit/test_web_messages.py`` fails when a domain raise site without a narrow code
+has a message one of these patterns matches.
 """
 
 from __future__ import annotations
@@ -29,6 +41,8 @@ SWEDISH: Final[list[tuple[re.Pattern[str], str]]] = [(re.compile(p), s) for p, s
      r"personnummer: kontrollsiffran ska vara \1, inte \2"),
     (r"check digit should be (\d), not (\d)", r"kontrollsiffran ska vara \1, inte \2"),
     (r"^personnummer: month (\d+) does not exist$", r"personnummer: månad \1 finns inte"),
+    # -- request refusals (application/policy.py request_refusal): the reason is stored in
+    # -- the request's events and shown in the request log as text ----------------------
     (r"^(?:request refused and logged: )?the (teacher|mentor) is not assigned to this "
      r"student at the time of the request$",
      r"beställningen avslogs och loggades: läraren eller mentorn är inte knuten till eleven "
@@ -39,9 +53,9 @@ SWEDISH: Final[list[tuple[re.Pattern[str], str]]] = [(re.compile(p), s) for p, s
      r"and principals do$",
      r"beställningen avslogs och loggades: bara lärare, mentorer och rektorer beställer "
      r"handlingar"),
-    (r"^staff may not browse student records.*$",
-     "personalen får inte bläddra i elevakterna; beställ handlingen från den utpekade "
-     "personen i stället"),
+    # -- cull refusals stored as text: a school-year closing stores why a copy was not culled
+    # -- (application/migration.py, shown on the school-year page); a cull stores the
+    # -- condition that held (shown on the certificate). The raise sites carry codes. --------
     (r"^the archive copy of student documentation is preserved.*$",
      "arkivexemplaret av elevdokumentationen bevaras (punkt 2 i beslutet) och gallras aldrig"),
     (r"^a school copy is culled only when its student has finished compulsory school.*$",
@@ -51,13 +65,21 @@ SWEDISH: Final[list[tuple[re.Pattern[str], str]]] = [(re.compile(p), s) for p, s
      r"exemplaret \1 är utlånat; det måste lämnas tillbaka först"),
     (r"^the record is on hold \((.*)\); nothing may be culled$",
      r"posten är spärrad (\1); inget får gallras"),
+    (r"^copy \S+ was already culled$", "Exemplaret är redan gallrat."),
+    (r"^record \S+ was already culled$", "Posten är redan gallrad."),
+    (r"^student finished compulsory school on (\d{4}-\d{2}-\d{2})$",
+     r"eleven gick ut grundskolan \1"),
+    (r"^general information of category (\w+)$", r"allmän information av kategorin \1"),
+    # -- domain errors an import report carries as text (application/importing.py reports
+    # -- the message of a rule its own checks do not know). The raise sites carry codes. ----
     (r"^someone else changed the same thing at the same moment.*$",
      "någon annan ändrade samma sak i samma stund; inget sparades, ladda om och försök igen"),
     (r"^this student's documentation was captured already$",
      "elevens dokumentation är redan inläst"),
-    (r"^student finished compulsory school on (\d{4}-\d{2}-\d{2})$",
-     r"eleven gick ut grundskolan \1"),
-    (r"^general information of category (\w+)$", r"allmän information av kategorin \1"),
+    (r"^school unit '([^']+)' is not registered$", r"skolenheten '\1' är inte registrerad"),
+    (r"^'archive' is the municipal archive, not a school unit$",
+     "Kommunarkivet är ingen skolenhet; välj en skolenhet."),
+    # -- verification faults (infrastructure/signed_events.py): text, no error object ----
     (r"^signature does not verify under key (\w+)$",
      r"signaturen stämmer inte med nyckel \1"),
     (r"^signed with unknown key (\w+)$", r"signerad med en okänd nyckel \1"),
@@ -66,7 +88,6 @@ SWEDISH: Final[list[tuple[re.Pattern[str], str]]] = [(re.compile(p), s) for p, s
      "kedjan är bruten: händelsen pekar inte på den föregående"),
     (r"^(\d+) checkpoint\(s\) checked against the events$",
      r"\1 kontrollpunkt(er) jämförda med händelserna"),
-    (r"^school unit '([^']+)' is not registered$", r"skolenheten '\1' är inte registrerad"),
     # -- import rejections (application/importing.py), one problem at a time --
     (r"^not captured: a student's rows are captured together, and lines? ([\d, …]+) of this "
      r"student (?:is|are) rejected$",
@@ -115,76 +136,7 @@ SWEDISH: Final[list[tuple[re.Pattern[str], str]]] = [(re.compile(p), s) for p, s
      "personnummer: skriv som ÅÅÅÅMMDD-NNNN eller ÅÅMMDD-NNNN"),
     (r"^personnummer: (?:day|year) .* does not exist$",
      "personnummer: födelsedatumet finns inte"),
-    # -- the lifecycle forms (api/web/work.py) --
-    (r"^say what the discrepancy is$", "Beskriv avvikelsen."),
-    (r"^the archive box is missing$", "Ange arkivkartongen."),
-    (r"^outcome must be 'ok' or 'discrepancy'$", "Välj om exemplaret stämmer eller avviker."),
-    (r"^purpose must be 'archive' or 'school'$", "Välj arkivexemplar eller skolexemplar."),
-    (r"^a hold states its reason$", "Skriv skälet till spärren."),
-    (r"^a school copy names its school unit$", "Välj skolenheten som skolexemplaret är till."),
-    (r"^a school unit id is required$", "Välj en skolenhet."),
-    (r"^'archive' is the municipal archive, not a school unit$",
-     "Kommunarkivet är ingen skolenhet; välj en skolenhet."),
-    (r"^only the archive copy is filed in the archive$",
-     "Bara arkivexemplaret placeras i arkivet."),
-    (r"^copy \S+ is \w+; only a printed copy is filed$",
-     "Exemplaret är redan placerat i arkivet eller inte utskrivet; bara ett utskrivet "
-     "exemplar placeras."),
-    (r"^copy \S+ was already verified$", "Exemplaret är redan kontrollerat."),
-    (r"^the archive copy is checked once it is filed; it is \w+$",
-     "Arkivexemplaret kontrolleras när det är placerat i arkivet."),
-    (r"^copy \S+ is \w+; only a copy held at a school unit .*$",
-     "Bara ett skolexemplar som finns på skolenheten kan lämnas över."),
-    (r"^only a copy whose verification found a discrepancy is reprinted.*$",
-     "Bara ett exemplar där kontrollen visade en avvikelse skrivs ut på nytt."),
-    (r"^the student's documentation already has an archive copy.*$",
-     "Eleven har redan ett arkivexemplar; det ersätts bara genom en ny utskrift efter en "
-     "avvikelse."),
-    (r"^the student already has a school copy.*$", "Eleven har redan ett skolexemplar."),
-    (r"^an archive copy is not printed for a school unit$",
-     "Ett arkivexemplar skrivs inte ut för en skolenhet."),
-    (r"^the archive copy stays in the archive$", "Arkivexemplaret stannar i arkivet."),
-    (r"^the archive copy is never transferred$", "Arkivexemplaret lämnas aldrig över."),
-    (r"^copy \S+ is \w+; only a printed copy is delivered$",
-     "Skolexemplaret är redan levererat; bara ett utskrivet exemplar levereras."),
-    (r"^copy \S+ was printed for (\S+), not (\S+)$",
-     r"Skolexemplaret skrevs ut för \1, inte för \2."),
-    (r"^copy \S+ is already at (\S+)$", r"Skolexemplaret finns redan på \1."),
-    (r"^copy \S+ is not on its way to (\S+)$",
-     r"Skolexemplaret är inte på väg till \1."),
-    (r"^copy \S+ is already on loan$", "Exemplaret är redan utlånat."),
-    (r"^cannot [^:]+: copy \S+ was culled$", "Exemplaret är gallrat."),
-    (r"^copy \S+ was already culled$", "Exemplaret är redan gallrat."),
-    (r"^record \S+ was already culled$", "Posten är redan gallrad."),
-    (r"^the student was already entered into IST-lärande$",
-     "Eleven är redan inlagd i IST-lärande."),
-    (r"^the student has already finished compulsory school$",
-     "Eleven har redan gått ut grundskolan."),
-    (r"^a move within the municipality names the next school unit$",
-     "Vid flytt inom kommunen: välj den nya skolenheten."),
-    (r"^the student already attends (\S+)$", r"Eleven går redan på \1."),
-    (r"^no next school unit within the municipality when the reason is .*$",
-     "Ny skolenhet anges bara vid flytt inom kommunen."),
-    (r"^(\w+) must be a date YYYY-MM-DD, not .*$", "Skriv datumet som ÅÅÅÅ-MM-DD."),
-    (r"^record \S+ has no hold \S+$", "Spärren finns inte (längre)."),
-    (r"^record \S+ has no copy \S+$", "Exemplaret finns inte."),
-    (r"^(?:record|request|staff member|school unit) \S+ does not exist$",
-     "Det finns inte."),
-    (r"^the archive agreement was already terminated$",
-     "Arkiveringsavtalet är redan uppsagt."),
-    (r"^no student has been captured from Unikum yet$",
-     "Ingen elev har hämtats ur Unikum ännu."),
-    (r"^school year (\d+) is out of range$", r"Läsåret \1 går inte att avsluta."),
-    (r"^only the custodian of (\S+)(?: or the archivist)? may .*$",
-     r"Bara den utpekade personen för \1 får göra det här."),
-    (r"^only the custodian of (\S+), or the archivist, may .*$",
-     r"Bara den utpekade personen för \1, eller arkivarien, får göra det här."),
-    (r"^a (\w+) may not .*; that is for: .*$",
-     "Din roll får inte göra det här."),
-    (r"^(.+) applies to student documentation only$",
-     "Det gäller bara elevdokumentation."),
-    (r"^the student's name is missing$", "Elevens namn saknas."),
-    (r"^the title is missing$", "Titeln saknas."),
+    # -- import rejections, continued --
     (r"^a student with a bad row is not captured.*$",
      "eleven läses inte in eftersom en annan rad för eleven är felaktig"),
 ]]
@@ -212,13 +164,13 @@ def _one(text: str) -> str | None:
 
 
 def for_error(error: DomainError, lang: str) -> Message:
-    """A domain error in the page's language, by its code: a narrow code (set with
-    ``with_code``) says exactly what is wrong in either language; otherwise the English
-    message is kept on English pages, and a Swedish page shows its known rendering or the
-    class's general text."""
+    """A domain error in the page's language, by its code: a code given at the raise site
+    (``with_code``, a narrower one or the class's own with values) says what is wrong in
+    either language; otherwise the English message is kept on English pages, and a
+    Swedish page shows its known rendering or the class's general text."""
     values = error_values(error)
-    narrowed = error.code != type(error).code
-    if narrowed:
+    coded = error.code != type(error).code or "params" in vars(error)
+    if coded:
         text = error_text(error.code, values, lang)
         if text is not None:
             return Message(text, lang)

@@ -137,7 +137,7 @@ def file_into_box(request: Request, principal: WebUser, box: Annotated[str, Form
                                               box=box, shelf=shelf or None)
     except DomainError as error:
         return _box_page(request, principal, box=box, shelf=shelf, personnummer=personnummer,
-                         errors={"personnummer": t.message(str(error)).text},
+                         errors={"personnummer": t.message(error).text},
                          status=status_of(error)[0])
     target = f"/arkiv/kartong?kartong={box}&hylla={shelf}&senast={record['id']}"
     if later:
@@ -188,7 +188,7 @@ def verify_scanned(request: Request, principal: WebUser,
         field = error.field if isinstance(error, InvalidInputError) and error.field else None
         return _verify_page(request, principal, personnummer=personnummer, outcome=outcome,
                             note=note, status=status_of(error)[0],
-                            errors={field or "personnummer": t.message(str(error)).text})
+                            errors={field or "personnummer": t.message(error).text})
     return redirect(f"/arkiv/kontroll?senast={record['id']}&resultat={outcome}")
 
 

@@ -51,7 +51,7 @@ Errors = dict[str, dict[str, str]]
 
 def error_text(t: Translator, error: DomainError) -> str:
     """The error in the page's language when a rendering is known, else as written."""
-    return t.message(str(error)).text
+    return t.message(error).text
 
 
 def form_errors(t: Translator, form: str, error: DomainError, default_field: str) -> Errors:

@@ -7,6 +7,7 @@ import importlib
 import json
 import pkgutil
 import re
+from uuid import uuid4
 
 import pytest
 
@@ -18,8 +19,10 @@ from api.problems import domain_problem
 from api.web.error_messages import ERROR_TEXTS, error_text, placeholders
 from api.web.messages import for_error
 from application.service import parse_personnummer
-from domain.errors import DomainError, InvalidInputError, NotAuthorisedError
+from domain.documents import Document
+from domain.errors import DomainError, InvalidInputError, NotAuthorisedError, NotFoundError
 from domain.personnummer import InvalidPersonnummerError, Personnummer
+from domain.record import Record
 
 SNAKE = re.compile(r"^[a-z][a-z0-9]*(?:_[a-z0-9]+)*$")
 
@@ -116,3 +119,20 @@ class TestProblems:
         assert body["code"] == "personnummer_check_digit"
         assert body["type"].endswith("/invalid-input")
         assert body["status"] == 422
+
+    def test_a_narrow_code_from_a_raise_site_reaches_the_problem_body(self) -> None:
+        with pytest.raises(NotFoundError) as caught:
+            lift_a_hold_that_is_not_there()
+        body = json.loads(bytes(domain_problem(caught.value).body))
+        assert body["code"] == "hold_not_found"
+        assert body["type"].endswith("/not-found")
+        assert body["status"] == 404
+        assert "has no hold" in body["detail"]
+
+
+def lift_a_hold_that_is_not_there() -> None:
+    record = Record.capture_student_documentation(
+        uuid4(), subject=uuid4(), personnummer=parse_personnummer("20040315-1236"),
+        name="Alva Andersson", school_id="holmes", class_name=None,
+        documents=[Document.of("Betyg", "grades", "0" * 64, 1)], actor="a")
+    record.lift_hold(uuid4(), reason="klart", actor="a")
