@@ -168,6 +168,15 @@ class ViewStore(Protocol):
     def page(self, view: str, after: str, limit: int, **where: str | None) -> list[Doc]:
         """At most ``limit`` documents of ``view`` whose key sorts after ``after``, in key
         order (the store's own order), filtered like :meth:`find`."""
+    def find_joined(self, view: str, joined: str, on: str,
+                    keep: Callable[[Doc], bool] | None = None,
+                    **where: str | None) -> list[tuple[Doc, Doc | None]]:
+        """The documents of ``view`` found like :meth:`find` (those ``keep`` accepts), in
+        key order, each beside the document of ``joined`` whose key is its field ``on``
+        (``None`` if there is none): e.g. copies with their records, in one query."""
+    def progress_counts(self) -> dict[str, dict[str, int]]:
+        """:func:`application.progress.count_progress` of the records and copies, per
+        school unit (a SQL store counts in the database)."""
     def reset(self) -> None: ...
 
 

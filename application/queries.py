@@ -54,6 +54,7 @@ from application.ports import (
     ViewStore,
     ViewWriter,
 )
+from application.progress import COUNTERS
 from application.projections import MemoryViewStore, ProjectionRunner
 from application.search import SHARDS, name_tokens
 from domain.errors import InvalidInputError, NotAuthorisedError, NotFoundError
@@ -93,6 +94,14 @@ def _plain(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [_plain(v) for v in value]
     return value
+
+
+def _on_the_shelf(copy: Doc) -> bool:
+    return bool(copy["purpose"] == "archive" and copy["status"] != "replaced")
+
+
+def _held_at_school(copy: Doc) -> bool:
+    return bool(copy["purpose"] == "school" and copy["status"] in HELD)
 
 
 def sort_key_json(personnummer: str | None) -> SortKey:
@@ -518,15 +527,21 @@ class CustodyQueries:
     # -- reports ------------------------------------------------------------------------
 
     def shelf_list(self, principal: Principal, as_of: dt.datetime | None = None) -> list[Doc]:
+        """The whole shelf list; every row's student is logged as read."""
+        rows = self._shelf_rows(principal, as_of)
+        self.log_read(principal, "shelf list", [r["record_id"] for r in rows])
+        return rows
+
+    def _shelf_rows(self, principal: Principal, as_of: dt.datetime | None) -> list[Doc]:
+        """The archive copies with their records: one query (copies joined to records,
+        the records' data keys in one more), never one per row. Not logged."""
         require_shelf_list(principal)
         self._fresh_read()
         # As of a moment: from the copies' indexed state history (as_of.py), no replay.
         store: ViewStore = ViewsAsOf(self.views, as_of) if as_of else self.views
         rows = []
-        for copy in store.find("copies", school_id=None):  # archive copies are at no school
-            if copy["purpose"] != "archive" or copy["status"] == "replaced":
-                continue
-            record = store.get("records", copy["record_id"])
+        for copy, record in store.find_joined(  # archive copies are at no school
+                "copies", "records", "record_id", keep=_on_the_shelf, school_id=None):
             if record is None:
                 continue
             personal = record.get("personal") or {}
@@ -549,11 +564,19 @@ class CustodyQueries:
             })
         # Personnummer order, by the number each copy was filed under, whoever reads it.
         rows.sort(key=lambda r: r.pop("_order"))
-        self.log_read(principal, "shelf list", [r["record_id"] for r in rows])
         return rows
 
     def holdings(self, principal: Principal, school_id: str,
                  as_of: dt.datetime | None = None) -> Doc:
+        """What a school unit holds; every row's student is logged as read."""
+        held = self._holding_rows(principal, school_id, as_of)
+        self.log_read(principal, "holdings",
+                      [r["record_id"] for r in held["copies"] + held["incoming"]])
+        return held
+
+    def _holding_rows(self, principal: Principal, school_id: str,
+                      as_of: dt.datetime | None) -> Doc:
+        """The school unit's copies with their records in one query. Not logged."""
         require_holdings(principal, school_id)
         self._fresh_read()
         store: ViewStore = ViewsAsOf(self.views, as_of) if as_of else self.views
@@ -561,10 +584,9 @@ class CustodyQueries:
             raise NotFoundError(f"school unit {school_id} does not exist")
         held: list[Doc] = []
         incoming: list[Doc] = []
-        for copy in store.find("copies", school_id=school_id):
-            if copy["purpose"] != "school" or copy["status"] not in HELD:
-                continue
-            record = store.get("records", copy["record_id"]) or {"id": copy["record_id"]}
+        for copy, found in store.find_joined("copies", "records", "record_id",
+                                             keep=_held_at_school, school_id=school_id):
+            record = found or {"id": copy["record_id"]}
             personal = record.get("personal") or {}
             student = self.student(principal, record, listing=True)
             row = {
@@ -580,7 +602,6 @@ class CustodyQueries:
             (incoming if copy["status"] == "in_transit" else held).append(row)
         held.sort(key=lambda r: r.pop("_order"))
         incoming.sort(key=lambda r: r.pop("_order"))
-        self.log_read(principal, "holdings", [r["record_id"] for r in held + incoming])
         return {"school_id": school_id, "copies": held, "incoming": incoming}
 
     def request_log(self, principal: Principal, *, school_id: str | None = None,
@@ -700,30 +721,11 @@ class CustodyQueries:
         """Migration progress per school unit."""
         require_progress_reader(principal)
         self._fresh_read()
-        copies = {c["id"]: c for c in self.views.all("copies")}
-        schools = {s["id"]: {"school_id": s["id"], "name": s["name"], "captured": 0,
-                             "printed": 0, "archived": 0, "verified": 0, "delivered": 0,
-                             "ist_entered": 0, "general_information": 0, "culled": 0}
-                   for s in self.views.all("schools")}
-        for record in self.views.all("records"):
-            row = schools.get(record["school_id"])
-            if row is None:
-                continue
-            if record["kind"] != "student_documentation":
-                row["general_information"] += 1
-                row["culled"] += record["status"] == "culled"
-                continue
-            row["captured"] += 1
-            mine = [copies[c] for c in record["copy_ids"] if c in copies]
-            archive = [c for c in mine if c["purpose"] == "archive"
-                       and c["status"] != "replaced"]
-            school = [c for c in mine if c["purpose"] == "school"]
-            row["printed"] += bool(archive)
-            row["archived"] += any(c["status"] in ("archived", "verified") for c in archive)
-            row["verified"] += any(c["status"] == "verified" for c in archive)
-            row["delivered"] += any(c.get("delivered_at") for c in school)
-            row["ist_entered"] += record.get("ist_entered") is not None
-        return sorted(schools.values(), key=lambda r: r["school_id"])
+        # Counted by the store (in SQL: one aggregate query, no record read or opened).
+        counts = self.views.progress_counts()
+        return sorted(({"school_id": s["id"], "name": s["name"],
+                        **counts.get(str(s["id"]), dict.fromkeys(COUNTERS, 0))}
+                       for s in self.views.all("schools")), key=lambda r: r["school_id"])
 
     def rollover_candidates(self, principal: Principal, year: int | None = None) -> list[Doc]:
         require_rollover_reader(principal)
@@ -829,16 +831,21 @@ class CustodyQueries:
                         as_of: dt.datetime | None = None) -> Page:
         check_limit(limit)
         # In the order the copies were filed (personnummer), for every reader; the cursor
-        # names a copy, never a personnummer the reader may not see.
-        return page_in_order(self.shelf_list(principal, as_of), "copy_id", limit, cursor)
+        # names a copy, never a personnummer the reader may not see. Only the page's
+        # students are logged as read: the rest of the list is not handed out.
+        page = page_in_order(self._shelf_rows(principal, as_of), "copy_id", limit, cursor)
+        self.log_read(principal, "shelf list", [r["record_id"] for r in page.items])
+        return page
 
     def holdings_page(self, principal: Principal, school_id: str, limit: int,
                       cursor: str | None, as_of: dt.datetime | None = None) -> Page:
         """The copies a school unit holds, those on their way to it included (status
         ``in_transit``), in personnummer order."""
         check_limit(limit)
-        held = self.holdings(principal, school_id, as_of)
-        return page_of(held["copies"] + held["incoming"], by_personnummer, limit, cursor)
+        held = self._holding_rows(principal, school_id, as_of)
+        page = page_of(held["copies"] + held["incoming"], by_personnummer, limit, cursor)
+        self.log_read(principal, "holdings", [r["record_id"] for r in page.items])
+        return page
 
     def request_log_page(self, principal: Principal, limit: int, cursor: str | None, *,
                          school_id: str | None = None, status: str | None = None,

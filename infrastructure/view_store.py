@@ -9,12 +9,13 @@ the views hold no personal data in plaintext and a shredded key blanks them too.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from typing import Any
 from uuid import UUID
 
+from application import docjson
 from application.ports import Doc, ViewPositionMovedError, ViewWriter
+from application.progress import COUNTERS
 from infrastructure.sql import Database
 from infrastructure.subject_keys import SubjectKeyVault
 
@@ -60,15 +61,15 @@ class SQLViewStore:
             if sealed_before is not None and sealed_before[0] == personal:
                 # Unchanged personal data keeps its ciphertext: no re-encryption per event.
                 doc["personal"] = sealed_before[1]
-                return json.dumps(doc, separators=(",", ":"), sort_keys=True, default=str)
+                return docjson.dumps(doc)
             try:
                 doc["personal"] = self.vault.seal(UUID(doc["subject"]), personal)
             except LookupError:
                 doc["personal"] = None  # key destroyed meanwhile: nothing readable to keep
-        return json.dumps(doc, separators=(",", ":"), sort_keys=True, default=str)
+        return docjson.dumps(doc)
 
     def _decode(self, text: str) -> Doc:
-        doc: Doc = json.loads(text)
+        doc: Doc = docjson.loads(text)
         sealed = doc.get("personal")
         if isinstance(sealed, dict) and "sealed" in sealed and doc.get("subject"):
             doc["personal"] = self.vault.open(UUID(doc["subject"]), sealed)
@@ -131,16 +132,17 @@ class SQLViewStore:
         return self._decode_many([found[key] for key in keys if key in found])
 
     def _decode_many(self, texts: Sequence[str]) -> list[Doc]:
-        """Decode a list, with the keys of its sealed personal data fetched in one go."""
-        docs = [json.loads(text) for text in texts]
-        subjects = {UUID(d["subject"]) for d in docs
-                    if isinstance(d.get("personal"), dict) and d.get("subject")}
-        if len(subjects) > 1:
-            self.vault.prefetch(subjects)
-        for doc in docs:
-            sealed = doc.get("personal")
-            if isinstance(sealed, dict) and "sealed" in sealed and doc.get("subject"):
-                doc["personal"] = self.vault.open(UUID(doc["subject"]), sealed)
+        """Decode a list, with the keys of its sealed personal data fetched in one query
+        per 500 documents (fetched and used 500 at a time: fetched all at once, a long
+        list would push the first keys out of the vault's cache before they are used)."""
+        docs = [docjson.loads(text) for text in texts]
+        for start in range(0, len(docs), 500):
+            chunk = [d for d in docs[start : start + 500] if _sealed(d)]
+            subjects = {UUID(d["subject"]) for d in chunk}
+            if len(subjects) > 1:
+                self.vault.prefetch(subjects)
+            for doc in chunk:
+                doc["personal"] = self.vault.open(UUID(doc["subject"]), doc["personal"])
         return docs
 
     def find(self, view: str, **where: str | None) -> list[Doc]:
@@ -179,7 +181,92 @@ class SQLViewStore:
             cur.execute(f"SELECT doc FROM {self.table} WHERE {' AND '.join(clauses)} "
                         "ORDER BY key LIMIT %s", params)
             rows = cur.fetchall()
-        return [self._decode(r[0]) for r in rows]
+        return self._decode_many([r[0] for r in rows])
+
+    def find_joined(self, view: str, joined: str, on: str,
+                    keep: Callable[[Doc], bool] | None = None,
+                    **where: str | None) -> list[tuple[Doc, Doc | None]]:
+        """One query: the documents of ``view`` found like :meth:`find`, in key order
+        (of code points), each with the ``joined`` document under the key in its ``on``
+        column (an indexed column), by the primary key. The joined documents' personal
+        data is opened only for the rows ``keep`` accepts, with their data keys fetched
+        in one query."""
+        if on not in INDEXED:
+            raise ValueError(f"{on} is not an indexed column")
+        clauses = ["a.view = %s"]
+        params: list[Any] = [joined, view]
+        for column, value in where.items():
+            if column not in INDEXED:
+                raise ValueError(f"{column} is not an indexed column")
+            if value is None:
+                clauses.append(f"a.{column} IS NULL")
+            else:
+                clauses.append(f"a.{column} = %s")
+                params.append(value)
+        with self.db.reading() as cur:
+            # Sorted here, not by ORDER BY: that made SQLite walk the primary key through
+            # the whole view to save a sort, instead of the index on the column asked for.
+            cur.execute(f"SELECT a.key, a.doc, b.doc FROM {self.table} a "
+                        f"LEFT JOIN {self.table} b ON b.view = %s AND b.key = a.{on} "
+                        f"WHERE {' AND '.join(clauses)}", params)
+            rows = sorted(cur.fetchall(), key=lambda row: str(row[0]))
+        found = [(self._decode(a), b) for _, a, b in rows]
+        if keep is not None:
+            found = [(a, b) for a, b in found if keep(a)]
+        texts = [b for _, b in found if b is not None]
+        opened = iter(self._decode_many(texts))
+        return [(a, next(opened) if b is not None else None) for a, b in found]
+
+    def progress_counts(self) -> dict[str, dict[str, int]]:
+        """:func:`application.progress.count_progress` in one aggregate query: no
+        document is read into Python, no personal data opened."""
+        t = self.table
+        if self.db.dialect == "postgres":
+            # json_to_record parses each document once for all the fields asked for.
+            copies = (f"SELECT record_id, status, f.purpose, f.delivered_at FROM {t} "
+                      f"CROSS JOIN LATERAL json_to_record({t}.doc::json) "
+                      "AS f(purpose text, delivered_at text) WHERE view = 'copies'")
+            records = (f"SELECT key, school_id, status, f.kind, f.ist_entered FROM {t} "
+                       f"CROSS JOIN LATERAL json_to_record({t}.doc::json) "
+                       "AS f(kind text, ist_entered text) WHERE view = 'records'")
+        else:
+            copies = ("SELECT record_id, status, json_extract(doc, '$.purpose') AS purpose, "
+                      "json_extract(doc, '$.delivered_at') AS delivered_at "
+                      f"FROM {t} WHERE view = 'copies'")
+            records = ("SELECT key, school_id, status, json_extract(doc, '$.kind') AS kind, "
+                       "json_extract(doc, '$.ist_entered') AS ist_entered "
+                       f"FROM {t} WHERE view = 'records'")
+        archive = "purpose = 'archive' AND COALESCE(status, '') <> 'replaced'"
+        student = "COALESCE(r.kind, '') = 'student_documentation'"
+        sql = f"""
+            WITH c AS (
+                SELECT record_id,
+                    MAX(CASE WHEN {archive} THEN 1 ELSE 0 END) AS printed,
+                    MAX(CASE WHEN {archive} AND status IN ('archived', 'verified')
+                        THEN 1 ELSE 0 END) AS archived,
+                    MAX(CASE WHEN {archive} AND status = 'verified' THEN 1 ELSE 0 END)
+                        AS verified,
+                    MAX(CASE WHEN purpose = 'school' AND COALESCE(delivered_at, '') <> ''
+                        THEN 1 ELSE 0 END) AS delivered
+                FROM ({copies}) x GROUP BY record_id),
+            r AS ({records})
+            SELECT r.school_id,
+                SUM(CASE WHEN {student} THEN 1 ELSE 0 END),
+                SUM(CASE WHEN {student} THEN COALESCE(c.printed, 0) ELSE 0 END),
+                SUM(CASE WHEN {student} THEN COALESCE(c.archived, 0) ELSE 0 END),
+                SUM(CASE WHEN {student} THEN COALESCE(c.verified, 0) ELSE 0 END),
+                SUM(CASE WHEN {student} THEN COALESCE(c.delivered, 0) ELSE 0 END),
+                SUM(CASE WHEN {student} AND r.ist_entered IS NOT NULL THEN 1 ELSE 0 END),
+                SUM(CASE WHEN {student} THEN 0 ELSE 1 END),
+                SUM(CASE WHEN NOT {student} AND r.status = 'culled' THEN 1 ELSE 0 END)
+            FROM r LEFT JOIN c ON c.record_id = r.key
+            GROUP BY r.school_id"""
+        with self.db.reading() as cur:
+            cur.execute(sql)
+            rows = cur.fetchall()
+        # The order of the sums above is the order of COUNTERS.
+        return {str(row[0]): {name: int(n or 0) for name, n in zip(COUNTERS, row[1:], strict=True)}
+                for row in rows}
 
     def reset(self) -> None:
         with self.db.transaction() as cur:
@@ -197,7 +284,7 @@ class SQLViewStore:
         with self.db.reading() as cur:
             cur.execute(f"SELECT view, key, {', '.join(INDEXED)}, doc FROM {self.table}")
             for row in cur.fetchall():
-                doc = json.loads(row[-1])
+                doc = docjson.loads(row[-1])
                 if any(row[2 + i] != _column(doc, c) for i, c in enumerate(INDEXED)):
                     wrong.append((str(row[0]), str(row[1])))
         return wrong
@@ -249,25 +336,34 @@ class _Writer:
         self.dirty: set[tuple[str, str]] = set()
 
     def prefetch(self, keys: Sequence[str]) -> None:
-        """Read every view's documents under these keys in one query per 500 keys."""
+        """Read every view's documents under these keys in one query per 500 keys, and
+        the data keys of their sealed personal data in one more."""
         for start in range(0, len(keys), 500):
             chunk = list(keys[start : start + 500])
             marks = ", ".join(["%s"] * len(chunk))
             self.cur.execute(f"SELECT view, key, doc FROM {self.store.table} "
                              f"WHERE key IN ({marks})", chunk)
-            for view, key, text in self.cur.fetchall():
-                self._stage(view, key, text)
+            rows = [(view, key, docjson.loads(text)) for view, key, text in self.cur.fetchall()]
+            subjects = {UUID(raw["subject"]) for _, _, raw in rows if _sealed(raw)}
+            if len(subjects) > 1:
+                self.store.vault.prefetch(subjects)
+            for view, key, raw in rows:
+                self._stage(view, key, raw)
             self.prefetched.update(chunk)
 
-    def _stage(self, view: str, key: str, text: str) -> Doc:
-        raw = json.loads(text)
-        doc = self.store._decode(text)
-        if isinstance(raw.get("personal"), dict) and "sealed" in raw["personal"]:
-            self.sealed[(view, key)] = (json.loads(json.dumps(doc["personal"])), raw["personal"])
+    def _stage(self, view: str, key: str, doc: Doc) -> Doc:
+        """Stage a document as read (``doc`` decoded, personal data still sealed)."""
+        sealed = doc.get("personal")
+        if isinstance(sealed, dict) and _sealed(doc):
+            opened = self.store.vault.open(UUID(doc["subject"]), sealed)
+            doc["personal"] = opened
+            # What the ciphertext holds, to keep it when the personal data is unchanged.
+            self.sealed[(view, key)] = (docjson.plain_copy(opened), sealed)
         self.changes[(view, key)] = doc
         return doc
 
     def get(self, view: str, key: str) -> Doc | None:
+        """The staged document itself (no copy): the projector changes it and puts it back."""
         staged = self.changes.get((view, key))
         if staged is not None:
             return staged
@@ -278,8 +374,18 @@ class _Writer:
         row = self.cur.fetchone()
         if row is None:
             return None
-        return self._stage(view, key, row[0])
+        return self._stage(view, key, docjson.loads(row[0]))
 
     def put(self, view: str, key: str, doc: Doc, *, owned: bool = False) -> None:
+        """Stage ``doc``. The document handed out by :meth:`get` for this key, put back,
+        is staged as it is; any other is copied unless ``owned``."""
         self.dirty.add((view, key))
-        self.changes[(view, key)] = doc if owned else json.loads(json.dumps(doc, default=str))
+        if owned or self.changes.get((view, key)) is doc:
+            self.changes[(view, key)] = doc
+        else:
+            self.changes[(view, key)] = docjson.plain_copy(doc)
+
+
+def _sealed(doc: Doc) -> bool:
+    sealed = doc.get("personal")
+    return isinstance(sealed, dict) and "sealed" in sealed and bool(doc.get("subject"))
