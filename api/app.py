@@ -26,6 +26,7 @@ from api.routes import (
 )
 from api.web import admin, signin
 from api.web import assignments as web_assignments
+from api.web import culling_lists as web_culling_lists
 from api.web import fallback as web_fallback
 from api.web import lists as web_lists
 from api.web import routes as web
@@ -93,7 +94,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
                    log.router, students.router, signin.router,
                    # /personal/kopplingar before the staff pages' /personal/{id}
                    web_assignments.router, admin.router, web_work.router,
-                   web_sessions.router, web_lists.router, web.router):
+                   web_sessions.router, web_lists.router, web_culling_lists.router,
+                   web.router):
         app.include_router(router)
     docs.install(app)
 

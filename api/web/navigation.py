@@ -46,6 +46,7 @@ NAV: Final = (
     NavItem("shelf_list", "/arkiv/hyllforteckning", frozenset({A, R, C, U}),
             archive_custodian_only=True),
     NavItem("culls", "/gallring", frozenset({A, R, C, U})),
+    NavItem("culling_lists", "/gallringslistor", frozenset({A, R, C, U, P})),
     NavItem("request_log", "/bestallningar", frozenset({A, R, C, U, P})),
     NavItem("audit", "/granskning", frozenset({A, R, U})),
     NavItem("staff", "/personal", frozenset({A})),
