@@ -25,7 +25,7 @@ from pypdf import PdfReader
 from api.app import create_app
 from application.culling import Culling
 from infrastructure.bootstrap import Runtime
-from tests.e2e.test_web_work import Browser, Desk
+from tests.e2e.test_web_work import ENGLISH, RAW_CODES, SAME_IN_SWEDISH, Browser, Desk, visible_text
 from tests.factories import pnr, seed_staff, student
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -282,3 +282,42 @@ class TestCullingAsOnPaper:
         assert desk.as_("custodian_holmes").post(
             "/gallringsbeslut", decision="X 1", body="Y", date="2024-01-01",
             text_1="Z").status_code == 403
+
+
+def english_or_codes(html: str) -> list[str]:
+    """Raw codes and English phrases in the text a reader sees (as test_web_work checks)."""
+    text = visible_text(html)
+    words = set(re.findall(r"[a-z_]+", text))
+    bad = [c for c in RAW_CODES if ("_" in c and c in text) or (
+        "_" not in c and c in words and c not in SAME_IN_SWEDISH)]
+    bad += [c for c in ("proposed", "approved", "rejected", "executed", "destroyed",
+                        "withdrawn", "general_information", "school_copy_after_finishing")
+            if c in words or c in text]
+    return bad + [e for e in ENGLISH if e.lower() in text.lower()]
+
+
+def test_every_state_of_a_list_is_in_swedish_without_codes(desk: Desk) -> None:
+    """Proposed, approved (with the holder's forms), executed, and a list from the
+    year-end closing: no raw code and no English on the Swedish pages."""
+    archivist, custodian = desk.as_("archivist"), desk.as_("custodian_holmes")
+    closed = archivist.post("/lasar", year="2018")
+    assert closed.status_code == 200
+    found = re.search(r'href="/gallringslistor/([0-9a-f-]{36})"', closed.text)
+    assert found, "the closing links its proposed list"
+    list_id = found.group(1)
+    pages: dict[str, str] = {}
+    pages["proposed"] = archivist.get(f"/gallringslistor/{list_id}").text
+    pages["to approve"] = desk.as_("principal_holmes").get(f"/gallringslistor/{list_id}").text
+    assert "Läsåret 2018 avslutades" in pages["proposed"]
+    desk.as_("principal_holmes").post(f"/gallringslistor/{list_id}/beslut",
+                                      outcome="approve", reason="")
+    pages["approved"] = custodian.get(f"/gallringslistor/{list_id}").text
+    assert "Bekräfta förstöring" in pages["approved"] and "Återkalla" in pages["approved"]
+    for item in the_list(desk, list_id)["items"]:
+        custodian.post(f"/gallringslistor/{list_id}/exemplar/{item['copy_id']}/forstoring",
+                       method="secure_disposal_bin", date="2018-08-20", witness="Rektor")
+    pages["executed"] = custodian.get(f"/gallringslistor/{list_id}").text
+    pages["lists"] = archivist.get("/gallringslistor").text
+    pages["register"] = archivist.get("/gallringsbeslut").text
+    pages["propose"] = archivist.get("/gallringslistor/ny").text
+    assert {k: english_or_codes(v) for k, v in pages.items()} == {k: [] for k in pages}
