@@ -43,9 +43,11 @@ from application.policy import (
     Principal,
     require_decision_registration,
     require_destroyer,
+    require_holdings,
     require_list_approver,
     require_list_reader,
     require_may_propose_lists,
+    require_record_lookup,
     require_rollover_reader,
     require_withdrawer,
 )
@@ -180,6 +182,13 @@ def _points(culling: Culling, principal: Principal) -> list[tuple[str, str, Doc]
     return out
 
 
+def _by_school(principal: Principal) -> bool:
+    """Whether the caller can list a school unit's leavers: any unit's (the rollover
+    candidates) or their own unit's (its holdings)."""
+    return allowed(require_rollover_reader, principal) or bool(
+        principal.school_id and allowed(require_holdings, principal, principal.school_id))
+
+
 def _render_propose(request: Request, principal: Principal, *,
                     errors: dict[str, str] | None = None,
                     values: dict[str, str] | None = None,
@@ -188,7 +197,9 @@ def _render_propose(request: Request, principal: Principal, *,
     culling = _culling(request)
     return render(request, "culling_propose.html", principal=principal,
                   points=_points(culling, principal), schools=runtime(request).queries.schools(),
-                  by_school=allowed(require_rollover_reader, principal), seed=DECISION_ID,
+                  by_school=_by_school(principal), seed=DECISION_ID,
+                  own_school=None if allowed(require_rollover_reader, principal)
+                  else principal.school_id,
                   errors=errors or {}, values=values or {}, problems=problems or [],
                   status=status, canonical="/gallringslistor/ny", title_key="clists.new.title")
 
@@ -198,30 +209,62 @@ def propose_page(request: Request, principal: WebUser) -> Response:
     return _render_propose(request, principal, values={"source": "personnummer"})
 
 
+def _own_holdings(request: Request, principal: Principal) -> list[Doc] | None:
+    """The copies the caller's own school unit holds, when the caller may not look up
+    students or read the rollover candidates but may read those (a principal)."""
+    school_id = principal.school_id
+    if not school_id or not allowed(require_holdings, principal, school_id):
+        return None
+    copies: list[Doc] = runtime(request).queries.holdings(principal, school_id)["copies"]
+    return copies
+
+
 def _leavers_of(request: Request, principal: Principal, culling: Culling,
                 school_id: str) -> list[ItemIn]:
     """The school copies at ``school_id`` of students who finished compulsory school and
     are on no open list (the year-end closing's candidates)."""
     views = runtime(request).queries.views
-    items = []
-    for row in runtime(request).queries.rollover_candidates(principal):
-        if row.get("reason") != "finished_compulsory_school" or row.get("handled"):
-            continue
-        record = views.get("records", str(row["record_id"]))
-        if record is None:
-            continue
-        for copy in views.get_many("copies", record.get("copy_ids", [])):
-            if (copy["purpose"] == "school" and copy.get("school_id") == school_id
-                    and copy["status"] not in ("culled", "replaced")
-                    and culling.open_list_of(UUID(copy["id"])) is None):
-                items.append(ItemIn(UUID(record["id"]), UUID(copy["id"])))
-    return items
+    pairs: list[tuple[str, str]] = []
+    if allowed(require_rollover_reader, principal):
+        for row in runtime(request).queries.rollover_candidates(principal):
+            if row.get("reason") != "finished_compulsory_school" or row.get("handled"):
+                continue
+            record = views.get("records", str(row["record_id"])) or {}
+            pairs += [(str(row["record_id"]), c["id"])
+                      for c in views.get_many("copies", record.get("copy_ids", []))
+                      if c["purpose"] == "school" and c.get("school_id") == school_id
+                      and c["status"] not in ("culled", "replaced")]
+    elif school_id == principal.school_id:
+        for row in _own_holdings(request, principal) or []:
+            record = views.get("records", row["record_id"]) or {}
+            if (record.get("departure") or {}).get("reason") == "finished_compulsory_school":
+                pairs.append((row["record_id"], row["copy_id"]))
+    return [ItemIn(UUID(record_id), UUID(copy_id)) for record_id, copy_id in pairs
+            if culling.open_list_of(UUID(copy_id)) is None]
+
+
+def _school_copy_of(request: Request, principal: Principal, personnummer: str
+                    ) -> tuple[str, str | None] | None:
+    """(record id, live school copy id or None) of the student, if the caller may see them."""
+    queries = runtime(request).queries
+    if not allowed(require_record_lookup, principal):
+        held = _own_holdings(request, principal) or []
+        row = next((r for r in held if r.get("personnummer") == personnummer), None)
+        return (row["record_id"], row["copy_id"]) if row else None
+    hit = next((h for h in find_students(queries, principal, personnummer)
+                if h.personnummer == personnummer), None)
+    if hit is None:
+        return None
+    record = queries.views.get("records", hit.record_id) or {}
+    copy = next((c for c in queries.views.get_many("copies", record.get("copy_ids", []))
+                 if c["purpose"] == "school" and c["status"] not in ("culled", "replaced")),
+                None)
+    return hit.record_id, copy["id"] if copy else None
 
 
 def _by_personnummer(request: Request, principal: Principal, t: Translator,
                      text: str) -> tuple[list[ItemIn], str | None]:
     """The live school copy of each student named one per line; the first problem."""
-    queries = runtime(request).queries
     items: list[ItemIn] = []
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     if not lines:
@@ -233,17 +276,12 @@ def _by_personnummer(request: Request, principal: Principal, t: Translator,
             problem = error_text(getattr(error, "code", ""), error_values(error), t.lang)
             return [], t("clists.errors.line", line=number,
                          problem=problem or t("errors.personnummer.invalid"))
-        hit = next((h for h in find_students(queries, principal, parsed)
-                    if h.personnummer == parsed), None)
-        if hit is None:
+        found = _school_copy_of(request, principal, parsed)
+        if found is None:
             return [], t("clists.errors.unknown", line=number, personnummer=parsed)
-        record = queries.views.get("records", hit.record_id) or {}
-        copy = next((c for c in queries.views.get_many("copies", record.get("copy_ids", []))
-                     if c["purpose"] == "school" and c["status"] not in ("culled", "replaced")),
-                    None)
-        if copy is None:
+        if found[1] is None:
             return [], t("clists.errors.no_school_copy", line=number, personnummer=parsed)
-        items.append(ItemIn(UUID(hit.record_id), UUID(copy["id"])))
+        items.append(ItemIn(UUID(found[0]), UUID(found[1])))
     return items, None
 
 
@@ -263,7 +301,7 @@ def propose(request: Request, principal: WebUser, basis: Annotated[str, Form()] 
     if not decision or not point.isdigit():
         errors["basis"] = t("clists.errors.basis")
     items: list[ItemIn] = []
-    by_school = source == "school" and allowed(require_rollover_reader, principal)
+    by_school = source == "school" and _by_school(principal)
     if by_school:
         if not school_id:
             errors["school_id"] = t("clists.errors.school")

@@ -256,6 +256,42 @@ class TestCullingAsOnPaper:
         assert list_id in filtered.text
         assert list_id not in archivist.get("/gallringslistor", status="executed").text
 
+    def test_a_principal_proposes_their_own_units_copies_and_the_archivist_approves(
+        self, desk: Desk
+    ) -> None:
+        principal = desk.as_("principal_holmes")
+        form = principal.get("/gallringslistor/ny")
+        assert form.status_code == 200
+        assert 'value="holmes"' in form.text and 'value="fryken"' not in form.text
+        list_id = propose(principal, LEO)
+        assert [i["copy_id"] for i in the_list(desk, list_id)["items"]] == [
+            str(desk.copy(desk.records["Leo Klar"], "school")["id"])]
+        by_school = principal.post("/gallringslistor/ny", basis="BU 2017/503 § 88|4",
+                                   source="school", school_id="holmes")
+        assert by_school.status_code == 303  # Lisa, the other leaver not on a list
+        other = desk.as_("principal_fryken").post(
+            "/gallringslistor/ny", basis="BU 2017/503 § 88|4", source="personnummer",
+            personnummer=MIA)
+        assert other.status_code == 422
+        assert "det finns ingen elev med personnummer" in error_beside(other.text,
+                                                                      "personnummer")
+        assert 'value="approve"' not in principal.get(f"/gallringslistor/{list_id}").text
+        approved = desk.as_("archivist").post(f"/gallringslistor/{list_id}/beslut",
+                                              outcome="approve", reason="")
+        assert approved.status_code == 303
+        assert the_list(desk, list_id)["status"] == "approved"
+
+    def test_a_protected_identity_is_a_reference_on_the_list(self, desk: Desk) -> None:
+        list_id = propose(desk.as_("archivist"), LEO)
+        desk.rt.custody.protect(desk.staff.archivist, LEO, "skyddad identitet")
+        school_page = desk.as_("principal_holmes").get(f"/gallringslistor/{list_id}").text
+        assert "Leo Klar" not in school_page and LEO not in school_page
+        reference = desk.rt.queries.student(
+            desk.staff.principals["holmes"],
+            desk.rt.queries.views.get("records", str(desk.records["Leo Klar"])),
+            listing=True)["reference"]
+        assert reference and reference in school_page
+
     def test_the_decision_register_reads_and_registers(self, desk: Desk) -> None:
         archivist = desk.as_("archivist")
         page = archivist.get("/gallringsbeslut")
