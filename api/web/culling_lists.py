@@ -30,7 +30,7 @@ from uuid import UUID
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
-from api.printable import protocol_printable, to_html, to_pdf
+from api.printable import protocol_printable, to_pdf
 from api.problems import status_of
 from api.web.error_messages import error_text, error_values
 from api.web.i18n import Translator
@@ -452,8 +452,9 @@ def withdraw(request: Request, list_id: UUID, key: UUID, principal: WebUser,
 @router.get("/gallringslistor/{list_id}/protokoll")
 def protocol(request: Request, list_id: UUID, principal: WebUser,
              format: str = "html") -> Response:
-    """The signed protocol of an executed list: printable HTML, PDF or the signed JSON
-    (``custody verify-certificate`` checks it offline)."""
+    """The signed protocol of an executed list: a printable page (page numbers, repeated
+    table headers, in the page's language), the PDF, or the signed JSON (``custody
+    verify-certificate`` checks it offline)."""
     require_list_reader(principal)
     document = runtime(request).culling_protocol(list_id)
     name = f"gallringsprotokoll-{list_id}"
@@ -466,8 +467,8 @@ def protocol(request: Request, list_id: UUID, principal: WebUser,
                         media_type="application/json",
                         headers={**NO_STORE,
                                  "Content-Disposition": f'attachment; filename="{name}.json"'})
-    return Response(to_html(protocol_printable(document)),
-                    media_type="text/html; charset=utf-8", headers=NO_STORE)
+    return render(request, "culling_protocol.html", principal=principal, document=document,
+                  seed=DECISION_ID, system_held=SYSTEM_HELD, title_key="clists.protocol.title")
 
 
 # -- the register of culling decisions -------------------------------------------------------

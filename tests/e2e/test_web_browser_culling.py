@@ -156,6 +156,7 @@ PAGES = [
     ("custodian_kvistberg", "to-destroy", "/gallringslistor/{approved}"),
     ("custodian_kvistberg", "destroy-errors", "/gallringslistor/{approved}#submit"),
     ("archivist", "executed", "/gallringslistor/{executed}"),
+    ("archivist", "protocol", "/gallringslistor/{executed}/protokoll"),
     ("archivist", "decisions", "/gallringsbeslut"),
     ("archivist", "decisions-errors", "/gallringsbeslut#submit"),
     ("custodian_kvistberg", "decisions-read", "/gallringsbeslut"),

@@ -252,9 +252,26 @@ class TestCullingAsOnPaper:
         assert ok.status_code == 303
         statuses = {i["copy_id"]: i["status"] for i in the_list(desk, list_id)["items"]}
         assert statuses[withdrawn] == "withdrawn"
+        page = custodian.get(f"/gallringslistor/{list_id}", klart="withdrawn")
+        assert "Återkallat: Går om årskurs 9" in page.text
+        assert "återkallat från listan och bevaras" in page.text
         filtered = archivist.get("/gallringslistor", status="proposed", skola="holmes")
         assert list_id in filtered.text
         assert list_id not in archivist.get("/gallringslistor", status="executed").text
+        desk.as_("principal_holmes").post(f"/gallringslistor/{list_id}/beslut",
+                                          outcome="approve", reason="")
+        kept = next(k for k in statuses if k != withdrawn)
+        custodian.post(f"/gallringslistor/{list_id}/exemplar/{kept}/forstoring",
+                       method="incineration", date="2018-08-21", witness="",
+                       contractor_reference="Stena 4711")
+        assert list_id in archivist.get("/gallringslistor", status="executed").text
+        protocol = archivist.get(f"/gallringslistor/{list_id}/protokoll")
+        assert protocol.status_code == 200
+        for text in ("Gallringsprotokoll", "Går om årskurs 9", "Stena 4711", "förbränning",
+                     "Förstört", "Återkallat, bevaras"):
+            assert text in protocol.text, text
+        assert 'class="printable"' in protocol.text  # page numbers, repeated headers
+        assert english_or_codes(protocol.text) == []
 
     def test_a_principal_proposes_their_own_units_copies_and_the_archivist_approves(
         self, desk: Desk

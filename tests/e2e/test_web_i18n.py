@@ -142,6 +142,7 @@ PAGES = [
     ("archivist", "/gallringslistor/ny", 200),
     ("archivist", "/gallringslistor/{culling_list}", 200),
     ("principal_holmes", "/gallringslistor/{culling_list}", 200),
+    ("custodian_holmes", "/gallringslistor/{culling_list}/protokoll", 200),
     ("archivist", "/gallringsbeslut", 200),
     ("custodian_fryken", "/gallringsbeslut", 200),
     ("teacher", "/gallringslistor", 403),
