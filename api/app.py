@@ -28,6 +28,7 @@ from api.routes import (
 from api.web import admin, signin, signin_pages
 from api.web import assignments as web_assignments
 from api.web import audit as web_audit
+from api.web import culling_lists as web_culling_lists
 from api.web import culls as web_culls
 from api.web import fallback as web_fallback
 from api.web import inventory as web_inventory
@@ -102,7 +103,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
                    log.router, students.router, signin.router,
                    # /personal/kopplingar before the staff pages' /personal/{id}
                    web_assignments.router, admin.router, web_work.router,
-                   web_sessions.router, web_lists.router, signin_pages.router,
+                   web_sessions.router, web_lists.router, web_culling_lists.router,
+                   signin_pages.router,
                    web_overview.router, web_students.router, web_orders.router,
                    web_labels.router, web_culls.router, web_audit.router,
                    web_inventory.router, web_static.router):

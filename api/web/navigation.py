@@ -42,6 +42,7 @@ NAV: Final = (
     NavItem("assignments", "/personal/kopplingar", policy.may_set_up),
     NavItem("shelf_list", "/arkiv/hyllforteckning", policy.may_read_shelf_list),
     NavItem("culls", "/gallring", policy.may_read_culling_register),
+    NavItem("culling_lists", "/gallringslistor", policy.may_read_culling_lists),
     NavItem("request_log", "/bestallningar", policy.sees_others_requests),
     NavItem("audit", "/granskning", policy.may_audit),
     NavItem("staff", "/personal", policy.may_set_up),

@@ -137,6 +137,15 @@ PAGES = [
     ("archivist", "/gallring/{certificate_copy}", 200),
     ("archivist", "/gallring/{certificate_general}", 200),
     ("archivist", "/inventering", 200),
+    ("archivist", "/gallringslistor", 200),
+    ("archivist", "/gallringslistor?status=executed", 200),
+    ("archivist", "/gallringslistor/ny", 200),
+    ("archivist", "/gallringslistor/{culling_list}", 200),
+    ("principal_holmes", "/gallringslistor/{culling_list}", 200),
+    ("custodian_holmes", "/gallringslistor/{culling_list}/protokoll", 200),
+    ("archivist", "/gallringsbeslut", 200),
+    ("custodian_fryken", "/gallringsbeslut", 200),
+    ("teacher", "/gallringslistor", 403),
     ("auditor", "/granskning", 200),
     ("teacher", "/bestall", 200),
     ("custodian_fryken", "/inkorg", 200),
@@ -156,6 +165,8 @@ def expand(path: str, seeded: Seeded) -> str:
     return path.format(
         anna=story.records["Anna Holm"], bo=story.records["Bo Ek"], general=story.general,
         certificate_copy=story.certificates[0], certificate_general=story.certificates[1],
+        culling_list=(seeded.rt.queries.views.get("culls", str(story.certificates[0]))
+                      or {}).get("culling_list_id"),
         unknown=uuid4())
 
 

@@ -466,6 +466,8 @@ SWEDISH_PAGES = (
     ("custodian_holmes", "/post/{David Ek}"), ("teacher", "/bestall"),
     ("teacher", "/arkiv/kartong"), ("teacher", "/post/{Alva Andersson}"),
     ("principal_holmes", "/bestallningar"), ("auditor", "/granskning"),
+    ("archivist", "/gallringslistor"), ("archivist", "/gallringslistor/ny"),
+    ("archivist", "/gallringsbeslut"), ("custodian_holmes", "/gallringslistor"),
 )
 
 

@@ -15,17 +15,18 @@ SCHOOL = "skola-1"
 
 EXPECTED: dict[tuple[Role, str | None], tuple[list[str], str]] = {
     (Role.ADMIN, None): (["overview", "find_student", "assignments", "shelf_list", "culls",
-                          "request_log", "audit", "staff"], "/oversikt"),
+                          "culling_lists", "request_log", "audit", "staff"], "/oversikt"),
     (Role.ARCHIVIST, None): (["overview", "find_student", "inventory", "box_session",
                               "verify_session", "school_year", "shelf_list", "culls",
-                              "request_log", "audit"], "/oversikt"),
-    (Role.AUDITOR, None): (["overview", "find_student", "shelf_list", "culls", "request_log",
-                            "audit"], "/granskning"),
+                              "culling_lists", "request_log", "audit"], "/oversikt"),
+    (Role.AUDITOR, None): (["overview", "find_student", "shelf_list", "culls",
+                            "culling_lists", "request_log", "audit"], "/granskning"),
     (Role.CUSTODIAN, None): (["inbox", "overview", "find_student", "shelf_list", "culls",
-                              "request_log"], "/inkorg"),
+                              "culling_lists", "request_log"], "/inkorg"),
     (Role.CUSTODIAN, SCHOOL): (["inbox", "overview", "find_student", "deliveries", "holdings",
-                                "culls", "request_log"], "/inkorg"),
-    (Role.PRINCIPAL, SCHOOL): (["order", "overview", "holdings", "request_log"], "/bestall"),
+                                "culls", "culling_lists", "request_log"], "/inkorg"),
+    (Role.PRINCIPAL, SCHOOL): (["order", "overview", "holdings", "culling_lists", "request_log"],
+                              "/bestall"),
     (Role.TEACHER, SCHOOL): (["order"], "/bestall"),
     (Role.MENTOR, SCHOOL): (["order"], "/bestall"),
 }
@@ -35,7 +36,7 @@ PATHS = {"inbox": "/inkorg", "order": "/bestall", "overview": "/oversikt",
          "verify_session": "/arkiv/kontroll", "school_year": "/lasar",
          "deliveries": "/skola/leverans", "holdings": "/skola/innehav",
          "assignments": "/personal/kopplingar", "shelf_list": "/arkiv/hyllforteckning",
-         "culls": "/gallring", "request_log": "/bestallningar", "audit": "/granskning",
+         "culls": "/gallring", "culling_lists": "/gallringslistor", "request_log": "/bestallningar", "audit": "/granskning",
          "staff": "/personal"}
 
 
