@@ -25,9 +25,11 @@ from api.routes import (
     students,
 )
 from api.web import admin, signin
+from api.web import archive_deliveries as web_deliveries
 from api.web import assignments as web_assignments
 from api.web import fallback as web_fallback
 from api.web import lists as web_lists
+from api.web import personal_data as web_personal
 from api.web import routes as web
 from api.web import sessions as web_sessions
 from api.web import work as web_work
@@ -93,6 +95,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
                    log.router, students.router, signin.router,
                    # /personal/kopplingar before the staff pages' /personal/{id}
                    web_assignments.router, admin.router, web_work.router,
+                   web_personal.router, web_deliveries.router,
                    web_sessions.router, web_lists.router, web.router):
         app.include_router(router)
     docs.install(app)
