@@ -311,3 +311,73 @@ class TestArchiveDeliveries:
         refused = desk.as_("archive_custodian").post("/arkiv/leveranser", box="A001")
         assert refused.status_code == 403
         assert desk.rt.queries.views.all("deliveries") == []
+
+
+# -- every new page in both languages: translated, labelled, no raw code or English ---------
+
+
+def full_story(desk: Desk) -> dict[str, str]:
+    """Every new page with something on it: a protected student, a renumbered one, a copy
+    handed over outside the municipality awaiting its receipt, a delivery awaiting its
+    countersignature and one countersigned. The pages, by who sees them."""
+    custody, staff = desk.rt.custody, desk.staff
+    alva = filed(desk, ALVA, NAME, "A001")
+    bo = filed(desk, pnr(2005, 1, 2, 222), "Bo Ek", "A002")
+    filed(desk, pnr(2005, 3, 4, 333), "Cia Berg", "A003")
+    custody.protect(staff.archivist, pnr(2005, 1, 2, 222), "skyddad folkbokföring")
+    custody.renumber(staff.archivist, ALVA, pnr(2004, 3, 15, 457))
+    desk.rt.queries.extract(staff.archivist, alva)
+    moved = captured(desk, pnr(2006, 6, 6, 606), "Dan Flytt")
+    custody.print_copy(staff.archivist, moved, "school", "holmes")
+    school_copy = UUID(desk.copy(moved, "school")["id"])
+    custody.deliver_copy(staff.custodians["holmes"], moved, school_copy, "holmes")
+    custody.record_departure(staff.custodians["holmes"], pnr(2006, 6, 6, 606),
+                             reason="moved_away", to_school_id=None, date="2018-06-15")
+    custody.hand_over_externally(staff.custodians["holmes"], moved, school_copy,
+                                 organiser="Karlstads kommun", school="Västerstrandskolan",
+                                 receipt_reference=None)
+    from application.deliveries import ArchiveDeliveries
+
+    deliveries = ArchiveDeliveries(custody, desk.rt.queries)
+    waiting = deliveries.deliver(staff.archivist, ["A001"])["id"]
+    received = deliveries.deliver(staff.archivist, ["A002"])["id"]
+    deliveries.receive(staff.archive_custodian, UUID(received), "Hylla H3")
+    return {
+        "archivist": [f"/post/{alva}", f"/post/{bo}", f"/post/{alva}/atkomstlogg",
+                      "/arkiv/leveranser", f"/arkiv/leveranser/{waiting}",
+                      f"/arkiv/leveranser/{received}", "/arkiv/forteckning"],
+        "auditor": [f"/post/{bo}", f"/post/{bo}/atkomstlogg", "/arkiv/leveranser"],
+        "archive_custodian": [f"/post/{bo}", f"/arkiv/leveranser/{waiting}",
+                              "/arkiv/forteckning"],
+        "custodian_holmes": [f"/post/{moved}", f"/post/{bo}"],
+    }
+
+
+def test_new_pages_are_complete_in_both_languages_and_plain_swedish(desk: Desk) -> None:
+    import re
+
+    from tests.e2e.test_web_i18n import assert_page_is_complete
+    from tests.e2e.test_web_work import ENGLISH, RAW_CODES, SAME_IN_SWEDISH, visible_text
+
+    pages = full_story(desk)
+    found: dict[str, list[str]] = {}
+    for who, paths in pages.items():
+        web = desk.as_(who)
+        for path in paths:
+            for lang in ("sv", "en"):
+                web.client.cookies.set("custody_lang", lang)
+                response = web.get(path)
+                assert response.status_code == 200, (who, path, lang)
+                assert_page_is_complete(response.text, lang)
+            web.client.cookies.set("custody_lang", "sv")
+            text = visible_text(web.get(path).text)
+            words = set(re.findall(r"[a-z_]+", text))
+            bad = [c for c in RAW_CODES if ("_" in c and c in text) or (
+                "_" not in c and c in words and c not in SAME_IN_SWEDISH)]
+            bad += [e for e in ENGLISH if e.lower() in text.lower()]
+            bad += [w for w in ("delivered", "received", "protected", "receipt", "delivery",
+                                "allowed", "refused", "extract", "lookup", "access log")
+                    if w in words or w in text]
+            if bad:
+                found[f"{who} {path}"] = bad
+    assert found == {}

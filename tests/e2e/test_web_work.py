@@ -466,6 +466,9 @@ SWEDISH_PAGES = (
     ("custodian_holmes", "/post/{David Ek}"), ("teacher", "/bestall"),
     ("teacher", "/arkiv/kartong"), ("teacher", "/post/{Alva Andersson}"),
     ("principal_holmes", "/bestallningar"), ("auditor", "/granskning"),
+    ("archivist", "/post/{Alva Andersson}/atkomstlogg"), ("archivist", "/arkiv/leveranser"),
+    ("archivist", "/arkiv/forteckning"), ("auditor", "/post/{Alva Andersson}/atkomstlogg"),
+    ("archive_custodian", "/arkiv/leveranser"),
 )
 
 
