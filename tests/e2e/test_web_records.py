@@ -381,3 +381,27 @@ def test_new_pages_are_complete_in_both_languages_and_plain_swedish(desk: Desk) 
             if bad:
                 found[f"{who} {path}"] = bad
     assert found == {}
+
+
+def test_the_api_lists_deliveries_in_pages(desk: Desk) -> None:
+    from fastapi.testclient import TestClient
+
+    from application.deliveries import ArchiveDeliveries
+
+    for index in range(3):
+        filed(desk, pnr(2005, 1, 2 + index, 222 + index), f"Elev {index}", f"A00{index}")
+        ArchiveDeliveries(desk.rt.custody, desk.rt.queries).deliver(desk.staff.archivist,
+                                                                    [f"A00{index}"])
+    client = TestClient(desk.app)
+    auditor = {"Authorization": f"Bearer {desk.staff.tokens['auditor']}"}
+    first = client.get("/api/v1/archive/deliveries", params={"limit": 2}, headers=auditor)
+    assert first.status_code == 200, first.text
+    body = first.json()
+    assert len(body["items"]) == 2 and body["next_cursor"]
+    rest = client.get("/api/v1/archive/deliveries", headers=auditor,
+                      params={"limit": 2, "cursor": body["next_cursor"]}).json()
+    assert rest["next_cursor"] is None
+    boxes = [b for d in body["items"] + rest["items"] for b in d["boxes"]]
+    assert sorted(boxes) == ["A000", "A001", "A002"]
+    teacher = {"Authorization": f"Bearer {desk.staff.tokens['teacher']}"}
+    assert client.get("/api/v1/archive/deliveries", headers=teacher).status_code == 403
