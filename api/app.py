@@ -26,6 +26,7 @@ from api.routes import (
     students,
 )
 from api.web import admin, signin, signin_pages
+from api.web import archive_deliveries as web_deliveries
 from api.web import assignments as web_assignments
 from api.web import audit as web_audit
 from api.web import culling_lists as web_culling_lists
@@ -36,6 +37,7 @@ from api.web import labels as web_labels
 from api.web import lists as web_lists
 from api.web import orders as web_orders
 from api.web import overview as web_overview
+from api.web import personal_data as web_personal
 from api.web import sessions as web_sessions
 from api.web import static_files as web_static
 from api.web import students as web_students
@@ -103,6 +105,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
                    log.router, students.router, signin.router,
                    # /personal/kopplingar before the staff pages' /personal/{id}
                    web_assignments.router, admin.router, web_work.router,
+                   web_personal.router, web_deliveries.router,
                    web_sessions.router, web_lists.router, web_culling_lists.router,
                    signin_pages.router,
                    web_overview.router, web_students.router, web_orders.router,

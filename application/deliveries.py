@@ -130,6 +130,26 @@ class ArchiveDeliveries:
             "seqs": doc.get("seqs", []),
         }
 
+    def deliveries(self, principal: Principal) -> list[Doc]:
+        """Every delivery, newest first: its boxes, copies, who delivered and received."""
+        _require_archive_reader(principal)
+        self.queries.fresh()
+        names = {a["id"]: a["name"] for a in self.queries.views.all("actors")}
+        rows = sorted(self.queries.views.all("deliveries"),
+                      key=lambda d: (str(d.get("delivered_at") or ""), d["id"]), reverse=True)
+        return [{"id": d["id"], "status": d["status"], "boxes": list(d["boxes"]),
+                 "copies": d["copies"], "delivered_by_name": names.get(d["delivered_by"]),
+                 "delivered_at": d["delivered_at"], "received_at": d.get("received_at"),
+                 "received_by_name": names.get(d.get("received_by") or "")}
+                for d in rows]
+
+    def deliverable_boxes(self, principal: Principal) -> list[Doc]:
+        """The boxes of archive copies not yet delivered, in box order (for a new delivery)."""
+        require_archive_delivery(principal)
+        known = self.boxes()
+        delivered = {b for d in self.queries.views.all("deliveries") for b in d["boxes"]}
+        return [known[b] for b in sorted(known) if b not in delivered]
+
     def finding_aid(self, principal: Principal) -> Doc:
         _require_archive_reader(principal)
         boxes = self.boxes()

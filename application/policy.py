@@ -11,7 +11,7 @@ May import the domain only.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -468,11 +468,23 @@ def require_list_reader(principal: Principal) -> None:
 def require_external_receipt(principal: Principal, copy: Copy) -> None:
     """The receipt of a handover outside the municipality is recorded by the custodian of
     the school unit that handed the copy over, or by the archivist."""
-    if principal.role is Role.ARCHIVIST or (
-            principal.role is Role.CUSTODIAN and principal.school_id == copy.school_id):
+    if records_external_receipt(principal, copy.school_id):
         return
     raise NotAuthorisedError(
         f"the receipt is recorded by the custodian of {copy.school_id} or the archivist")
+
+
+def records_external_receipt(principal: Principal, school_id: str | None) -> bool:
+    """Whether ``principal`` records the receipt of a copy that ``school_id`` handed over
+    outside the municipality (:func:`require_external_receipt`)."""
+    return principal.role is Role.ARCHIVIST or (
+        principal.role is Role.CUSTODIAN and principal.school_id == school_id)
+
+
+def hands_over_externally(principal: Principal, school_id: str | None) -> bool:
+    """Whether ``principal`` hands a school copy held at ``school_id`` over outside the
+    municipality: that school unit's custodian (:func:`require_custody_of`, school only)."""
+    return is_school_custodian(principal) and principal.school_id == school_id
 
 
 def require_staff_list(principal: Principal) -> None:
@@ -613,3 +625,21 @@ def require_archive_custodian(principal: Principal, *, doing: str) -> None:
     """The designated custodian of the archive (no school unit)."""
     if not (principal.role is Role.CUSTODIAN and principal.school_id is None):
         raise NotAuthorisedError(f"only the archive's custodian may {doing}")
+
+
+# -- what the personal-data and archive-register pages offer (the use cases still decide) --
+
+def permits(check: Callable[[Principal], None], principal: Principal) -> bool:
+    """Whether the rule ``check`` (one of the ``require_…`` functions above that takes only
+    the principal) lets ``principal`` through: for showing a button or a link."""
+    try:
+        check(principal)
+    except NotAuthorisedError:
+        return False
+    return True
+
+
+def does_personal_data_work(principal: Principal) -> bool:
+    """Protecting an identity, lifting it, renumbering (:func:`require_personal_data_work`)."""
+    return permits(lambda p: require_personal_data_work(p, doing="change personal data"),
+                   principal)

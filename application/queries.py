@@ -267,6 +267,8 @@ class CustodyQueries:
                 "loan_request_id": c.get("loan_request_id"),
                 "verification": c.get("verification"), "replaces": c.get("replaces"),
                 "replaced_by": c.get("replaced_by"), "certificate_id": c.get("certificate_id"),
+                # Where a copy went outside the municipality says where the student is.
+                "external_handover": c.get("external_handover") if identity else None,
             }
             for c in copies
         ]

@@ -11,8 +11,10 @@ from fastapi import APIRouter, Response, status
 
 from api.deps import CurrentActor, DeliveriesDep
 from api.document_models import DeliveryReceipt, FindingAid, json_or
+from api.models import CursorQuery, LimitQuery, Open, Page
 from api.printable import Printable, Table, to_html, to_pdf
 from api.schemas import DeliveryCreate, DeliveryReceiptIn
+from application.paging import DEFAULT_LIMIT, page_in_order
 
 router = APIRouter(prefix="/api/v1/archive", tags=["archive"])
 Doc = dict[str, Any]
@@ -50,6 +52,28 @@ def deliver(body: DeliveryCreate, actor: CurrentActor, deliveries: DeliveriesDep
     custodian's receipt."""
     response.headers.update(NO_STORE)
     return deliveries.deliver(actor, body.boxes)
+
+
+class DeliverySummary(Open):
+    """One delivery in the list: its boxes by name, who delivered and who countersigned."""
+
+    id: str
+    status: str
+    boxes: list[str]
+    copies: int
+    delivered_by_name: str | None = None
+    delivered_at: str | None = None
+    received_by_name: str | None = None
+    received_at: str | None = None
+
+
+@router.get("/deliveries", response_model=Page[DeliverySummary],
+            response_model_exclude_unset=True)
+def deliveries_list(actor: CurrentActor, deliveries: DeliveriesDep,
+                    limit: LimitQuery = DEFAULT_LIMIT, cursor: CursorQuery = None) -> Any:
+    """The deliveries to the archive, newest first, in pages (the archivist, the
+    archive's custodian, the admin, auditors)."""
+    return page_in_order(deliveries.deliveries(actor), "id", limit, cursor).as_dict()
 
 
 @router.post("/deliveries/{delivery_id}/receipt")

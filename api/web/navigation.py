@@ -41,6 +41,8 @@ NAV: Final = (
     NavItem("holdings", "/skola/innehav", policy.may_read_own_holdings),
     NavItem("assignments", "/personal/kopplingar", policy.may_set_up),
     NavItem("shelf_list", "/arkiv/hyllforteckning", policy.may_read_shelf_list),
+    NavItem("archive_deliveries", "/arkiv/leveranser", policy.may_read_archive_register),
+    NavItem("finding_aid", "/arkiv/forteckning", policy.may_read_archive_register),
     NavItem("culls", "/gallring", policy.may_read_culling_register),
     NavItem("culling_lists", "/gallringslistor", policy.may_read_culling_lists),
     NavItem("request_log", "/bestallningar", policy.sees_others_requests),

@@ -35,6 +35,7 @@ from api.problems import status_of
 from api.web import presenters
 from api.web.deps import CSRF, WebUser
 from api.web.i18n import Translator
+from api.web.record_extras import personal_actions
 from api.web.rendering import Directory, WebRoute, redirect, render, translator
 from application.policy import Principal, does_archive_work, is_school_custodian
 from domain.errors import DomainError, InvalidInputError
@@ -45,6 +46,9 @@ router = APIRouter(include_in_schema=False, route_class=WebRoute)
 RECORD_DONE: Final = frozenset({
     "printed", "archived", "verified", "discrepancy", "reprinted", "delivered",
     "transferred", "received", "ist_entered", "departed", "hold_placed", "hold_lifted",
+    # api.web.personal_data
+    "protected", "protection_lifted", "renumbered", "handed_over_externally",
+    "external_receipt",
 })
 Errors = dict[str, dict[str, str]]
 
@@ -101,7 +105,7 @@ def render_record(request: Request, principal: Principal, record_id: UUID, *,
     copies = presenters.copy_rows(record, t, names.place, names.person)
     entries = presenters.timeline(history, record, t, names.place, names.person)
     done = request.query_params.get("klart")
-    can = actions(principal, record)
+    can = {**actions(principal, record), **personal_actions(principal, record)}
     schools = queries.schools() if any(can[k] for k in ("print_school", "transfer",
                                                          "departure")) else []
     return render(request, "record.html", principal=principal, record=record, copies=copies,

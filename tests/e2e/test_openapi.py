@@ -80,7 +80,7 @@ class TestTheDocument:
         schemas = document["components"]["schemas"]
         for path in ("/api/v1/records", "/api/v1/requests", "/api/v1/culls",
                      "/api/v1/archive/shelf-list", "/api/v1/schools/{school_id}/holdings",
-                     "/api/v1/actors", "/api/v1/schools"):
+                     "/api/v1/actors", "/api/v1/schools", "/api/v1/archive/deliveries"):
             op = document["paths"][path]["get"]
             ref = op["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
             page = schemas[ref.rsplit("/", 1)[1]]

@@ -157,6 +157,13 @@ PAGES = [
     ("archivist", "/post/{unknown}", 404),
     ("archivist", "/post/not-a-uuid", 404),
     ("teacher", "/granskning", 403),
+    ("archivist", "/post/{anna}/atkomstlogg", 200),
+    ("auditor", "/post/{anna}/atkomstlogg", 200),
+    ("custodian_fryken", "/post/{anna}/atkomstlogg", 403),
+    ("archivist", "/arkiv/leveranser", 200),
+    ("archive_custodian", "/arkiv/leveranser", 200),
+    ("archivist", "/arkiv/forteckning", 200),
+    ("teacher", "/arkiv/forteckning", 403),
 ]
 
 

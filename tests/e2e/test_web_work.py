@@ -468,6 +468,9 @@ SWEDISH_PAGES = (
     ("principal_holmes", "/bestallningar"), ("auditor", "/granskning"),
     ("archivist", "/gallringslistor"), ("archivist", "/gallringslistor/ny"),
     ("archivist", "/gallringsbeslut"), ("custodian_holmes", "/gallringslistor"),
+    ("archivist", "/post/{Alva Andersson}/atkomstlogg"), ("archivist", "/arkiv/leveranser"),
+    ("archivist", "/arkiv/forteckning"), ("auditor", "/post/{Alva Andersson}/atkomstlogg"),
+    ("archive_custodian", "/arkiv/leveranser"),
 )
 
 

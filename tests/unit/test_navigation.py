@@ -14,19 +14,23 @@ from domain.actor import Role
 SCHOOL = "skola-1"
 
 EXPECTED: dict[tuple[Role, str | None], tuple[list[str], str]] = {
-    (Role.ADMIN, None): (["overview", "find_student", "assignments", "shelf_list", "culls",
-                          "culling_lists", "request_log", "audit", "staff"], "/oversikt"),
+    (Role.ADMIN, None): (["overview", "find_student", "assignments", "shelf_list",
+                          "archive_deliveries", "finding_aid", "culls", "culling_lists",
+                          "request_log", "audit", "staff"], "/oversikt"),
     (Role.ARCHIVIST, None): (["overview", "find_student", "inventory", "box_session",
-                              "verify_session", "school_year", "shelf_list", "culls",
-                              "culling_lists", "request_log", "audit"], "/oversikt"),
-    (Role.AUDITOR, None): (["overview", "find_student", "shelf_list", "culls",
-                            "culling_lists", "request_log", "audit"], "/granskning"),
-    (Role.CUSTODIAN, None): (["inbox", "overview", "find_student", "shelf_list", "culls",
-                              "culling_lists", "request_log"], "/inkorg"),
+                              "verify_session", "school_year", "shelf_list",
+                              "archive_deliveries", "finding_aid", "culls", "culling_lists",
+                              "request_log", "audit"], "/oversikt"),
+    (Role.AUDITOR, None): (["overview", "find_student", "shelf_list", "archive_deliveries",
+                            "finding_aid", "culls", "culling_lists", "request_log", "audit"],
+                           "/granskning"),
+    (Role.CUSTODIAN, None): (["inbox", "overview", "find_student", "shelf_list",
+                              "archive_deliveries", "finding_aid", "culls", "culling_lists",
+                              "request_log"], "/inkorg"),
     (Role.CUSTODIAN, SCHOOL): (["inbox", "overview", "find_student", "deliveries", "holdings",
                                 "culls", "culling_lists", "request_log"], "/inkorg"),
     (Role.PRINCIPAL, SCHOOL): (["order", "overview", "holdings", "culling_lists", "request_log"],
-                              "/bestall"),
+                               "/bestall"),
     (Role.TEACHER, SCHOOL): (["order"], "/bestall"),
     (Role.MENTOR, SCHOOL): (["order"], "/bestall"),
 }
@@ -36,8 +40,9 @@ PATHS = {"inbox": "/inkorg", "order": "/bestall", "overview": "/oversikt",
          "verify_session": "/arkiv/kontroll", "school_year": "/lasar",
          "deliveries": "/skola/leverans", "holdings": "/skola/innehav",
          "assignments": "/personal/kopplingar", "shelf_list": "/arkiv/hyllforteckning",
-         "culls": "/gallring", "culling_lists": "/gallringslistor", "request_log": "/bestallningar", "audit": "/granskning",
-         "staff": "/personal"}
+         "archive_deliveries": "/arkiv/leveranser", "finding_aid": "/arkiv/forteckning",
+         "culls": "/gallring", "culling_lists": "/gallringslistor",
+         "request_log": "/bestallningar", "audit": "/granskning", "staff": "/personal"}
 
 
 def principal(role: Role, school_id: str | None) -> Principal:
