@@ -28,6 +28,7 @@ from infrastructure.agreement_gate import FileAgreementGate, PostgresAgreementGa
 from infrastructure.credentials import SQLCredentialStore
 from infrastructure.feed import SignedEventFeed, SignedHistory
 from infrastructure.integrity import LogHealth
+from infrastructure.invalidation import InvalidationListener
 from infrastructure.keys import Keyring, load_or_create_secret
 from infrastructure.leadership import Leadership
 from infrastructure.live_projection import LiveProjection
@@ -35,7 +36,7 @@ from infrastructure.oidc import OpenIdProvider
 from infrastructure.settings import Settings
 from infrastructure.signed_events import SignedEventStore, SignedMapper
 from infrastructure.sql import Database, PostgresDatabase, SQLiteDatabase
-from infrastructure.subject_keys import BlindIndex, SubjectKeyVault
+from infrastructure.subject_keys import SUBJECT_KEY, BlindIndex, SubjectKeyVault
 from infrastructure.transparency.log import TransparencyLog
 from infrastructure.verification import VerifyReport
 from infrastructure.view_store import SQLViewStore
@@ -307,4 +308,13 @@ def bootstrap(settings: Settings | None = None, *, clock: Clock | None = None) -
     rt.extras["closers"] = [runner.stop, tlog.close]
     if isinstance(gate, PostgresAgreementGate):
         rt.extras["closers"].append(gate.close)
+    if settings.uses_postgres:
+        # A cull in another instance evicts the data key cached here at once.
+        invalidation = InvalidationListener(
+            settings.database_url or "", settings.database_schema,
+            handlers={SUBJECT_KEY: lambda key: vault.evict(UUID(key))},
+            on_reset=vault.drop_cached)
+        invalidation.start()
+        rt.extras["invalidation"] = invalidation
+        rt.extras["closers"].insert(0, invalidation.stop)
     return rt
