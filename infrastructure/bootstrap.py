@@ -278,6 +278,7 @@ def bootstrap(settings: Settings | None = None, *, clock: Clock | None = None) -
     access = AccessRecorder(custody.commit)
     queries = CustodyQueries(views, runner, feed, history, settings.projection_wait_timeout,
                              reference=blind.reference, access=access, search=blind)
+    custody.commit_watchers.append(queries.pending.wrote)
     rt = Runtime(settings, keyring, vault, blind, custody, views, runner, queries,
                  [keys_db, views_db, credentials_db])
     provider = OpenIdProvider(settings.oidc_issuer or "", settings.oidc_client_id or "",

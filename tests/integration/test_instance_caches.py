@@ -24,7 +24,7 @@ FOREVER = 3600.0
 @pytest.fixture
 def pair(settings: Settings) -> Iterator[tuple[Runtime, Runtime]]:
     a, b = bootstrap(settings), bootstrap(settings)
-    b.vault.CACHE_SECONDS = FOREVER  # type: ignore[misc]
+    b.vault.CACHE_SECONDS = FOREVER
     try:
         yield a, b
     finally:
