@@ -52,7 +52,7 @@ class InvalidationListener:
     """Listens on :data:`CHANNEL` for one store (schema) and dispatches by kind."""
 
     def __init__(self, url: str, schema: str, *, handlers: dict[str, Callable[[str], None]],
-                 on_reset: Callable[[], None], poll: float = 0.5) -> None:
+                 on_reset: Callable[[], None], poll: float = 0.2) -> None:
         self.url = url
         self.schema = schema
         self.handlers = handlers
