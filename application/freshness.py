@@ -1,15 +1,19 @@
 """Read-your-writes without waiting when there is nothing to wait for.
 
 A read must show what this process has stored (a write, then the page that shows it),
-but need not wait for the views to catch up with writes made elsewhere (another
-instance, the command line): the follower brings those in within milliseconds. So a
-read waits only while the views may not show this process's newest write:
+but in a served instance need not wait for the views to catch up with writes made
+elsewhere (another instance, the command line): the follower brings those in within
+milliseconds. So there a read waits only while the views may not show this process's
+newest write:
 :class:`PendingWrites` keeps that write's position (from the store's commit listener)
 and the position the views were last seen to include. Without a pending write a read
 costs no query for freshness at all — no look at the log's end, no catch-up.
 
 The access log written by reads themselves is not a pending write: the next read need
 not wait for the log of the previous one (the access-log queries wait for it).
+
+A process that runs no follower (the command line) has nobody else to move the views:
+there every read catches up with the whole log (:attr:`PendingWrites.followed`).
 
 May import: the domain, the standard library.
 """
@@ -38,6 +42,11 @@ class PendingWrites:
         """Reads that waited for a pending write."""
         self.skipped = 0
         """Reads that had nothing to wait for (no query, no catch-up)."""
+        self.followed = False
+        """Whether a follower keeps the views up with writes made elsewhere (a served
+        instance: its own follower, or the leader's). Without one — ``custody`` on the
+        command line — nothing else moves the views: every read catches up with the
+        whole log, as before."""
 
     def wrote(self, recordings: Sequence[Any]) -> None:
         """Commit listener: the recordings of one save (library ``Recording`` objects)."""

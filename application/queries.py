@@ -143,11 +143,16 @@ class CustodyQueries:
         self.fresh()
 
     def _fresh_read(self) -> None:
-        """Read-your-writes for a read: wait only while the views may not show this
-        process's newest write (:mod:`application.freshness`); with nothing pending, no
-        query and no catch-up. Writes made elsewhere reach the views through the
-        follower within milliseconds; the access-log queries wait for everything
+        """Read-your-writes for a read. In a served instance (a follower keeps the
+        views up): wait only while the views may not show this process's newest write
+        (:mod:`application.freshness`); with nothing pending, no query and no catch-up.
+        Elsewhere (the command line): everything stored so far except this process's
+        own access log at the end of the log. The access-log queries wait for everything
         (:meth:`fresh`). Views stopped by a failed check refuse every read."""
+        if not self.pending.followed:
+            self.runner.wait_for(self.access.settled(self.feed.last_seq()),
+                                 self.wait_timeout)
+            return
         if self.runner.error:
             raise ProjectionStoppedError(self.runner.error)
         seq = self.pending.pending()

@@ -122,6 +122,9 @@ class Runtime:
         PostgreSQL only the instance holding the lease runs them (see ``leadership``)."""
         self.shred_pending()
         self.custody.ensure_seed_decision()
+        # From now on a follower (here, or the leader's) moves the views: reads wait only
+        # for this process's own pending writes (application.freshness).
+        self.queries.pending.followed = True
         if not self.settings.uses_postgres:
             self._start_followers()
             return

@@ -1,6 +1,7 @@
-"""Read-your-writes only where there is a write to read: a read waits for (and catches
-the views up to) this process's newest write, and costs nothing for freshness when
-there is none — on both databases."""
+"""Read-your-writes only where there is a write to read: in a served instance (a
+follower moves the views) a read waits for (and catches the views up to) this process's
+newest write, and costs nothing for freshness when there is none; on the command line
+(no follower) every read catches up with the whole log — on both databases."""
 
 from __future__ import annotations
 
@@ -38,8 +39,16 @@ def count_calls(monkeypatch: pytest.MonkeyPatch, rt: Runtime) -> Counter[str]:
     return calls
 
 
+def served(rt: Runtime) -> Runtime:
+    """As ``start_background`` marks a served instance (without starting its threads:
+    the tests count every catch-up)."""
+    rt.queries.pending.followed = True
+    return rt
+
+
 def test_a_read_with_no_pending_write_neither_waits_nor_catches_up(
         runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> None:
+    served(runtime)
     staff = seed_staff(runtime.custody)
     record_id = runtime.custody.capture_student(staff.archivist, student(pnr(2005, 5, 5, 123)))
     calls = count_calls(monkeypatch, runtime)
@@ -67,6 +76,7 @@ def test_a_read_with_no_pending_write_neither_waits_nor_catches_up(
 
 def test_writes_made_elsewhere_do_not_make_reads_here_wait(
         runtime: Runtime, settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    served(runtime)
     runtime.custody.register_school(Principal.system(), "holmes", "Holmesskolan")
     assert [s["id"] for s in runtime.queries.schools()] == ["holmes"]
     other = bootstrap(settings)  # another instance (or `custody` on the command line)
@@ -84,6 +94,7 @@ def test_writes_made_elsewhere_do_not_make_reads_here_wait(
 
 def test_views_stopped_by_a_failed_check_refuse_reads_even_with_nothing_pending(
         runtime: Runtime) -> None:
+    served(runtime)
     runtime.custody.register_school(Principal.system(), "holmes", "Holmesskolan")
     runtime.queries.schools()
     runtime.runner.halt(RuntimeError("a forged event"))
@@ -93,6 +104,7 @@ def test_views_stopped_by_a_failed_check_refuse_reads_even_with_nothing_pending(
 
 def test_a_get_by_a_caller_who_wrote_nothing_does_not_wait(
         runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> None:
+    served(runtime)
     _, token = runtime.custody.register_actor(Principal.system(), "Ada", "admin", None)
     auth = {"Authorization": f"Bearer {token}"}
     with TestClient(create_app(runtime=runtime)) as client:
@@ -106,3 +118,22 @@ def test_a_get_by_a_caller_who_wrote_nothing_does_not_wait(
             listed = client.get("/api/v1/schools", headers=auth)
             assert listed.status_code == 200
         assert calls["wait_for"] == 0 and calls["last_seq"] == 0
+
+
+def test_a_served_instance_is_marked_as_followed(runtime: Runtime) -> None:
+    assert not runtime.queries.pending.followed
+    runtime.start_background()  # what `custody serve` does
+    assert runtime.queries.pending.followed
+
+
+def test_without_a_follower_every_read_catches_up_with_writes_made_elsewhere(
+        runtime: Runtime, settings: Settings) -> None:
+    """The command line: ``custody schools add`` in one process, ``schools list`` in
+    the next — nothing else moves the views, so the read does."""
+    other = bootstrap(settings)
+    try:
+        other.custody.register_school(Principal.system(), "fryken", "Frykenskolan")
+    finally:
+        other.close()
+    assert not runtime.queries.pending.followed
+    assert [s["id"] for s in runtime.queries.schools()] == ["fryken"]
