@@ -194,6 +194,9 @@ def install(app: FastAPI, metrics: Metrics) -> None:
         log_problem = rt.log_health.problem()
         body["log"] = {"size": rt.log.size(), "error": rt.log.error or log_problem}
         body["leader"] = rt.leads
+        listener = rt.invalidation
+        body["cache_invalidation"] = ("in process" if listener is None else "listening"
+                                      if listener.connected.is_set() else "reconnecting")
         if rt.runner.error or rt.log.error or log_problem:
             body["status"] = "error"
             return JSONResponse(body, status_code=503)

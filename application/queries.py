@@ -1,7 +1,8 @@
 """Queries over the read models, in the shapes of the API contract.
 
-Every query first waits until the views include the latest write (read-your-writes);
-access is decided by :mod:`application.policy` on the same facts the commands use.
+Every query first waits until the views include this process's latest write
+(read-your-writes; :mod:`application.freshness`); access is decided by
+:mod:`application.policy` on the same facts the commands use.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from uuid import UUID
 from application.access_log import AccessRecorder
 from application.as_of import ViewsAsOf
 from application.as_of import record_as_of as replay_record
+from application.freshness import PendingWrites
 from application.paging import (
     Page,
     SortKey,
@@ -55,7 +57,7 @@ from application.ports import (
     ViewWriter,
 )
 from application.progress import COUNTERS
-from application.projections import MemoryViewStore, ProjectionRunner
+from application.projections import MemoryViewStore, ProjectionRunner, ProjectionStoppedError
 from application.search import SHARDS, name_tokens
 from domain.errors import InvalidInputError, NotAuthorisedError, NotFoundError
 from domain.personnummer import InvalidPersonnummerError, Personnummer
@@ -127,7 +129,8 @@ class CustodyQueries:
     def __init__(self, views: ViewStore, runner: ProjectionRunner, feed: EventFeed,
                  history: EventHistory, wait_timeout: float = 5.0, *,
                  reference: Callable[[str], str], access: AccessRecorder,
-                 search: SearchIndex | None = None) -> None:
+                 search: SearchIndex | None = None,
+                 pending: PendingWrites | None = None) -> None:
         self.search = search
         self.history_source = history
         self.reference_digest = reference
@@ -136,6 +139,9 @@ class CustodyQueries:
         self.runner = runner
         self.feed = feed
         self.wait_timeout = wait_timeout
+        self.pending = pending or PendingWrites()
+        """This process's writes the views may not show yet (fed by the store's commit
+        listener, see ``infrastructure.bootstrap``)."""
 
     def fresh(self, seq: int | None = None) -> None:
         """Wait until the views include ``seq`` (default: everything stored so far)."""
@@ -146,11 +152,23 @@ class CustodyQueries:
         self.fresh()
 
     def _fresh_read(self) -> None:
-        """Read-your-writes for a read: everything stored so far except this process's
-        own access log at the end of the log — a read need not wait for the views to
-        project the log of earlier reads (the follower does that in the background);
-        the access-log queries wait for it (:meth:`fresh`)."""
-        self.runner.wait_for(self.access.settled(self.feed.last_seq()), self.wait_timeout)
+        """Read-your-writes for a read. In a served instance (a follower keeps the
+        views up): wait only while the views may not show this process's newest write
+        (:mod:`application.freshness`); with nothing pending, no query and no catch-up.
+        Elsewhere (the command line): everything stored so far except this process's
+        own access log at the end of the log. The access-log queries wait for everything
+        (:meth:`fresh`). Views stopped by a failed check refuse every read."""
+        if not self.pending.followed:
+            self.runner.wait_for(self.access.settled(self.feed.last_seq()),
+                                 self.wait_timeout)
+            return
+        if self.runner.error:
+            raise ProjectionStoppedError(self.runner.error)
+        seq = self.pending.pending()
+        if seq is None:
+            return
+        self.runner.wait_for(seq, self.wait_timeout)
+        self.pending.shown_upto(seq)
 
     # -- access ------------------------------------------------------------------------
 

@@ -178,6 +178,8 @@ class Custody(Application[UUID]):
         self.keys = ports.key_vault
         self.blind = ports.blind_index
         self.listeners: list[Callable[[int, int], None]] = []
+        self.commit_watchers: list[Callable[[list[Recording[UUID]]], None]] = []
+        """Told each commit's recordings (events and positions), after ``listeners``."""
         self.token_index: TokenIndex = ports.token_index or MemoryTokenIndex()
         self.clock: Clock = ports.clock or SystemClock()
         self._actors: dict[UUID, Actor] = {}
@@ -203,6 +205,8 @@ class Custody(Application[UUID]):
             last = max(r.notification.id for r in recordings)
             for listener in self.listeners:
                 listener(last, len(recordings))
+            for watcher in self.commit_watchers:
+                watcher(recordings)
 
     # -- loading and saving ----------------------------------------------------------
 

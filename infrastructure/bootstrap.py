@@ -29,6 +29,7 @@ from infrastructure.agreement_gate import FileAgreementGate, PostgresAgreementGa
 from infrastructure.credentials import SQLCredentialStore
 from infrastructure.feed import SignedEventFeed, SignedHistory
 from infrastructure.integrity import LogHealth
+from infrastructure.invalidation import InvalidationListener
 from infrastructure.keys import Keyring, load_or_create_secret
 from infrastructure.leadership import Leadership
 from infrastructure.live_projection import LiveProjection
@@ -37,7 +38,7 @@ from infrastructure.settings import Settings
 from infrastructure.signed_events import SignedEventStore, SignedMapper
 from infrastructure.sql import Database, PostgresDatabase, SQLiteDatabase
 from infrastructure.stored_ids import stored_ids
-from infrastructure.subject_keys import BlindIndex, SubjectKeyVault
+from infrastructure.subject_keys import SUBJECT_KEY, BlindIndex, SubjectKeyVault
 from infrastructure.transparency.log import TransparencyLog
 from infrastructure.verification import VerifyReport
 from infrastructure.view_store import SQLViewStore
@@ -117,6 +118,8 @@ class Runtime:
     log: TransparencyLog = field(init=False)
     log_health: LogHealth = field(init=False)
     """The cheap log check ``/healthz`` runs."""
+    invalidation: InvalidationListener | None = None
+    """PostgreSQL: the listener that evicts what another instance invalidated."""
     credentials: Credentials = field(init=False)
 
     leadership: Leadership | None = field(default=None, init=False)
@@ -126,6 +129,9 @@ class Runtime:
         PostgreSQL only the instance holding the lease runs them (see ``leadership``)."""
         self.shred_pending()
         self.custody.ensure_seed_decision()
+        # From now on a follower (here, or the leader's) moves the views: reads wait only
+        # for this process's own pending writes (application.freshness).
+        self.queries.pending.followed = True
         if not self.settings.uses_postgres:
             self._start_followers()
             return
@@ -282,6 +288,7 @@ def bootstrap(settings: Settings | None = None, *, clock: Clock | None = None) -
     access = AccessRecorder(custody.commit)
     queries = CustodyQueries(views, runner, feed, history, settings.projection_wait_timeout,
                              reference=blind.reference, access=access, search=blind)
+    custody.commit_watchers.append(queries.pending.wrote)
     rt = Runtime(settings, keyring, vault, blind, custody, views, runner, queries,
                  [keys_db, views_db, credentials_db])
     provider = OpenIdProvider(settings.oidc_issuer or "", settings.oidc_client_id or "",
@@ -311,4 +318,13 @@ def bootstrap(settings: Settings | None = None, *, clock: Clock | None = None) -
     rt.closers.extend([runner.stop, tlog.close, feed.close])
     if isinstance(gate, PostgresAgreementGate):
         rt.closers.append(gate.close)
+    if settings.uses_postgres:
+        # A cull in another instance evicts the data key cached here at once.
+        invalidation = InvalidationListener(
+            settings.database_url or "", settings.database_schema,
+            handlers={SUBJECT_KEY: lambda key: vault.evict(UUID(key))},
+            on_reset=vault.drop_cached)
+        invalidation.start()
+        rt.invalidation = invalidation
+        rt.closers.insert(0, invalidation.stop)
     return rt

@@ -16,6 +16,10 @@ transaction. Here:
   whose position is the views' own (``custody_view_tracking``) and whose writes go
   through :meth:`application.projections.ProjectionRunner.apply_live`, so the projector
   and the compare-and-set are the same code as every other way into the views.
+- Events the subscription had pulled together (a burst of commits, a backlog after a
+  restart: it reads up to 500 at a time) are applied together, in one transaction
+  (:class:`LiveBatch`, :meth:`ProjectionRunner.apply_live_batch`); an event that
+  arrives alone is applied alone, at once.
 - :class:`LiveProjection` starts and supervises it: it catches the views up in pages
   first (a backlog is faster that way than one transaction per event), then runs the
   library's runner until stopped; a database error restarts it after a second (it
@@ -29,6 +33,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from typing import Any, ClassVar
 from uuid import UUID
 
@@ -48,18 +53,66 @@ RESTART_DELAY = 1.0
 """Seconds before the library's runner is started again after a database error."""
 
 
+class LiveBatch:
+    """Events delivered by the subscription and not applied yet. An event is held back
+    only while the subscription has more events pulled already (``more``); the batch
+    is applied when it has none, at ``limit`` events, and before an event that fails
+    its checks is reported (so what came before it is applied, as one by one)."""
+
+    def __init__(self, runner: ProjectionRunner, limit: int) -> None:
+        self.runner = runner
+        self.limit = limit
+        self.items: list[FeedItem] = []
+        self.more: Callable[[], bool] = lambda: False
+        """Whether the subscription has further events at hand (set for each run)."""
+
+    def add(self, item: FeedItem) -> None:
+        self.items.append(item)
+        if len(self.items) >= self.limit or not self.more():
+            self.flush()
+
+    def flush(self) -> None:
+        items, self.items = self.items, []
+        if items:
+            self.runner.apply_live_batch(items)
+
+    def drop(self) -> None:
+        """Forget what is held (the run ended): the views' position was not moved for
+        it, so the next run reads it again."""
+        self.items = []
+
+
+def pulled_already(subscription: Any) -> bool:
+    """Whether the library's ``ListenNotifySubscription`` holds events it has pulled
+    from the store but not yet yielded (its current page, or pages queued). Unknown
+    internals count as "no": then every event is applied at once, alone."""
+    try:
+        page = subscription._notifications
+        index = subscription._notifications_index
+        queued = subscription._notifications_queue
+        return bool(index < len(page) or not queued.empty())
+    except (AttributeError, TypeError):
+        return False
+
+
 class CheckedEventMapper(Mapper[UUID]):
     """Reads a stored event into a checked :class:`FeedItem` (never writes)."""
 
-    def __init__(self, signed: SignedMapper) -> None:
+    def __init__(self, signed: SignedMapper, batch: LiveBatch | None = None) -> None:
         super().__init__(signed.transcoder)
         self.signed = signed
+        self.batch = batch
 
     def to_stored_event(self, domain_event: Any) -> StoredEvent:
         raise TypeError("the projection's view of the log is read-only")
 
     def to_domain_event(self, stored_event: StoredEvent) -> Any:
-        event, checked = self.signed.open(stored_event)  # raises on a forgery
+        try:
+            event, checked = self.signed.open(stored_event)  # raises on a forgery
+        except Exception:
+            if self.batch is not None:
+                self.batch.flush()  # the events before it are sound: apply them first
+            raise
         seq = int(stored_event.id)  # type: ignore[attr-defined]  # a Notification
         return FeedItem(seq, event, checked.prev, checked.event_hash)
 
@@ -69,15 +122,17 @@ class CheckedLog(Application[UUID]):
 
     name = "Custody"
     signed_mapper: ClassVar[SignedMapper]
+    live_batch: ClassVar[LiveBatch | None] = None
 
     def construct_mapper(self) -> Mapper[UUID]:
-        return CheckedEventMapper(self.signed_mapper)
+        return CheckedEventMapper(self.signed_mapper, self.live_batch)
 
 
 class CustodyViewsRecorder(PostgresTrackingRecorder):
     """The views as the library's tracking recorder: position and changes together."""
 
     runner: ClassVar[ProjectionRunner]
+    live_batch: ClassVar[LiveBatch | None] = None
 
     def create_table(self) -> None:
         """The view store has created its tables."""
@@ -93,7 +148,10 @@ class CustodyViewsRecorder(PostgresTrackingRecorder):
             raise ProjectionStoppedError(
                 f"seq={tracking.notification_id}: the subscription and the event disagree "
                 f"on its position ({item.seq})")
-        self.runner.apply_live(item)
+        if self.live_batch is None:
+            self.runner.apply_live(item)
+        else:
+            self.live_batch.add(item)
 
 
 class CustodyViewsProjection(Projection[CustodyViewsRecorder]):
@@ -113,9 +171,11 @@ class LiveProjection:
     def __init__(self, runner: ProjectionRunner, mapper: SignedMapper,
                  env: dict[str, str]) -> None:
         self.runner = runner
-        self.log_class = type("Custody", (CheckedLog,), {"signed_mapper": mapper})
+        self.batch = LiveBatch(runner, runner.batch_size)
+        self.log_class = type("Custody", (CheckedLog,), {"signed_mapper": mapper,
+                                                         "live_batch": self.batch})
         self.view_class = type("CustodyViewsRecorder", (CustodyViewsRecorder,),
-                               {"runner": runner})
+                               {"runner": runner, "live_batch": self.batch})
         # The library's runner opens a connection pool for its application (reading
         # the log) and one for its view, which writes through the view store's own
         # pool instead: a small pool and a single connection.
@@ -171,12 +231,19 @@ class LiveProjection:
                 self._stopping.wait(RESTART_DELAY)
 
     def _run_once(self) -> None:
+        self.batch.drop()
+        self.batch.more = lambda: False  # until this run's subscription is known
         library_runner: LibraryProjectionRunner[Any, Any] = LibraryProjectionRunner(
             application_class=self.log_class,
             projection_class=CustodyViewsProjection,
             view_class=self.view_class,
             env=self.env,
         )
+        # The library's runner keeps its subscription private; without it every event
+        # is applied alone (``pulled_already`` answers "no").
+        subscription = getattr(getattr(library_runner, "_subscription", None),
+                               "subscription", None)
+        self.batch.more = lambda: pulled_already(subscription)
         with self._lock:
             self._current = library_runner
             self.starts += 1

@@ -30,7 +30,11 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from infrastructure.invalidation import local_peers, notify
 from infrastructure.sql import Database, blob
+
+SUBJECT_KEY = "subject_key"
+"""The kind of invalidation sent when a subject's key is destroyed (its hex id)."""
 
 
 class ShreddedError(LookupError):
@@ -78,11 +82,22 @@ class SubjectKeyVault:
         self._table = table
         # Unwrapped keys are kept only briefly: a cull made by another process (the CLI's
         # rollover, another worker) must blank the data here too within CACHE_SECONDS.
+        # On PostgreSQL the destruction is also announced (NOTIFY in its transaction) and
+        # every instance's listener evicts the key at once (``infrastructure.invalidation``);
+        # on SQLite the vaults of this process on the same file are told directly.
         self._cache: OrderedDict[UUID, tuple[AESGCM, float]] = OrderedDict()
         self._cache_size = cache_size
         # A destroyed key never comes back, so knowing it is gone may be kept for good.
         self._destroyed: OrderedDict[UUID, None] = OrderedDict()
         self._lock = threading.Lock()
+        self._generation = 0
+        """Bumped by every eviction: a key read from the store while one happened is not
+        cached (it may have been read just before the destruction committed)."""
+        self._schema = str(getattr(db, "schema", "public"))
+        self._peers_key = (f"{getattr(db, 'path', id(db))}#{table}"
+                           if db.dialect == "sqlite" else None)
+        if self._peers_key is not None:
+            local_peers(self._peers_key, self)
         self._reserve: list[UUID] = []
         self._reserve_lock = threading.Lock()
         with db.transaction() as cur:
@@ -134,9 +149,13 @@ class SubjectKeyVault:
                 (datetime.now(UTC).isoformat(), subject.hex),
             )
             changed = bool(cur.rowcount > 0)
-        with self._lock:
-            self._cache.pop(subject, None)
-            self._forget(subject)
+            if changed and self._db.dialect == "postgres":
+                notify(cur, self._schema, SUBJECT_KEY, subject.hex)  # sent on commit
+        self.evict(subject)
+        if changed and self._peers_key is not None:
+            for peer in local_peers(self._peers_key):
+                if peer is not self:
+                    peer.evict(subject)
         if changed and self._db.dialect == "sqlite":
             # Push the change out of the write-ahead log, so the old wrapped key is gone
             # from the files on disk too.
@@ -148,6 +167,21 @@ class SubjectKeyVault:
         """Destroy keys that culls recorded but a crash kept alive; returns how many."""
         return sum(1 for subject in subjects
                    if not self.is_destroyed(subject) and self.destroy(subject))
+
+    def evict(self, subject: UUID) -> None:
+        """The key of ``subject`` was destroyed (here or by another instance): never
+        serve it from the cache again."""
+        with self._lock:
+            self._cache.pop(subject, None)
+            self._forget(subject)
+            self._generation += 1
+
+    def drop_cached(self) -> None:
+        """Forget every unwrapped key (the invalidation listener (re)connected: what was
+        announced while it was away is unknown)."""
+        with self._lock:
+            self._cache.clear()
+            self._generation += 1
 
     def is_destroyed(self, subject: UUID) -> bool:
         """Asks the store itself, never the cache."""
@@ -185,6 +219,8 @@ class SubjectKeyVault:
         for start in range(0, len(missing), 500):
             chunk = missing[start : start + 500]
             marks = ", ".join(["%s"] * len(chunk))
+            with self._lock:
+                generation = self._generation
             with self._db.reading() as cur:
                 cur.execute(f"SELECT subject, wrapped FROM {self._table} "
                             f"WHERE subject IN ({marks})", [s.hex for s in chunk])
@@ -200,6 +236,8 @@ class SubjectKeyVault:
                 opened.append((subject, AESGCM(self._kek.decrypt(raw[:12], raw[12:],
                                                                  subject.bytes))))
             with self._lock:
+                if self._generation != generation:
+                    continue  # an eviction meanwhile: read them again when needed
                 for subject, aead in opened:
                     self._remember(subject, aead)
 
@@ -211,6 +249,7 @@ class SubjectKeyVault:
             if cached is not None and cached[1] > time.monotonic():
                 self._cache.move_to_end(subject)
                 return cached[0]
+            generation = self._generation
         with self._db.reading() as cur:
             cur.execute(f"SELECT wrapped FROM {self._table} WHERE subject = %s", (subject.hex,))
             row = cur.fetchone()
@@ -223,7 +262,8 @@ class SubjectKeyVault:
         wrapped = bytes(row[0])
         aead = AESGCM(self._kek.decrypt(wrapped[:12], wrapped[12:], subject.bytes))
         with self._lock:
-            self._remember(subject, aead)
+            if self._generation == generation:
+                self._remember(subject, aead)
         return aead
 
     def _forget(self, subject: UUID) -> None:
