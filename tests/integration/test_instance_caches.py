@@ -13,7 +13,6 @@ import pytest
 
 from domain.errors import NotAuthenticatedError
 from infrastructure.bootstrap import Runtime, bootstrap
-from infrastructure.invalidation import InvalidationListener
 from infrastructure.settings import Settings
 from tests.factories import cull_through_list, pnr, seed_staff, student
 
