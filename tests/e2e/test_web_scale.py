@@ -59,7 +59,9 @@ def big(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Runtime, Sta
 PAGES = ("/oversikt", "/oversikt/saknas", "/arkiv/hyllforteckning",
          "/arkiv/hyllforteckning?sida=20", "/elev?q=elev", "/bestallningar",
          "/skola/innehav?skola=holmes", "/gallring", "/arkiv/kartong?kartong=A000",
-         "/arkiv/hyllforteckning/etiketter?kartong=A000")
+         "/arkiv/hyllforteckning/etiketter?kartong=A000", "/arkiv/forteckning",
+         "/arkiv/leveranser", "/gallringslistor",
+         "/gallringslistor/ny", "/gallringsbeslut")
 
 
 @pytest.mark.parametrize("path", PAGES)
