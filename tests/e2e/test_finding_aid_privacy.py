@@ -9,12 +9,13 @@ from __future__ import annotations
 import csv
 import io
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import pytest
 from fastapi.testclient import TestClient
 
 from application.deliveries import ArchiveDeliveries
+from domain.delivery import ArchiveDelivery
 from tests.e2e.test_web_records import filed
 from tests.e2e.test_web_work import Desk
 from tests.e2e.test_web_work import desk as desk  # the fixture
@@ -128,3 +129,26 @@ class TestTheReadIsLogged:
             "application", "GET /api/v1/archive/deliveries/{delivery_id}"]
         assert [e["route"] for e in _entries(desk, "admin", "finding aid")] == [
             "GET /arkiv/forteckning"]
+
+
+class TestADeliveryFromBefore:
+    def test_a_receipt_without_the_bounds_records_finds_them_by_number(
+            self, desk: Desk) -> None:
+        """A delivery signed before the bounds' records were kept with it."""
+        filed(desk, LOW, "Lo Skydd", "A001")
+        filed(desk, HIGH, "Hugo Hög", "A001")
+        custody = desk.rt.custody
+        custody.protect(desk.staff.archivist, LOW, "Beslut från Skatteverket")
+        old = ArchiveDelivery.deliver(uuid4(), boxes=[
+            {"box": "A001", "shelf": "3", "first_personnummer": LOW,
+             "last_personnummer": HIGH, "copies": 2}],
+            subject=custody.keys.new_subject(), actor=desk.staff.archivist.id)
+        custody.commit(old)
+        deliveries = ArchiveDeliveries(custody, desk.rt.queries)
+        (box,) = deliveries.delivery(desk.staff.auditor, old.id)["boxes"]
+        assert (box["first_personnummer"], box["last_personnummer"]) == (None, None)
+        assert box["first_reference"].startswith("SKYDDAD-")
+        assert box["last_reference"].startswith("ELEV-")
+        assert "first_record_id" not in box
+        (box,) = deliveries.delivery(desk.staff.archivist, old.id)["boxes"]
+        assert (box["first_personnummer"], box["last_personnummer"]) == (LOW, HIGH)
