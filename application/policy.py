@@ -521,6 +521,17 @@ def disclosure(principal: Principal, *, protected: bool) -> Disclosure:
     return Disclosure.IDENTITY
 
 
+def box_bound_disclosure(principal: Principal | None, *, protected: bool) -> Disclosure:
+    """How a box's first or last personnummer (finding aid, delivery receipt) appears: to
+    a reader as in every other list (:func:`disclosure`: auditors and the admin see the
+    reference, a protected student is a reference to all but the archivist and the
+    archive's custodian). ``None`` is the archive's own copy, the E-ARK SIP for the
+    e-archive: an archival deliverable, like the paper archive copy, it keeps the number."""
+    if principal is None:
+        return Disclosure.IDENTITY
+    return disclosure(principal, protected=protected)
+
+
 ACCESS_LOG_READERS = (Role.ARCHIVIST, Role.AUDITOR)
 """Who reads a student's access log."""
 

@@ -22,6 +22,14 @@ NO_STORE = {"Cache-Control": "no-store"}
 BOX_COLUMNS = ["box", "shelf", "first_personnummer", "last_personnummer", "copies"]
 
 
+def _cell(row: Doc, column: str) -> Any:
+    """A cell of a printed table: a bound's personnummer, or the reference the caller was
+    given instead (the use case decided which)."""
+    if column.endswith("_personnummer"):
+        return row.get(column) or row.get(column.replace("_personnummer", "_reference"))
+    return row.get(column)
+
+
 def _receipt(doc: Doc) -> Printable:
     return Printable(
         title="Leveransreversal",
@@ -32,7 +40,7 @@ def _receipt(doc: Doc) -> Printable:
                ("Signerade händelser (seq)", ", ".join(str(s) for s in doc["seqs"]))],
         tables=[Table("Volymer", ["volym", "hylla", "första personnummer",
                                   "sista personnummer", "antal"],
-                      [[b.get(c) for c in BOX_COLUMNS] for b in doc["boxes"]])])
+                      [[_cell(b, c) for c in BOX_COLUMNS] for b in doc["boxes"]])])
 
 
 def _formatted(doc: Doc, printable: Printable, fmt: str, name: str) -> Response | Doc:
@@ -106,13 +114,14 @@ def finding_aid(actor: CurrentActor, deliveries: DeliveriesDep, response: Respon
     series = doc["series"][0]
     columns = ["box", "shelf", "first_personnummer", "last_personnummer", "first_date",
                "last_date", "copies", "delivery_id"]
+    references = ["first_reference", "last_reference"]
     if format == "csv":
         buffer = io.StringIO()
         writer = csv.writer(buffer, delimiter=";")
-        writer.writerow(["serie", *columns])
+        writer.writerow(["serie", *columns, *references])
         for volume in series["volumes"]:
             writer.writerow([series["code"], *["" if volume.get(c) is None else volume.get(c)
-                                               for c in columns]])
+                                               for c in columns + references]])
         return Response(buffer.getvalue().encode("utf-8-sig"),
                         media_type="text/csv; charset=utf-8",
                         headers={**NO_STORE, "Content-Disposition":
@@ -124,7 +133,7 @@ def finding_aid(actor: CurrentActor, deliveries: DeliveriesDep, response: Respon
             tables=[Table("Volymer", ["volym", "hylla", "första personnummer",
                                       "sista personnummer", "från", "till", "antal",
                                       "leverans"],
-                          [[v.get(c) for c in columns] for v in series["volumes"]])])
+                          [[_cell(v, c) for c in columns] for v in series["volumes"]])])
         return Response(to_html(printable), media_type="text/html; charset=utf-8",
                         headers=NO_STORE)
     return doc

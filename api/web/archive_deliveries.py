@@ -53,7 +53,8 @@ FINDING_AID: Final = [
     Column("first_personnummer", "första personnummer"),
     Column("last_personnummer", "sista personnummer"), Column("first_date", "från"),
     Column("last_date", "till"), Column("copies", "antal exemplar"),
-    Column("delivery_id", "leverans"),
+    Column("delivery_id", "leverans"), Column("first_reference", "första referens"),
+    Column("last_reference", "sista referens"),
 ]
 """The finding aid's columns, Swedish headers as in the other spreadsheets."""
 

@@ -117,17 +117,16 @@ def archive_deliveries(rt: StoreParts, scope: PackageScope) -> Iterable[NamedDoc
     """The finding aid (arkivförteckning) of the archive copies (in a package of the whole
     store), and the archive delivery receipts (leveransreversal) the package touches."""
     from application.deliveries import ArchiveDeliveries
-    from application.policy import Principal
 
+    # The archive's own copy keeps the real personnummer (policy.box_bound_disclosure).
     deliveries = ArchiveDeliveries(rt.custody, rt.queries)
-    reader = Principal.system()
     if scope.whole_store:  # the finding aid describes the whole series
         yield NamedDocument("finding-aid/arkivforteckning.json",
-                            _json(deliveries.finding_aid(reader)), "application/json")
+                            _json(deliveries.archival_finding_aid()), "application/json")
     touched = {str(item.event.originator_id) for item in scope.items}
     for doc in sorted(rt.views.all("deliveries"), key=lambda d: str(d["id"])):
         if scope.whole_store or str(doc["id"]) in touched:
-            receipt = deliveries.delivery(reader, UUID(str(doc["id"])))
+            receipt = deliveries.archival_receipt(UUID(str(doc["id"])))
             yield NamedDocument(f"deliveries/leveransreversal-{doc['id']}.json",
                                 _json(receipt), "application/json")
 

@@ -249,6 +249,10 @@ class TestPackage:
         boxes = {v["box"] for v in aid["series"][0]["volumes"]}
         assert boxes == {c["location"]["box"] for c in runtime.views.all("copies")
                          if c["purpose"] == "archive" and c.get("location")}
+        # the archive's own copy: the real numbers (docs/sip.md), whoever packs it
+        numbers = {p[0] for p in PEOPLE}
+        assert all(v["first_personnummer"] in numbers and v["last_personnummer"] in numbers
+                   for v in aid["series"][0]["volumes"])
 
 
 class TestPremis:
