@@ -12,6 +12,10 @@ from typing import Any
 
 from fpdf import FPDF
 
+from api.document_text import DocumentText
+from application.policy import SYSTEM_HELD
+from domain.culling import DECISION_ID
+
 _FONT_DIRS = (Path("/usr/share/fonts/truetype/dejavu"), Path("/usr/share/fonts/dejavu"))
 
 
@@ -28,6 +32,7 @@ class Printable:
     facts: list[tuple[str, object]] = field(default_factory=list)
     tables: list[Table] = field(default_factory=list)
     footer: str | None = None
+    lang: str = "sv"
 
 
 def _text(value: object) -> str:
@@ -37,7 +42,7 @@ def _text(value: object) -> str:
 def to_html(doc: Printable) -> str:
     e = html.escape
     parts = [
-        "<!doctype html>", '<html lang="sv"><head><meta charset="utf-8">',
+        "<!doctype html>", f'<html lang="{e(doc.lang)}"><head><meta charset="utf-8">',
         f"<title>{e(doc.title)}</title>",
         "<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse;"
         "width:100%;margin-bottom:1.5em}td,th{border:1px solid #999;padding:.3em;"
@@ -111,29 +116,81 @@ def to_pdf(doc: Printable) -> bytes:
     return bytes(pdf.output())
 
 
-def protocol_printable(document: dict[str, Any]) -> Printable:
-    """A signed culling protocol (its JSON document) laid out for print."""
+def protocol_printable(document: dict[str, Any], lang: str = "sv") -> Printable:
+    """A signed culling protocol (its JSON document) laid out for print, every code through
+    its label in ``lang`` (the signed JSON itself is not touched)."""
+    t = DocumentText(lang)
     body = document["protocol"]
     basis = body["legal_basis"]
-    rows = [[i.get("copy_id") or i["record_id"], i["held_at"], i["status"],
-             i.get("certificate_id") or "", i.get("destroyed_by_name") or "",
-             i.get("method") or "", i.get("date") or "",
-             i.get("witness") or i.get("contractor_reference") or i.get("withdrawn_reason")
-             or ""] for i in body["items"]]
+
+    def held(place: str | None) -> str:
+        return t("clists.system_held") if place == SYSTEM_HELD else t.place(place)
+
+    def note(item: dict[str, Any]) -> str:
+        reason = item.get("withdrawn_reason")
+        return (item.get("witness") or item.get("contractor_reference")
+                or (reason if reason != "withdrawn" else None) or "")
+
+    wording = basis.get("text")
+    if basis["decision"] == DECISION_ID and t.has(f"culling.point.{basis['point']}"):
+        wording = t(f"culling.point.{basis['point']}")  # the seeded decision, in ``lang``
+    rows = [[i.get("copy_id") or i["record_id"], held(i["held_at"]),
+             t.code("clists.item", i["status"]), i.get("certificate_id") or "",
+             i.get("destroyed_by_name") or "",
+             t.code("method", i["method"]) if i.get("method") else "", i.get("date") or "",
+             note(i)] for i in body["items"]]
     return Printable(
-        title="Gallringsprotokoll",
-        facts=[("Gallringslista", body["culling_list_id"]),
-               ("Beslut", f"{basis['decision']} punkt {basis['point']}"),
-               ("Beslutande organ", f"{basis.get('body') or ''} {basis.get('date') or ''}"),
-               ("Punktens lydelse", basis.get("text")),
-               ("Läsår", body.get("school_year")),
-               ("Föreslagen av", body["proposed_by_name"]),
-               ("Attesterad av", body["approved_by_name"]),
-               ("Utfärdad", body["issued_at"]),
-               ("Signatur", f"Ed25519 {document['signature']['key_id']} "
-                            f"{document['signature']['value']}")],
-        tables=[Table("Förstörda och återtagna exemplar",
-                      ["exemplar", "förvaras", "status", "gallringsbevis", "förstört av",
-                       "metod", "datum", "vittne / entreprenör / skäl"], rows)],
-        footer="Kontrollera offline: custody verify-certificate protokoll.json --keys keys.json",
+        title=t("clists.protocol.title"),
+        facts=[(t("doc.protocol.list"), body["culling_list_id"]),
+               (t("culls.basis"), t("doc.protocol.decision", decision=basis["decision"],
+                                    point=basis["point"])),
+               (t("doc.protocol.body"), f"{basis.get('body') or ''} {basis.get('date') or ''}"),
+               (t("doc.protocol.text"), wording),
+               *([(t("clists.protocol.school_year"), body["school_year"])]
+                 if body.get("school_year") else []),
+               (t("clists.proposed_by"), body["proposed_by_name"]),
+               (t("clists.approved_by"), body["approved_by_name"]),
+               (t("clists.protocol.issued"), t.datetime(body["issued_at"])),
+               (t("clists.protocol.signature"), f"Ed25519 {document['signature']['key_id']} "
+                                                f"{document['signature']['value']}")],
+        tables=[Table(t("doc.protocol.items"),
+                      [t("clists.protocol.copy"), t("clists.held_by"), t("field.status"),
+                       t("culls.certificate"), t("field.culled_by"), t("field.method"),
+                       t("clists.destroy.date"), t("clists.protocol.witness")], rows)],
+        footer=t("clists.protocol.verify"),
+        lang=t.lang,
+    )
+
+
+RECEIPT_COLUMNS = ["box", "shelf", "first_personnummer", "last_personnummer", "copies"]
+
+
+def _bound_or_reference(row: dict[str, Any], column: str) -> Any:
+    """A box bound's personnummer, or the reference the caller was given instead (the use
+    case decided which: see ``application/deliveries.py``)."""
+    if column.endswith("_personnummer"):
+        return row.get(column) or row.get(column.replace("_personnummer", "_reference"))
+    return row.get(column)
+
+
+def receipt_printable(doc: dict[str, Any], lang: str = "sv") -> Printable:
+    """A delivery receipt (leveransreversal) laid out for print, in ``lang``."""
+    t = DocumentText(lang)
+    received = (f"{doc['received_by_name']} {t.datetime(doc['received_at'])}"
+                if doc.get("received_by_name") else t("deliveries.not_received"))
+    return Printable(
+        title=t("deliveries.receipt_title"),
+        facts=[(t("deliveries.number"), doc["id"]),
+               (t("doc.receipt.status"), t.code("deliveries.status", doc["status"])),
+               (t("deliveries.delivered_by"),
+                f"{doc['delivered_by_name']} {t.datetime(doc['delivered_at'])}"),
+               (t("deliveries.received_by"), received),
+               (t("deliveries.copies"), doc["copies"]),
+               (t("deliveries.signed"), ", ".join(str(s) for s in doc["seqs"]))],
+        tables=[Table(t("deliveries.volumes"),
+                      [t("deliveries.box"), t("doc.receipt.shelf"), t("deliveries.first"),
+                       t("deliveries.last"), t("deliveries.copies")],
+                      [[_bound_or_reference(b, c) for c in RECEIPT_COLUMNS]
+                       for b in doc["boxes"]])],
+        lang=t.lang,
     )

@@ -124,17 +124,18 @@ def withdraw(list_id: UUID, copy_id: UUID, actor: CurrentActor, culling: Culling
 @router.get("/culling-lists/{list_id}/protocol", response_model=None,
             responses=json_or(CullingProtocol, "text/html", "application/pdf"))
 def protocol(list_id: UUID, exports: ExportsDep, actor: CurrentActor,
-             format: Literal["json", "html", "pdf"] = "json") -> Response:
+             format: Literal["json", "html", "pdf"] = "json",
+             lang: Literal["sv", "en"] = "sv") -> Response:
     """The culling protocol of one list (gallringsprotokoll), as JSON, printable HTML or
-    PDF."""
+    PDF (in Swedish, or English with ``lang=en``; the signed JSON is the same either way)."""
     require_list_reader(actor)
     document = exports.culling_protocol(list_id)
     name = f"gallringsprotokoll-{list_id}"
     if format == "html":
-        return Response(to_html(protocol_printable(document)),
+        return Response(to_html(protocol_printable(document, lang)),
                         media_type="text/html; charset=utf-8", headers=NO_STORE)
     if format == "pdf":
-        return Response(to_pdf(protocol_printable(document)), media_type="application/pdf",
+        return Response(to_pdf(protocol_printable(document, lang)), media_type="application/pdf",
                         headers={**NO_STORE,
                                  "Content-Disposition": f'inline; filename="{name}.pdf"'})
     return Response(json.dumps(document, indent=2, ensure_ascii=False) + "\n",

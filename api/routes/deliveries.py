@@ -12,35 +12,19 @@ from fastapi import APIRouter, Response, status
 from api.deps import CurrentActor, DeliveriesDep
 from api.document_models import DeliveryReceipt, FindingAid, json_or
 from api.models import CursorQuery, LimitQuery, Open, Page
-from api.printable import Printable, Table, to_html, to_pdf
+from api.printable import Printable, Table, receipt_printable, to_html, to_pdf
 from api.schemas import DeliveryCreate, DeliveryReceiptIn
 from application.paging import DEFAULT_LIMIT, page_in_order
 
 router = APIRouter(prefix="/api/v1/archive", tags=["archive"])
 Doc = dict[str, Any]
 NO_STORE = {"Cache-Control": "no-store"}
-BOX_COLUMNS = ["box", "shelf", "first_personnummer", "last_personnummer", "copies"]
-
-
 def _cell(row: Doc, column: str) -> Any:
     """A cell of a printed table: a bound's personnummer, or the reference the caller was
     given instead (the use case decided which)."""
     if column.endswith("_personnummer"):
         return row.get(column) or row.get(column.replace("_personnummer", "_reference"))
     return row.get(column)
-
-
-def _receipt(doc: Doc) -> Printable:
-    return Printable(
-        title="Leveransreversal",
-        facts=[("Leverans", doc["id"]), ("Status", doc["status"]),
-               ("Levererad av", f"{doc['delivered_by_name']} {doc['delivered_at']}"),
-               ("Mottagen av", f"{doc['received_by_name'] or '—'} {doc['received_at'] or ''}"),
-               ("Exemplar", doc["copies"]),
-               ("Signerade händelser (seq)", ", ".join(str(s) for s in doc["seqs"]))],
-        tables=[Table("Volymer", ["volym", "hylla", "första personnummer",
-                                  "sista personnummer", "antal"],
-                      [[_cell(b, c) for c in BOX_COLUMNS] for b in doc["boxes"]])])
 
 
 def _formatted(doc: Doc, printable: Printable, fmt: str, name: str) -> Response | Doc:
@@ -96,12 +80,14 @@ def receive(delivery_id: UUID, actor: CurrentActor, deliveries: DeliveriesDep,
 @router.get("/deliveries/{delivery_id}", response_model=None,
             responses=json_or(DeliveryReceipt, "text/html", "application/pdf"))
 def delivery(delivery_id: UUID, actor: CurrentActor, deliveries: DeliveriesDep,
-             response: Response, format: Literal["json", "html", "pdf"] = "json"
-             ) -> Response | Doc:
-    """One delivery and its receipt (leveransreversal), as JSON, printable HTML or PDF."""
+             response: Response, format: Literal["json", "html", "pdf"] = "json",
+             lang: Literal["sv", "en"] = "sv") -> Response | Doc:
+    """One delivery and its receipt (leveransreversal), as JSON, printable HTML or PDF (in
+    Swedish, or English with ``lang=en``)."""
     response.headers.update(NO_STORE)
     doc = deliveries.delivery(actor, delivery_id)
-    return _formatted(doc, _receipt(doc), format, f"leveransreversal-{delivery_id}.pdf")
+    return _formatted(doc, receipt_printable(doc, lang), format,
+                      f"leveransreversal-{delivery_id}.pdf")
 
 
 @router.get("/finding-aid", response_model=None,

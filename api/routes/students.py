@@ -75,15 +75,16 @@ def access_log(personnummer: str, actor: CurrentActor, custody: CustodyDep,
 @router.get("/students/{personnummer}/extract", response_model=None,
             responses=json_or(RegisterExtract, "text/html", "application/pdf"))
 def extract(personnummer: str, actor: CurrentActor, custody: CustodyDep, queries: QueriesDep,
-            format: Literal["json", "html", "pdf"] = Query("json")) -> Response | Doc:
+            format: Literal["json", "html", "pdf"] = Query("json"),
+            lang: Literal["sv", "en"] = Query("sv")) -> Response | Doc:
     """The register extract (registerutdrag) of what is kept about the student, as JSON,
-    HTML or PDF."""
+    HTML or PDF (the HTML and PDF in Swedish, or English with ``lang=en``)."""
     doc = queries.extract(actor, _record_id(actor, personnummer, custody))
     if format == "html":
-        return Response(extract_html(doc), media_type="text/html; charset=utf-8",
+        return Response(extract_html(doc, lang), media_type="text/html; charset=utf-8",
                         headers=NO_STORE)
     if format == "pdf":
-        return Response(extract_pdf(doc), media_type="application/pdf", headers={
+        return Response(extract_pdf(doc, lang), media_type="application/pdf", headers={
             **NO_STORE, "Content-Disposition": 'attachment; filename="registerutdrag.pdf"'})
     return Response(_json(doc), media_type="application/json", headers=NO_STORE)
 

@@ -31,9 +31,8 @@ from fastapi.responses import Response
 
 from api.csv_export import Column, csv_response
 from api.deps import get_runtime
-from api.printable import to_pdf
+from api.printable import receipt_printable, to_pdf
 from api.problems import status_of
-from api.routes.deliveries import _receipt as receipt_printable
 from api.web.deps import CSRF, WebUser
 from api.web.paging import paginate
 from api.web.rendering import WebRoute, redirect, render, translator
@@ -147,7 +146,8 @@ def countersign(request: Request, delivery_id: UUID, principal: WebUser,
 @router.get("/arkiv/leveranser/{delivery_id}/leveransreversal.pdf")
 def receipt_pdf(request: Request, delivery_id: UUID, principal: WebUser) -> Response:
     doc = deliveries_of(request).delivery(principal, delivery_id)
-    return Response(to_pdf(receipt_printable(doc)), media_type="application/pdf", headers={
+    pdf = to_pdf(receipt_printable(doc, translator(request).lang))
+    return Response(pdf, media_type="application/pdf", headers={
         "Cache-Control": "no-store",
         "Content-Disposition": f'attachment; filename="leveransreversal-{delivery_id}.pdf"'})
 

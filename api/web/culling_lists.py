@@ -461,7 +461,8 @@ def protocol(request: Request, list_id: UUID, principal: WebUser,
     document = get_runtime(request).culling_protocol(list_id)
     name = f"gallringsprotokoll-{list_id}"
     if format == "pdf":
-        return Response(to_pdf(protocol_printable(document)), media_type="application/pdf",
+        pdf = to_pdf(protocol_printable(document, translator(request).lang))
+        return Response(pdf, media_type="application/pdf",
                         headers={**NO_STORE,
                                  "Content-Disposition": f'inline; filename="{name}.pdf"'})
     if format == "json":

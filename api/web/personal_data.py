@@ -140,15 +140,16 @@ def register_extract(request: Request, record_id: UUID, principal: WebUser,
                      format: Literal["html", "pdf", "json"] = "html") -> Response:
     """The extract as a file to keep or send (the same document as the API's)."""
     doc = get_runtime(request).queries.extract(principal, record_id)
+    lang = translator(request).lang
     name = f"registerutdrag-{record_id}"
     if format == "pdf":
-        return Response(extract_pdf(doc), media_type="application/pdf", headers={
+        return Response(extract_pdf(doc, lang), media_type="application/pdf", headers={
             **NO_STORE, "Content-Disposition": f'attachment; filename="{name}.pdf"'})
     if format == "json":
         body = json.dumps(doc, ensure_ascii=False, indent=2, default=str).encode()
         return Response(body, media_type="application/json", headers={
             **NO_STORE, "Content-Disposition": f'attachment; filename="{name}.json"'})
-    return Response(extract_html(doc), media_type="text/html; charset=utf-8", headers={
+    return Response(extract_html(doc, lang), media_type="text/html; charset=utf-8", headers={
         **NO_STORE, "Content-Disposition": f'attachment; filename="{name}.html"'})
 
 
