@@ -61,6 +61,7 @@ from application.projections import MemoryViewStore, ProjectionRunner, Projectio
 from application.search import SHARDS, name_tokens
 from domain.errors import InvalidInputError, NotAuthorisedError, NotFoundError
 from domain.personnummer import InvalidPersonnummerError, Personnummer
+from domain.record import CopyStatus
 
 __all__ = ["ARCHIVE_READERS", "READERS", "CustodyQueries"]  # the roles: application.policy
 HELD = ("printed", "at_school", "in_transit")
@@ -706,35 +707,21 @@ class CustodyQueries:
         """Every captured student needs an archive copy printed, archived and verified."""
         require_agreement_reader(principal)
         self._fresh_read()
-        copies = {c["id"]: c for c in self.views.all("copies") if c["purpose"] == "archive"}
-        students = self.students()
-        printed = archived = verified = 0
-        missing = []
-        for record in students:
-            live = [copies[c] for c in record["copy_ids"]
-                    if c in copies and copies[c]["status"] not in ("replaced", "culled")]
-            copy = live[0] if live else None
-            status = copy["status"] if copy else None
-            if copy:
-                printed += 1
-            if status in ("archived", "verified"):
-                archived += 1
-            if status == "verified":
-                verified += 1
-            else:
-                need = {None: "archive copy not printed", "printed": "archive copy not filed",
-                        "archived": "archive copy not verified",
-                        "discrepancy": "verification found a discrepancy; reprint"}
-                missing.append({"record_id": record["id"], "school_id": record["school_id"],
-                                "archive_copy": status,
-                                "missing": need.get(status, status or "")})
+        # Counted by the store (in SQL: an aggregate, then the missing students only).
+        counts = self.views.readiness_counts()
+        need = {None: "archive copy not printed",
+                CopyStatus.PRINTED: "archive copy not filed",
+                CopyStatus.ARCHIVED: "archive copy not verified",
+                CopyStatus.DISCREPANCY: "verification found a discrepancy; reprint"}
+        missing = [{**item, "missing": need.get(item["archive_copy"], item["archive_copy"] or "")}
+                   for item in counts["missing"]]
         agreement = self.views.get("meta", "agreement")
         return {
-            "ready": not missing and bool(students) and agreement is None,
+            "ready": not missing and bool(counts["students"]) and agreement is None,
             "terminated": agreement is not None,
             "terminated_at": agreement["at"] if agreement else None,
-            "students": len(students), "printed": printed, "archived": archived,
-            "verified": verified, "missing": missing,
+            "students": counts["students"], "printed": counts["printed"],
+            "archived": counts["archived"], "verified": counts["verified"], "missing": missing,
         }
 
     def progress(self, principal: Principal) -> list[Doc]:
