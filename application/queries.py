@@ -59,12 +59,13 @@ from application.ports import (
 from application.progress import COUNTERS
 from application.projections import MemoryViewStore, ProjectionRunner, ProjectionStoppedError
 from application.search import SHARDS, name_tokens
+from domain.culling_list import ListStatus
 from domain.errors import InvalidInputError, NotAuthorisedError, NotFoundError
 from domain.personnummer import InvalidPersonnummerError, Personnummer
 from domain.record import CopyStatus
 
 __all__ = ["ARCHIVE_READERS", "READERS", "CustodyQueries"]  # the roles: application.policy
-HELD = ("printed", "at_school", "in_transit")
+HELD = (CopyStatus.PRINTED, CopyStatus.AT_SCHOOL, CopyStatus.IN_TRANSIT)
 SCHOOL_KEYS = frozenset({"school_id", "from_school_id", "to_school_id", "student_school_id",
                          "transferred_from"})
 """Where a student is: hidden with a protected identity."""
@@ -100,7 +101,7 @@ def _plain(value: Any) -> Any:
 
 
 def _on_the_shelf(copy: Doc) -> bool:
-    return bool(copy["purpose"] == "archive" and copy["status"] != "replaced")
+    return bool(copy["purpose"] == "archive" and copy["status"] != CopyStatus.REPLACED)
 
 
 def _held_at_school(copy: Doc) -> bool:
@@ -428,7 +429,7 @@ class CustodyQueries:
                 "items": [{k: i.get(k) for k in ("copy_id", "status", "certificate_id",
                                                   "destruction", "withdrawn")} for i in mine],
                 "protocol": (f"/api/v1/culling-lists/{listed['id']}/protocol"
-                             if listed["status"] == "executed" else None),
+                             if listed["status"] == ListStatus.EXECUTED else None),
             })
         return chain
 
@@ -620,7 +621,7 @@ class CustodyQueries:
                 "from_school_id": self.redacted(principal, record, {
                     "from_school_id": copy.get("transferred_from")})["from_school_id"],
             }
-            (incoming if copy["status"] == "in_transit" else held).append(row)
+            (incoming if copy["status"] == CopyStatus.IN_TRANSIT else held).append(row)
         held.sort(key=lambda r: r.pop("_order"))
         incoming.sort(key=lambda r: r.pop("_order"))
         return {"school_id": school_id, "copies": held, "incoming": incoming}
@@ -689,7 +690,7 @@ class CustodyQueries:
         for row in rows:
             listed = lists.get(row.get("culling_list_id") or "")
             row["protocol"] = (f"/api/v1/culling-lists/{listed['id']}/protocol"
-                               if listed and listed["status"] == "executed" else None)
+                               if listed and listed["status"] == ListStatus.EXECUTED else None)
         return rows
 
     def cull(self, principal: Principal, certificate_id: UUID) -> Doc:

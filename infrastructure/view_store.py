@@ -237,15 +237,17 @@ class SQLViewStore:
             records = ("SELECT key, school_id, status, json_extract(doc, '$.kind') AS kind, "
                        "json_extract(doc, '$.ist_entered') AS ist_entered "
                        f"FROM {t} WHERE view = 'records'")
-        archive = "purpose = 'archive' AND COALESCE(status, '') <> 'replaced'"
+        archive = (f"purpose = '{Purpose.ARCHIVE.value}' "
+                   f"AND COALESCE(status, '') <> '{CopyStatus.REPLACED.value}'")
+        filed, verified = f"'{CopyStatus.ARCHIVED.value}'", f"'{CopyStatus.VERIFIED.value}'"
         student = "COALESCE(r.kind, '') = 'student_documentation'"
         sql = f"""
             WITH c AS (
                 SELECT record_id,
                     MAX(CASE WHEN {archive} THEN 1 ELSE 0 END) AS printed,
-                    MAX(CASE WHEN {archive} AND status IN ('archived', 'verified')
+                    MAX(CASE WHEN {archive} AND status IN ({filed}, {verified})
                         THEN 1 ELSE 0 END) AS archived,
-                    MAX(CASE WHEN {archive} AND status = 'verified' THEN 1 ELSE 0 END)
+                    MAX(CASE WHEN {archive} AND status = {verified} THEN 1 ELSE 0 END)
                         AS verified,
                     MAX(CASE WHEN purpose = 'school' AND COALESCE(delivered_at, '') <> ''
                         THEN 1 ELSE 0 END) AS delivered
