@@ -11,6 +11,7 @@ from application.projections import MemoryViewStore, ProjectionRunner
 from application.readiness import count_readiness
 from infrastructure.bootstrap import Runtime
 from tests.factories import pnr, student
+from tests.integration import test_set_based_reports as reports
 from tests.integration.test_set_based_reports import _more_students, counting_queries
 from tests.scenario import Story, run_story
 
@@ -120,3 +121,12 @@ class TestReadinessIsCountedInTheDatabase:
         assert counts == {"students": 0, "printed": 0, "archived": 0, "verified": 0,
                           "missing": []}
         assert runtime.queries.readiness(Principal.system())["ready"] is False
+
+
+def test_readiness_reads_the_two_views_by_index(runtime: Runtime) -> None:
+    """``EXPLAIN`` of the counting statement: no scan of the whole view table."""
+    run_story(runtime)
+    runtime.queries.fresh_all()
+    plans = reports.TestIndexedPlans()
+    sql, params = plans._statement(runtime, runtime.views.readiness_counts)
+    plans._no_full_scan(plans._plan(runtime, sql, params), runtime.views.table)
