@@ -49,6 +49,7 @@ from application.policy import Principal
 from application.queries import CustodyQueries
 from application.service import Custody
 from domain.culling import DECISION_ID, POINT_GENERAL_INFORMATION
+from domain.culling_list import ListStatus
 from domain.errors import DomainError, NotAuthorisedError
 from domain.personnummer import Personnummer, synthetic
 
@@ -469,7 +470,7 @@ class _Story:
                                                                          i["status"]),
                           (i["certificate_id"] or "")[:8]] for i in done["items"]]))
         if protocol is None:
-            return bool(done["status"] == "executed")
+            return bool(done["status"] == ListStatus.EXECUTED)
         document, problems = protocol(list_id)
         self.heading("Gallringsprotokoll")
         body = document["protocol"]
@@ -477,7 +478,7 @@ class _Story:
                  f"{len(body['certificates'])} gallringsbevis, signerat med nyckel "
                  f"{document['signature']['key_id']}")
         self.out("kontrollerat offline: " + ("ja" if not problems else "; ".join(problems)))
-        return not problems and bool(done["status"] == "executed")
+        return not problems and bool(done["status"] == ListStatus.EXECUTED)
 
     def handover_away(self, cast: _Cast, result: dict[str, Any]) -> int:
         for item in result["for_archivist"]:

@@ -22,6 +22,7 @@ from collections.abc import Callable, Sequence
 from application.ports import Doc, FeedItem, ViewStore, ViewWriter
 from application.progress import count_progress
 from application.projections import MemoryViewStore, Projector
+from application.readiness import count_readiness
 
 ARCHIVE_PLACE = "archive"
 
@@ -130,6 +131,9 @@ class ViewsAsOf:
 
     def progress_counts(self) -> dict[str, dict[str, int]]:
         return count_progress(self.all("records"), self.all("copies"))
+
+    def readiness_counts(self) -> Doc:
+        return count_readiness(self.all("records"), self.all("copies"))
 
     def _existed(self, view: str, doc: Doc) -> bool:
         since = doc.get("registered_at") or doc.get("captured_at")

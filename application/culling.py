@@ -38,7 +38,7 @@ from domain.culling import (
     normalise_decision_id,
     parse_condition,
 )
-from domain.culling_list import CullingList, ListItem, parse_destruction_date
+from domain.culling_list import CullingList, ItemStatus, ListItem, parse_destruction_date
 from domain.errors import (
     AlreadyExistsError,
     DomainError,
@@ -158,7 +158,7 @@ class Culling:
     def open_list_of(self, key: UUID) -> str | None:
         """The proposed or approved list this copy (or record) is on, if any."""
         entry = self.queries.views.get("culling_items", str(key))
-        if entry is not None and entry.get("status") in ("proposed", "approved"):
+        if entry is not None and entry.get("status") in (ItemStatus.PROPOSED, ItemStatus.APPROVED):
             return str(entry["list_id"])
         return None
 
@@ -267,7 +267,7 @@ class Culling:
         basis = self.custody.legal_basis(decision, point)
         self.queries.fresh()
         entry = self.queries.views.get("culling_items", str(copy_id))
-        if entry is None or entry.get("status") != "approved":
+        if entry is None or entry.get("status") != ItemStatus.APPROVED:
             raise IllegalTransitionError(
                 f"copy {copy_id} is not on an approved culling list: paper is destroyed from "
                 "an approved list only (POST /api/v1/culling-lists)")

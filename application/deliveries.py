@@ -31,6 +31,7 @@ from application.queries import CustodyQueries, sort_key
 from application.service import Custody
 from domain.delivery import ArchiveDelivery
 from domain.errors import DomainError, IllegalTransitionError, InvalidInputError
+from domain.record import CopyStatus
 
 Doc = dict[str, Any]
 
@@ -57,7 +58,8 @@ class ArchiveDeliveries:
         views = self.queries.views
         boxes: dict[str, Doc] = {}
         filed = [c for c in views.all("copies")
-                 if c["purpose"] == "archive" and c["status"] not in ("replaced", "printed")
+                 if c["purpose"] == "archive"
+                 and c["status"] not in (CopyStatus.REPLACED, CopyStatus.PRINTED)
                  and (c.get("location") or {}).get("box")]
         records = {r["id"]: r for r in views.get_many("records",
                                                       [c["record_id"] for c in filed])}

@@ -177,6 +177,9 @@ class ViewStore(Protocol):
     def progress_counts(self) -> dict[str, dict[str, int]]:
         """:func:`application.progress.count_progress` of the records and copies, per
         school unit (a SQL store counts in the database)."""
+    def readiness_counts(self) -> Doc:
+        """:func:`application.readiness.count_readiness` of the records and copies (a SQL
+        store counts in the database and reads only the students still missing)."""
     def reset(self) -> None: ...
 
 

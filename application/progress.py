@@ -10,13 +10,15 @@ Per school unit (the record's ``school_id``):
 - of the students: ``printed`` (an archive copy not replaced), ``archived`` (one filed or
   verified), ``verified``, ``delivered`` (a school copy delivered), ``ist_entered``.
 
-Imports: the standard library only.
+Imports: the standard library and the domain's ``CopyStatus``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from typing import Any
+
+from domain.record import CopyStatus
 
 Doc = dict[str, Any]
 
@@ -36,11 +38,13 @@ def count_progress(records: Iterable[Doc], copies: Iterable[Doc]) -> dict[str, d
             continue
         row["captured"] += 1
         mine = [by_id[c] for c in record["copy_ids"] if c in by_id]
-        archive = [c for c in mine if c["purpose"] == "archive" and c["status"] != "replaced"]
+        archive = [c for c in mine
+                   if c["purpose"] == "archive" and c["status"] != CopyStatus.REPLACED]
         school = [c for c in mine if c["purpose"] == "school"]
         row["printed"] += bool(archive)
-        row["archived"] += any(c["status"] in ("archived", "verified") for c in archive)
-        row["verified"] += any(c["status"] == "verified" for c in archive)
+        row["archived"] += any(c["status"] in (CopyStatus.ARCHIVED, CopyStatus.VERIFIED)
+                               for c in archive)
+        row["verified"] += any(c["status"] == CopyStatus.VERIFIED for c in archive)
         row["delivered"] += any(c.get("delivered_at") for c in school)
         row["ist_entered"] += record.get("ist_entered") is not None
     return out

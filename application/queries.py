@@ -59,11 +59,13 @@ from application.ports import (
 from application.progress import COUNTERS
 from application.projections import MemoryViewStore, ProjectionRunner, ProjectionStoppedError
 from application.search import SHARDS, name_tokens
+from domain.culling_list import ListStatus
 from domain.errors import InvalidInputError, NotAuthorisedError, NotFoundError
 from domain.personnummer import InvalidPersonnummerError, Personnummer
+from domain.record import CopyStatus
 
 __all__ = ["ARCHIVE_READERS", "READERS", "CustodyQueries"]  # the roles: application.policy
-HELD = ("printed", "at_school", "in_transit")
+HELD = (CopyStatus.PRINTED, CopyStatus.AT_SCHOOL, CopyStatus.IN_TRANSIT)
 SCHOOL_KEYS = frozenset({"school_id", "from_school_id", "to_school_id", "student_school_id",
                          "transferred_from"})
 """Where a student is: hidden with a protected identity."""
@@ -99,7 +101,7 @@ def _plain(value: Any) -> Any:
 
 
 def _on_the_shelf(copy: Doc) -> bool:
-    return bool(copy["purpose"] == "archive" and copy["status"] != "replaced")
+    return bool(copy["purpose"] == "archive" and copy["status"] != CopyStatus.REPLACED)
 
 
 def _held_at_school(copy: Doc) -> bool:
@@ -427,7 +429,7 @@ class CustodyQueries:
                 "items": [{k: i.get(k) for k in ("copy_id", "status", "certificate_id",
                                                   "destruction", "withdrawn")} for i in mine],
                 "protocol": (f"/api/v1/culling-lists/{listed['id']}/protocol"
-                             if listed["status"] == "executed" else None),
+                             if listed["status"] == ListStatus.EXECUTED else None),
             })
         return chain
 
@@ -619,7 +621,7 @@ class CustodyQueries:
                 "from_school_id": self.redacted(principal, record, {
                     "from_school_id": copy.get("transferred_from")})["from_school_id"],
             }
-            (incoming if copy["status"] == "in_transit" else held).append(row)
+            (incoming if copy["status"] == CopyStatus.IN_TRANSIT else held).append(row)
         held.sort(key=lambda r: r.pop("_order"))
         incoming.sort(key=lambda r: r.pop("_order"))
         return {"school_id": school_id, "copies": held, "incoming": incoming}
@@ -688,7 +690,7 @@ class CustodyQueries:
         for row in rows:
             listed = lists.get(row.get("culling_list_id") or "")
             row["protocol"] = (f"/api/v1/culling-lists/{listed['id']}/protocol"
-                               if listed and listed["status"] == "executed" else None)
+                               if listed and listed["status"] == ListStatus.EXECUTED else None)
         return rows
 
     def cull(self, principal: Principal, certificate_id: UUID) -> Doc:
@@ -706,35 +708,21 @@ class CustodyQueries:
         """Every captured student needs an archive copy printed, archived and verified."""
         require_agreement_reader(principal)
         self._fresh_read()
-        copies = {c["id"]: c for c in self.views.all("copies") if c["purpose"] == "archive"}
-        students = self.students()
-        printed = archived = verified = 0
-        missing = []
-        for record in students:
-            live = [copies[c] for c in record["copy_ids"]
-                    if c in copies and copies[c]["status"] not in ("replaced", "culled")]
-            copy = live[0] if live else None
-            status = copy["status"] if copy else None
-            if copy:
-                printed += 1
-            if status in ("archived", "verified"):
-                archived += 1
-            if status == "verified":
-                verified += 1
-            else:
-                need = {None: "archive copy not printed", "printed": "archive copy not filed",
-                        "archived": "archive copy not verified",
-                        "discrepancy": "verification found a discrepancy; reprint"}
-                missing.append({"record_id": record["id"], "school_id": record["school_id"],
-                                "archive_copy": status,
-                                "missing": need.get(status, status or "")})
+        # Counted by the store (in SQL: an aggregate, then the missing students only).
+        counts = self.views.readiness_counts()
+        need = {None: "archive copy not printed",
+                CopyStatus.PRINTED: "archive copy not filed",
+                CopyStatus.ARCHIVED: "archive copy not verified",
+                CopyStatus.DISCREPANCY: "verification found a discrepancy; reprint"}
+        missing = [{**item, "missing": need.get(item["archive_copy"], item["archive_copy"] or "")}
+                   for item in counts["missing"]]
         agreement = self.views.get("meta", "agreement")
         return {
-            "ready": not missing and bool(students) and agreement is None,
+            "ready": not missing and bool(counts["students"]) and agreement is None,
             "terminated": agreement is not None,
             "terminated_at": agreement["at"] if agreement else None,
-            "students": len(students), "printed": printed, "archived": archived,
-            "verified": verified, "missing": missing,
+            "students": counts["students"], "printed": counts["printed"],
+            "archived": counts["archived"], "verified": counts["verified"], "missing": missing,
         }
 
     def progress(self, principal: Principal) -> list[Doc]:

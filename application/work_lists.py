@@ -11,6 +11,7 @@ from uuid import UUID
 
 from application.policy import Principal, require_archive_copy_work
 from application.queries import CustodyQueries, sort_key
+from domain.record import CopyStatus
 
 
 def needing_print(queries: CustodyQueries, principal: Principal, purpose: str,
@@ -27,7 +28,8 @@ def needing_print(queries: CustodyQueries, principal: Principal, purpose: str,
     copies = {c["id"]: c for c in queries.views.get_many(
         "copies", [c for r in students for c in r.get("copy_ids", [])])}
     for record in students:
-        if any(c["purpose"] == purpose and c["status"] not in ("replaced", "culled")
+        if any(c["purpose"] == purpose
+               and c["status"] not in (CopyStatus.REPLACED, CopyStatus.CULLED)
                for c in (copies[i] for i in record.get("copy_ids", []) if i in copies)):
             continue
         found.append((sort_key(record["personal"].get("personnummer")), UUID(record["id"])))

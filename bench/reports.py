@@ -1,5 +1,6 @@
 """Benchmark of the reports read from the views: the shelf list (whole, and its first
-page), a school unit's holdings (first page) and the migration's progress.
+page), a school unit's holdings (first page), the migration's progress and the
+agreement's readiness.
 
 On SQLite and PostgreSQL, in a fresh store of ``--students`` students (each captured,
 its archive copy printed, filed and verified, a school copy printed for its school unit:
@@ -46,8 +47,8 @@ def build(rt: Runtime, archivist: Principal, students: int) -> None:
         subjects = iter(rt.vault.new_subjects(3 * size))
         records: list[Record] = []
         for n in range(first, first + size):
-            record = custody.prepare_student(archivist, student(personnummer(n), school=SCHOOL),
-                                             subject=next(subjects), check_exists=False)
+            record = custody.prepare(archivist, student(personnummer(n), school=SCHOOL),
+                                     subject=next(subjects))
             copy_id = uuid4()
             record.print_copy(Purpose.ARCHIVE, copy_id=copy_id, subject=next(subjects),
                               school_id=None, actor=actor)
@@ -96,6 +97,7 @@ def run(backend: str, students: int, rounds: int) -> None:
         measure(rt, "holdings, first page of 100",
                 lambda: q.holdings_page(auditor, SCHOOL, 100, None), rounds)
         measure(rt, "progress", lambda: q.progress(Principal.system()), rounds)
+        measure(rt, "readiness", lambda: q.readiness(Principal.system())["missing"], rounds)
     print(f"   {load_average()} (after)", flush=True)
 
 

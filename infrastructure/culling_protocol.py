@@ -19,7 +19,7 @@ from uuid import UUID
 
 import rfc8785
 
-from domain.culling_list import CullingList
+from domain.culling_list import CullingList, ItemStatus
 from domain.errors import IllegalTransitionError
 from infrastructure.certificates import TrustedKeys, build_certificate, sign_body
 from infrastructure.certificates import _verify as verify_certificate_text
@@ -151,7 +151,7 @@ def verify_protocol(document: dict[str, Any], vkeys: Sequence[str]) -> list[str]
     import json
 
     for row_item in body.get("items", []):
-        if row_item.get("status") != "destroyed":
+        if row_item.get("status") != ItemStatus.DESTROYED:
             continue
         cert_id = str(row_item.get("certificate_id"))
         signed = facts["destroyed"].get(cert_id)

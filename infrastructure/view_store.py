@@ -16,6 +16,7 @@ from uuid import UUID
 from application import docjson
 from application.ports import Doc, ViewPositionMovedError, ViewWriter
 from application.progress import COUNTERS
+from domain.record import CopyStatus, Kind, Purpose
 from infrastructure.sql import Database
 from infrastructure.subject_keys import SubjectKeyVault
 
@@ -236,15 +237,17 @@ class SQLViewStore:
             records = ("SELECT key, school_id, status, json_extract(doc, '$.kind') AS kind, "
                        "json_extract(doc, '$.ist_entered') AS ist_entered "
                        f"FROM {t} WHERE view = 'records'")
-        archive = "purpose = 'archive' AND COALESCE(status, '') <> 'replaced'"
+        archive = (f"purpose = '{Purpose.ARCHIVE.value}' "
+                   f"AND COALESCE(status, '') <> '{CopyStatus.REPLACED.value}'")
+        filed, verified = f"'{CopyStatus.ARCHIVED.value}'", f"'{CopyStatus.VERIFIED.value}'"
         student = "COALESCE(r.kind, '') = 'student_documentation'"
         sql = f"""
             WITH c AS (
                 SELECT record_id,
                     MAX(CASE WHEN {archive} THEN 1 ELSE 0 END) AS printed,
-                    MAX(CASE WHEN {archive} AND status IN ('archived', 'verified')
+                    MAX(CASE WHEN {archive} AND status IN ({filed}, {verified})
                         THEN 1 ELSE 0 END) AS archived,
-                    MAX(CASE WHEN {archive} AND status = 'verified' THEN 1 ELSE 0 END)
+                    MAX(CASE WHEN {archive} AND status = {verified} THEN 1 ELSE 0 END)
                         AS verified,
                     MAX(CASE WHEN purpose = 'school' AND COALESCE(delivered_at, '') <> ''
                         THEN 1 ELSE 0 END) AS delivered
@@ -267,6 +270,53 @@ class SQLViewStore:
         # The order of the sums above is the order of COUNTERS.
         return {str(row[0]): {name: int(n or 0) for name, n in zip(COUNTERS, row[1:], strict=True)}
                 for row in rows}
+
+    def readiness_counts(self) -> Doc:
+        """:func:`application.readiness.count_readiness` in two queries: the counts in one
+        aggregate, then only the students still missing something, in key order (as
+        :meth:`find` orders). No document is read into Python, no personal data opened."""
+        t = self.table
+        if self.db.dialect == "postgres":
+            copies = (f"SELECT record_id, status, f.purpose FROM {t} "
+                      f"CROSS JOIN LATERAL json_to_record({t}.doc::json) "
+                      "AS f(purpose text) WHERE view = 'copies'")
+            records = (f"SELECT key, school_id, f.kind FROM {t} "
+                       f"CROSS JOIN LATERAL json_to_record({t}.doc::json) "
+                       "AS f(kind text) WHERE view = 'records'")
+        else:
+            copies = ("SELECT record_id, status, json_extract(doc, '$.purpose') AS purpose "
+                      f"FROM {t} WHERE view = 'copies'")
+            records = ("SELECT key, school_id, json_extract(doc, '$.kind') AS kind "
+                       f"FROM {t} WHERE view = 'records'")
+        # The domain keeps at most one archive copy per record that is neither replaced
+        # nor culled, so MIN picks the one application.readiness takes.
+        gone = ", ".join(f"'{s.value}'" for s in (CopyStatus.REPLACED, CopyStatus.CULLED))
+        verified, archived = f"'{CopyStatus.VERIFIED.value}'", f"'{CopyStatus.ARCHIVED.value}'"
+        students = f"""
+            WITH a AS (
+                SELECT record_id, MIN(status) AS status FROM ({copies}) x
+                WHERE purpose = '{Purpose.ARCHIVE.value}'
+                    AND COALESCE(status, '') NOT IN ({gone})
+                GROUP BY record_id),
+            r AS ({records})
+            SELECT {{}} FROM r LEFT JOIN a ON a.record_id = r.key
+            WHERE r.kind = '{Kind.STUDENT_DOCUMENTATION.value}' {{}}"""
+        counts = students.format(
+            f"""COUNT(*), SUM(CASE WHEN a.record_id IS NULL THEN 0 ELSE 1 END),
+                SUM(CASE WHEN a.status IN ({archived}, {verified}) THEN 1 ELSE 0 END),
+                SUM(CASE WHEN a.status = {verified} THEN 1 ELSE 0 END)""", "")
+        missing = students.format(
+            "r.key, r.school_id, a.status",
+            f"AND COALESCE(a.status, '') <> {verified} ORDER BY r.key")
+        with self.db.reading() as cur:
+            cur.execute(counts)
+            row = cur.fetchone()
+            cur.execute(missing)
+            rows = cur.fetchall()
+        n = [int(v or 0) for v in row] if row else [0, 0, 0, 0]
+        return {"students": n[0], "printed": n[1], "archived": n[2], "verified": n[3],
+                "missing": [{"record_id": str(key), "school_id": school, "archive_copy": status}
+                            for key, school, status in rows]}
 
     def reset(self) -> None:
         with self.db.transaction() as cur:

@@ -55,12 +55,15 @@ from application.policy import (
 from application.queries import sort_key
 from application.student_search import find_students
 from domain.culling import CULL_METHODS, DECISION_ID, Condition
+from domain.culling_list import ItemStatus, ListStatus
 from domain.errors import DomainError, InvalidInputError, NotAuthorisedError
 from domain.personnummer import InvalidPersonnummerError, Personnummer
+from domain.record import CopyStatus
 
 router = APIRouter(include_in_schema=False, route_class=WebRoute)
 
-LIST_STATUSES: Final = ("proposed", "approved", "rejected", "executed")
+LIST_STATUSES: Final = (ListStatus.PROPOSED, ListStatus.APPROVED, ListStatus.REJECTED,
+                        ListStatus.EXECUTED)
 METHODS: Final = ("shredding", "secure_disposal_bin", "incineration", "deletion")
 DONE: Final = frozenset({"proposed", "approved", "rejected", "destroyed", "withdrawn"})
 NO_STORE: Final = {"Cache-Control": "no-store"}
@@ -235,7 +238,7 @@ def _leavers_of(request: Request, principal: Principal, culling: Culling,
             pairs += [(str(row["record_id"]), c["id"])
                       for c in views.get_many("copies", record.get("copy_ids", []))
                       if c["purpose"] == "school" and c.get("school_id") == school_id
-                      and c["status"] not in ("culled", "replaced")]
+                      and c["status"] not in (CopyStatus.CULLED, CopyStatus.REPLACED)]
     elif school_id == principal.school_id:
         for row in _own_holdings(request, principal) or []:
             record = views.get("records", row["record_id"]) or {}
@@ -259,7 +262,8 @@ def _school_copy_of(request: Request, principal: Principal, personnummer: str
         return None
     record = queries.views.get("records", hit.record_id) or {}
     copy = next((c for c in queries.views.get_many("copies", record.get("copy_ids", []))
-                 if c["purpose"] == "school" and c["status"] not in ("culled", "replaced")),
+                 if c["purpose"] == "school"
+                 and c["status"] not in (CopyStatus.CULLED, CopyStatus.REPLACED)),
                 None)
     return hit.record_id, copy["id"] if copy else None
 
@@ -357,18 +361,18 @@ def render_list(request: Request, principal: Principal, list_id: UUID, *,
                 status: int = 200) -> Response:
     listed = _culling(request).culling_list(principal, list_id)
     view = get_runtime(request).queries.views.get("culling_lists", str(list_id)) or {}
-    locations = {i["location"] for i in listed["items"] if i["status"] != "withdrawn"}
-    proposed = listed["status"] == "proposed"
-    approved = listed["status"] == "approved"
+    locations = {i["location"] for i in listed["items"] if i["status"] != ItemStatus.WITHDRAWN}
+    proposed = listed["status"] == ListStatus.PROPOSED
+    approved = listed["status"] == ListStatus.APPROVED
     students = _students(request, principal, listed["items"])
     rows = []
     for item in sorted(listed["items"], key=lambda i: sort_key(
             students.get(i["record_id"], {}).get("personnummer"))):
-        open_item = item["status"] in ("proposed", "approved")
+        open_item = item["status"] in (ItemStatus.PROPOSED, ItemStatus.APPROVED)
         rows.append({
             **item, "key": item["copy_id"] or item["record_id"],
             "student": students.get(item["record_id"], {}),
-            "may_destroy": approved and item["status"] == "approved" and allowed(
+            "may_destroy": approved and item["status"] == ItemStatus.APPROVED and allowed(
                 require_destroyer, principal, item["location"]),
             "may_withdraw": (proposed or approved) and open_item and allowed(
                 require_withdrawer, principal, item["location"]),

@@ -32,11 +32,14 @@ from api.web.rendering import WebRoute, render
 from application.policy import own_school_scope, require_agreement_reader
 from application.queries import sort_key
 from application.student_search import find_students, fold, student_labels
+from domain.record import CopyStatus
+from domain.request import RequestStatus
 
 router = APIRouter(include_in_schema=False, route_class=WebRoute)
 
-REQUEST_STATUSES: Final = ("pending", "granted", "refused", "handed_out", "returned")
-SHELF_STATUSES: Final = ("printed", "archived", "verified", "discrepancy", "culled")
+REQUEST_STATUSES: Final = tuple(RequestStatus)
+SHELF_STATUSES: Final = (CopyStatus.PRINTED, CopyStatus.ARCHIVED, CopyStatus.VERIFIED,
+                          CopyStatus.DISCREPANCY, CopyStatus.CULLED)
 MISSING_REASONS: Final = ("not_printed", "not_filed", "not_verified", "discrepancy")
 
 
@@ -84,7 +87,8 @@ def shelf_list(request: Request, principal: WebUser, q: str = "", kartong: str =
     chosen = status if status in SHELF_STATUSES else ""
     rows = [r for r in rows
             if (not kartong or (r.get("box") or "") == kartong.strip())
-            and (not chosen or (("verified" if r.get("verified") else r["status"]) == chosen))
+            and (not chosen
+                 or ((CopyStatus.VERIFIED if r.get("verified") else r["status"]) == chosen))
             and _matches(q, r.get("personnummer"), r.get("name"))]
     rows, order = sort_rows(rows, sortera, SHELF_SORTS, "personnummer")
     return render(request, "shelf_list.html", principal=principal,

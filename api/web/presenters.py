@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from api.web.i18n import Translator
+from domain.record import CopyStatus
 
 Doc = Mapping[str, Any]
 Namer = Callable[[str | None], str]
@@ -23,8 +24,8 @@ STAGES: Final = ("printed", "archived", "verified", "delivered", "ist_entered")
 """Migration stages after capture, in the order the decision carries them out."""
 
 CULL_TYPES: Final = ("CopyCulled", "Culled")
-MISSING_FOR: Final = {None: "not_printed", "printed": "not_filed", "archived": "not_verified",
-                      "discrepancy": "discrepancy"}
+MISSING_FOR: Final = {None: "not_printed", CopyStatus.PRINTED: "not_filed",
+                      CopyStatus.ARCHIVED: "not_verified", CopyStatus.DISCREPANCY: "discrepancy"}
 
 
 def short(identifier: str | None, length: int = 8) -> str:
@@ -161,14 +162,15 @@ class CopyRow:
 def where_now(copy: Doc, t: Translator, place: Namer) -> str:
     status = str(copy.get("status"))
     location: Doc = copy.get("location") or {}
-    if status in ("archived", "verified", "discrepancy") and location.get("box"):
+    if status in (CopyStatus.ARCHIVED, CopyStatus.VERIFIED, CopyStatus.DISCREPANCY) and (
+            location.get("box")):
         if location.get("shelf"):
             return t("where.archive_box_shelf", box=location.get("box"),
                      shelf=location.get("shelf"))
         return t("where.archive_box", box=location.get("box"))
-    if status == "at_school":
+    if status == CopyStatus.AT_SCHOOL:
         return t("where.at_school", school=place(copy.get("school_id")))
-    if status == "in_transit":
+    if status == CopyStatus.IN_TRANSIT:
         return t("where.in_transit", school=place(copy.get("school_id")))
     return t.optional(f"where.{status}", status)
 

@@ -21,6 +21,7 @@ from application.policy import (
     require_register_extract,
     sees_protected_identities,
 )
+from domain.record import CopyStatus
 
 
 def personal_actions(principal: Principal, record: dict[str, Any]) -> dict[str, Any]:
@@ -31,10 +32,10 @@ def personal_actions(principal: Principal, record: dict[str, Any]) -> dict[str, 
     work = live and does_personal_data_work(principal)
     moved_away = (record.get("departure") or {}).get("reason") == "moved_away"
     school_copies = [c for c in record.get("copies", []) if c["purpose"] == "school"]
-    handover = next((c for c in school_copies if moved_away and c["status"] == "at_school"
+    handover = next((c for c in school_copies if moved_away and c["status"] == CopyStatus.AT_SCHOOL
                      and not c.get("on_loan")
                      and hands_over_externally(principal, c.get("school_id"))), None)
-    receipt = next((c for c in school_copies if c["status"] == "handed_over_externally"
+    receipt = next((c for c in school_copies if c["status"] == CopyStatus.HANDED_OVER_EXTERNALLY
                     and not (c.get("external_handover") or {}).get("receipt_reference")
                     and records_external_receipt(principal, c.get("school_id"))), None)
     offered = {

@@ -43,16 +43,17 @@ from application.policy import (
 )
 from application.queries import sort_key
 from domain.errors import DomainError, InvalidInputError, NotFoundError
+from domain.record import CopyStatus
 
 router = APIRouter(include_in_schema=False, route_class=WebRoute)
 
 Errors = dict[str, str]
-FILED: Final = ("archived", "verified", "discrepancy")
+FILED: Final = (CopyStatus.ARCHIVED, CopyStatus.VERIFIED, CopyStatus.DISCREPANCY)
 
 
 def _live_archive_copy(record: dict[str, Any]) -> dict[str, Any] | None:
     return next((c for c in record.get("copies", []) if c["purpose"] == "archive"
-                 and c["status"] not in ("replaced", "culled")), None)
+                 and c["status"] not in (CopyStatus.REPLACED, CopyStatus.CULLED)), None)
 
 
 def _find(request: Request, principal: Principal, t: Translator, personnummer: str
@@ -174,9 +175,9 @@ def verify_scanned(request: Request, principal: WebUser,
     t = translator(request)
     record, errors = _find(request, principal, t, personnummer)
     copy = _live_archive_copy(record) if record else None
-    if record is not None and (copy is None or copy["status"] == "printed"):
+    if record is not None and (copy is None or copy["status"] == CopyStatus.PRINTED):
         errors = {"personnummer": t("work.errors.not_archived")}
-    elif copy is not None and copy["status"] != "archived":
+    elif copy is not None and copy["status"] != CopyStatus.ARCHIVED:
         errors = {"personnummer": t("work.errors.already_verified")}
     if errors or record is None or copy is None:
         return _verify_page(request, principal, errors=errors, personnummer=personnummer,
@@ -211,7 +212,7 @@ def _waiting(request: Request, principal: Principal) -> list[dict[str, Any]]:
     if not principal.school_id:
         return []
     held = get_runtime(request).queries.holdings(principal, principal.school_id)["copies"]
-    return [r for r in held if r["status"] == "printed"]
+    return [r for r in held if r["status"] == CopyStatus.PRINTED]
 
 
 @router.post("/skola/leverans", dependencies=CSRF)

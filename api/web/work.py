@@ -39,7 +39,7 @@ from api.web.record_extras import personal_actions
 from api.web.rendering import Directory, WebRoute, redirect, render, translator
 from application.policy import Principal, does_archive_work, is_school_custodian
 from domain.errors import DomainError, InvalidInputError
-from domain.record import DepartureReason
+from domain.record import CopyStatus, DepartureReason
 
 router = APIRouter(include_in_schema=False, route_class=WebRoute)
 
@@ -67,7 +67,8 @@ def form_errors(t: Translator, form: str, error: DomainError, default_field: str
 def actions(principal: Principal, record: dict[str, Any]) -> dict[str, Any]:
     """What the page offers this person for this record (the application still decides)."""
     student = record.get("kind") == "student_documentation" and not record.get("shredded")
-    live = [c for c in record.get("copies", []) if c["status"] not in ("replaced", "culled")]
+    live = [c for c in record.get("copies", [])
+            if c["status"] not in (CopyStatus.REPLACED, CopyStatus.CULLED)]
     archive = next((c for c in live if c["purpose"] == "archive"), None)
     school = next((c for c in live if c["purpose"] == "school"), None)
     archivist = does_archive_work(principal)
@@ -76,16 +77,18 @@ def actions(principal: Principal, record: dict[str, Any]) -> dict[str, Any]:
     return {
         "print_archive": student and archivist and archive is None,
         "print_school": student and archivist and school is None,
-        "archive": archive if archivist and archive and archive["status"] == "printed" else None,
-        "verify": archive if archivist and archive and archive["status"] == "archived" else None,
-        "reprint": (archive if archivist and archive and archive["status"] == "discrepancy"
+        "archive": (archive if archivist and archive and archive["status"] == CopyStatus.PRINTED
                     else None),
-        "deliver": (school if own_school and school and school["status"] == "printed"
+        "verify": (archive if archivist and archive and archive["status"] == CopyStatus.ARCHIVED
+                   else None),
+        "reprint": (archive if archivist and archive and archive["status"] == CopyStatus.DISCREPANCY
+                    else None),
+        "deliver": (school if own_school and school and school["status"] == CopyStatus.PRINTED
                     and school.get("school_id") == principal.school_id else None),
-        "transfer": (school if own_school and school and school["status"] == "at_school"
+        "transfer": (school if own_school and school and school["status"] == CopyStatus.AT_SCHOOL
                      and school.get("school_id") == principal.school_id
                      and not school.get("on_loan") else None),
-        "receive": (school if own_school and school and school["status"] == "in_transit"
+        "receive": (school if own_school and school and school["status"] == CopyStatus.IN_TRANSIT
                     and school.get("school_id") == principal.school_id else None),
         "ist": student and school_staff and not record.get("ist_entered"),
         "departure": student and school_staff and not (

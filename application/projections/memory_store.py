@@ -10,6 +10,7 @@ from application.ports import (
     ViewWriter,
 )
 from application.progress import count_progress
+from application.readiness import count_readiness
 
 
 class MemoryViewStore:
@@ -64,6 +65,10 @@ class MemoryViewStore:
         return count_progress(
             (d for (v, _), d in self._docs.items() if v == "records"),
             (d for (v, _), d in self._docs.items() if v == "copies"))
+
+    def readiness_counts(self) -> Doc:
+        return count_readiness(self.all("records"),
+                               (d for (v, _), d in self._docs.items() if v == "copies"))
 
     def reset(self) -> None:
         self._docs.clear()

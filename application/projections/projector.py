@@ -23,11 +23,11 @@ from application.search import name_tokens, shard_of
 from domain.actor import Actor
 from domain.agreement import ArchiveAgreement, SchoolYear
 from domain.culling import CullingDecision
-from domain.culling_list import CullingList
+from domain.culling_list import CullingList, ItemStatus, ListStatus
 from domain.delivery import ArchiveDelivery
 from domain.privacy import AccessLog, StudentAlias
-from domain.record import Record
-from domain.request import DocumentRequest
+from domain.record import CopyStatus, Record
+from domain.request import DocumentRequest, RequestStatus
 from domain.school import SchoolUnit
 
 log = logging.getLogger("custody.projections")
@@ -280,7 +280,8 @@ class Projector:
         record = self._record(w, e)
         copy = {
             "id": str(e.copy_id), "record_id": record["id"], "purpose": e.purpose,
-            "status": "printed", "school_id": e.school_id if e.purpose == "school" else None,
+            "status": CopyStatus.PRINTED,
+            "school_id": e.school_id if e.purpose == "school" else None,
             "location": None, "holder": None, "loan_request_id": None,
             "verification": None, "replaces": _id(e.replaces) or None, "replaced_by": None,
             "certificate_id": None, "printed_at": _iso(e.timestamp),
@@ -289,7 +290,7 @@ class Projector:
         self._put_copy(w, copy, item)
         if e.replaces is not None:
             old = self._copy(w, e.replaces)
-            old["status"] = "replaced"
+            old["status"] = CopyStatus.REPLACED
             old["replaced_by"] = copy["id"]
             self._put_copy(w, old, item)
         record["copy_ids"].append(copy["id"])
@@ -297,7 +298,7 @@ class Projector:
 
     def copy_archived(self, w: ViewWriter, e: Any, item: FeedItem) -> None:
         def change(c: Doc) -> None:
-            c["status"] = "archived"
+            c["status"] = CopyStatus.ARCHIVED
             c["location"] = {"box": e.box, "shelf": e.shelf}
         self._copy_event(w, e, item, change)
 
@@ -306,14 +307,14 @@ class Projector:
             c["verification"] = {"outcome": e.outcome, "note": e.note, "by": e.actor,
                                  "at": _iso(e.timestamp)}
             if e.outcome == "discrepancy":
-                c["status"] = "discrepancy"
+                c["status"] = CopyStatus.DISCREPANCY
             elif c["purpose"] == "archive":
-                c["status"] = "verified"
+                c["status"] = CopyStatus.VERIFIED
         self._copy_event(w, e, item, change)
 
     def copy_delivered(self, w: ViewWriter, e: Any, item: FeedItem) -> None:
         def change(c: Doc) -> None:
-            c["status"] = "at_school"
+            c["status"] = CopyStatus.AT_SCHOOL
             c["school_id"] = e.school_id
             c["delivered_at"] = _iso(e.timestamp)
         self._copy_event(w, e, item, change)
@@ -332,7 +333,7 @@ class Projector:
 
     def copy_transferred(self, w: ViewWriter, e: Any, item: FeedItem) -> None:
         def change(c: Doc) -> None:
-            c["status"] = "in_transit"
+            c["status"] = CopyStatus.IN_TRANSIT
             c["school_id"] = e.to_school_id
             c["transferred_from"] = e.from_school_id
         self._copy_event(w, e, item, change)
@@ -346,7 +347,7 @@ class Projector:
 
     def copy_received(self, w: ViewWriter, e: Any, item: FeedItem) -> None:
         def change(c: Doc) -> None:
-            c["status"] = "at_school"
+            c["status"] = CopyStatus.AT_SCHOOL
             c.pop("transferred_from", None)
         self._copy_event(w, e, item, change)
 
@@ -367,7 +368,7 @@ class Projector:
 
     def copy_culled(self, w: ViewWriter, e: Any, item: FeedItem) -> None:
         def change(c: Doc) -> None:
-            c["status"] = "culled"
+            c["status"] = CopyStatus.CULLED
             c["certificate_id"] = str(e.certificate_id)
         self._copy_event(w, e, item, change)
         self._cull_entry(w, e, item, self._record(w, e), str(e.copy_id))
@@ -465,7 +466,7 @@ class Projector:
             "copy_id": _id(e.copy_id) or None, "school_id": e.custodian_location,
             "student_school_id": record["school_id"] if record else None,
             "actor": e.actor, "purpose": e.purpose,
-            "status": "refused" if e.refusal else "pending",
+            "status": RequestStatus.REFUSED if e.refusal else RequestStatus.PENDING,
             "made_at": _iso(e.timestamp), "refused_on_arrival": bool(e.refusal),
             "decision": ({"granted": False, "reason": e.refusal, "by": "policy",
                           "at": _iso(e.timestamp)} if e.refusal else None),
@@ -481,20 +482,20 @@ class Projector:
 
     def request_decided(self, w: ViewWriter, e: Any, item: FeedItem) -> None:
         def change(d: Doc) -> None:
-            d["status"] = "granted" if e.granted else "refused"
+            d["status"] = RequestStatus.GRANTED if e.granted else RequestStatus.REFUSED
             d["decision"] = {"granted": e.granted, "reason": e.reason, "by": e.actor,
                              "at": _iso(e.timestamp)}
         self._request_change(w, e, change)
 
     def request_handed_out(self, w: ViewWriter, e: Any, item: FeedItem) -> None:
         def change(d: Doc) -> None:
-            d["status"] = "handed_out"
+            d["status"] = RequestStatus.HANDED_OUT
             d["handed_out"] = {"by": e.actor, "at": _iso(e.timestamp)}
         self._request_change(w, e, change)
 
     def request_returned(self, w: ViewWriter, e: Any, item: FeedItem) -> None:
         def change(d: Doc) -> None:
-            d["status"] = "returned"
+            d["status"] = RequestStatus.RETURNED
             d["returned"] = {"by": e.actor, "at": _iso(e.timestamp)}
         self._request_change(w, e, change)
 
@@ -517,7 +518,7 @@ class Projector:
 
     def copy_handed_over_externally(self, w: ViewWriter, e: Any, item: FeedItem) -> None:
         def change(c: Doc) -> None:
-            c["status"] = "handed_over_externally"
+            c["status"] = CopyStatus.HANDED_OVER_EXTERNALLY
             c["external_handover"] = {"organiser": e.organiser, "school": e.school,
                                       "receipt_reference": e.receipt_reference,
                                       "by": e.actor, "at": _iso(e.timestamp)}
@@ -554,18 +555,19 @@ class Projector:
         for entry in doc["items"]:
             w.put("culling_items", entry["key"], {
                 "key": entry["key"], "list_id": doc["id"], "record_id": entry["record_id"],
-                "status": entry["status"] if doc["status"] != "rejected" else "rejected"})
+                "status": (entry["status"] if doc["status"] != ListStatus.REJECTED
+                           else ListStatus.REJECTED)})
         w.put("culling_lists", doc["id"], doc)
 
     def list_proposed(self, w: ViewWriter, e: Any, item: FeedItem) -> None:
         doc: Doc = {
-            "id": str(e.originator_id), "status": "proposed", "decision": e.decision,
+            "id": str(e.originator_id), "status": ListStatus.PROPOSED, "decision": e.decision,
             "point": e.point, "note": e.note, "school_year": e.school_year,
             "proposed_by": e.actor, "proposed_at": _iso(e.timestamp), "approved_by": None,
             "decided_at": None, "decision_reason": None, "seqs": [],
             "items": [{"key": str(i["key"]), "record_id": str(i["record_id"]),
                        "copy_id": str(i["copy_id"]) if i.get("copy_id") else None,
-                       "location": i["location"], "status": "proposed",
+                       "location": i["location"], "status": ItemStatus.PROPOSED,
                        "certificate_id": None} for i in e.items],
         }
         self._put_list(w, doc, e, item)
@@ -578,26 +580,26 @@ class Projector:
     def list_decided(self, w: ViewWriter, e: Any, item: FeedItem) -> None:
         doc = self._list(w, e)
         approved = isinstance(e, CullingList.Approved)
-        doc["status"] = "approved" if approved else "rejected"
+        doc["status"] = ListStatus.APPROVED if approved else ListStatus.REJECTED
         doc["approved_by"] = e.actor
         doc["decided_at"] = _iso(e.timestamp)
         doc["decision_reason"] = e.reason
         for entry in doc["items"]:
-            if entry["status"] == "proposed":
-                entry["status"] = "approved" if approved else "withdrawn"
+            if entry["status"] == ItemStatus.PROPOSED:
+                entry["status"] = ItemStatus.APPROVED if approved else ItemStatus.WITHDRAWN
         self._put_list(w, doc, e, item)
 
     @staticmethod
     def _maybe_executed(doc: Doc) -> None:
-        if doc["status"] == "approved" and all(
-                i["status"] in ("destroyed", "withdrawn") for i in doc["items"]):
-            doc["status"] = "executed"
+        if doc["status"] == ListStatus.APPROVED and all(
+                i["status"] in (ItemStatus.DESTROYED, ItemStatus.WITHDRAWN) for i in doc["items"]):
+            doc["status"] = ListStatus.EXECUTED
 
     def list_item_destroyed(self, w: ViewWriter, e: Any, item: FeedItem) -> None:
         doc = self._list(w, e)
         for entry in doc["items"]:
             if entry["key"] == str(e.key):
-                entry["status"] = "destroyed"
+                entry["status"] = ItemStatus.DESTROYED
                 entry["certificate_id"] = str(e.certificate_id)
                 entry["destruction"] = {"by": e.actor, "method": e.method, "date": e.date,
                                         "witness": e.witness,
@@ -616,7 +618,7 @@ class Projector:
         doc = self._list(w, e)
         for entry in doc["items"]:
             if entry["key"] == str(e.key):
-                entry["status"] = "withdrawn"
+                entry["status"] = ItemStatus.WITHDRAWN
                 entry["withdrawn"] = {"by": e.actor, "reason": e.reason,
                                       "at": _iso(e.timestamp)}
         self._maybe_executed(doc)

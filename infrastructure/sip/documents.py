@@ -17,6 +17,7 @@ from typing import Any
 from uuid import UUID
 
 from application.ports import FeedItem
+from domain.culling_list import ListStatus
 from infrastructure.runtime_parts import StoreParts
 from infrastructure.sip.selection import field_of, topic_of
 
@@ -103,7 +104,7 @@ def culling_protocols(rt: StoreParts, scope: PackageScope) -> Iterable[NamedDocu
     rt.queries.fresh()
     touched = {str(item.event.originator_id) for item in scope.items}
     for listed in sorted(rt.views.all("culling_lists"), key=lambda d: str(d["id"])):
-        if listed.get("status") != "executed":
+        if listed.get("status") != ListStatus.EXECUTED:
             continue
         if not (scope.whole_store or str(listed["id"]) in touched):
             continue
