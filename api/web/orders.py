@@ -19,6 +19,7 @@ from api.web.deps import CSRF, Errors, WebUser, done_message, personnummer_error
 from api.web.rendering import WebRoute, redirect, render, translator
 from application.policy import Principal
 from domain.errors import (
+    DomainError,
     IllegalTransitionError,
     InvalidInputError,
     NotAuthorisedError,
@@ -32,7 +33,7 @@ router = APIRouter(include_in_schema=False, route_class=WebRoute)
 
 
 def _order_page(request: Request, principal: Principal, *, errors: Errors, values: dict[str, str],
-                refusal: str | None = None, problem: str | None = None,
+                refusal: DomainError | None = None, problem: DomainError | None = None,
                 status: int = 200) -> Response:
     from api.web.paging import paginate
     from application.student_search import student_labels
@@ -79,10 +80,10 @@ def order(request: Request, principal: WebUser, personnummer: Annotated[str, For
         return _order_page(request, principal, errors=errors, values=values, status=404)
     except NotAuthorisedError as refused:
         return _order_page(request, principal, errors={}, values=values, status=403,
-                           refusal=str(refused))
+                           refusal=refused)
     except IllegalTransitionError as error:
         return _order_page(request, principal, errors={}, values=values, status=409,
-                           problem=str(error))
+                           problem=error)
     return redirect("/bestall?klart=ordered")
 
 
