@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import hmac
-from typing import Annotated, Protocol
+from typing import Annotated, Any, Protocol
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -45,6 +45,12 @@ class ServiceRuntime(StoreExports, Protocol):
     def keyring(self) -> KeyringReader: ...
     @property
     def log_reader(self) -> TransparencyLogReader: ...
+    def health(self) -> tuple[bool, dict[str, Any]]:
+        """``/healthz``: healthy or not, and the body that says why."""
+        ...
+    def gauges(self) -> tuple[int, int, int, bool]:
+        """``/metrics``: projection lag, view position, log size, projection stopped."""
+        ...
 
 
 def get_runtime(request: Request) -> ServiceRuntime:

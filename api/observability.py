@@ -20,7 +20,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.deps import CurrentActor
+from api.deps import CurrentActor, get_runtime
 from application.policy import require_metrics
 
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
@@ -172,32 +172,10 @@ def install(app: FastAPI, metrics: Metrics) -> None:
     @app.get("/metrics", include_in_schema=False)
     def prometheus(request: Request, actor: CurrentActor) -> PlainTextResponse:
         require_metrics(actor)
-        rt = request.app.state.runtime
-        text = metrics.render(rt.runner.lag(), rt.views.position(), rt.log.size(),
-                              rt.runner.error is not None)
+        text = metrics.render(*get_runtime(request).gauges())
         return PlainTextResponse(text, media_type="text/plain; version=0.0.4")
 
     @app.get("/healthz", tags=["operations"])
     def healthz(request: Request) -> JSONResponse:
-        rt = request.app.state.runtime
-        body: dict[str, Any] = {"status": "ok"}
-        try:
-            last = rt.custody.recorder.max_notification_id() or 0
-            body["database"] = "ok"
-        except Exception as error:
-            return JSONResponse({"status": "error", "database": f"unreachable: {error}"},
-                                status_code=503)
-        position = rt.views.position()
-        body["events"] = last
-        body["projection"] = {"position": position, "lag": max(0, last - position),
-                              "follower": rt.runner.follower_name, "error": rt.runner.error}
-        log_problem = rt.log_health.problem()
-        body["log"] = {"size": rt.log.size(), "error": rt.log.error or log_problem}
-        body["leader"] = rt.leads
-        listener = rt.invalidation
-        body["cache_invalidation"] = ("in process" if listener is None else "listening"
-                                      if listener.connected.is_set() else "reconnecting")
-        if rt.runner.error or rt.log.error or log_problem:
-            body["status"] = "error"
-            return JSONResponse(body, status_code=503)
-        return JSONResponse(body)
+        healthy, body = get_runtime(request).health()
+        return JSONResponse(body, status_code=200 if healthy else 503)

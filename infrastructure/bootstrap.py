@@ -162,6 +162,36 @@ class Runtime:
         subjects = [UUID(c["shredded_subject"]) for c in self.views.all("culls")]
         return self.vault.destroy_pending(subjects)
 
+    def health(self) -> tuple[bool, dict[str, Any]]:
+        """What ``/healthz`` answers: whether the process is healthy, and why (the
+        database, the projection, the log, leadership, the cache invalidation)."""
+        body: dict[str, Any] = {"status": "ok"}
+        try:
+            last = self.custody.recorder.max_notification_id() or 0
+            body["database"] = "ok"
+        except Exception as error:
+            return False, {"status": "error", "database": f"unreachable: {error}"}
+        position = self.views.position()
+        body["events"] = last
+        body["projection"] = {"position": position, "lag": max(0, last - position),
+                              "follower": self.runner.follower_name,
+                              "error": self.runner.error}
+        log_problem = self.log_health.problem()
+        body["log"] = {"size": self.log.size(), "error": self.log.error or log_problem}
+        body["leader"] = self.leads
+        listener = self.invalidation
+        body["cache_invalidation"] = ("in process" if listener is None else "listening"
+                                      if listener.connected.is_set() else "reconnecting")
+        if self.runner.error or self.log.error or log_problem:
+            body["status"] = "error"
+            return False, body
+        return True, body
+
+    def gauges(self) -> tuple[int, int, int, bool]:
+        """For ``/metrics``: projection lag, view position, log size, projection stopped."""
+        return (self.runner.lag(), self.views.position(), self.log.size(),
+                self.runner.error is not None)
+
     @property
     def log_reader(self) -> TransparencyLogReader:
         """The log as the outer layer sees it (checked against the port by mypy)."""
