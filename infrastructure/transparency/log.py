@@ -23,6 +23,7 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -148,11 +149,18 @@ class TransparencyLog:
         """Append leaves for every stored event not yet in the tree; return the size."""
         while True:
             with self._tx() as cur:
-                cur.execute(f"SELECT MAX(seq), COUNT(*) FROM {self._leaves}")
+                # The newest leaf by its primary key (leaves are appended in seq order, so
+                # it holds the largest seq): one index probe, not a count of every leaf.
+                cur.execute(f"SELECT leaf_index, seq FROM {self._leaves} "
+                            "ORDER BY leaf_index DESC LIMIT 1")
                 row = cur.fetchone()
-                last_seq = int(row[0] or 0)
-                size = int(row[1] or 0)
-                rows = list(iter_rows(self.recorder, batch=batch, after=last_seq))[:batch]
+                size = int(row[0]) + 1 if row else 0
+                last_seq = int(row[1]) if row else 0
+                # One page of the log after it: the generator pages through the rest of the
+                # log, so take only ``batch`` rows (reading the whole remainder for every
+                # batch made sealing a large backlog quadratic).
+                rows = list(islice(iter_rows(self.recorder, batch=batch, after=last_seq),
+                                   batch))
                 if not rows:
                     return size
                 leaves: list[bytes] = []
